@@ -1,0 +1,48 @@
+#include "vkgrad/kernels/variant.hpp"
+
+namespace vkgrad::kernels {
+
+std::string_view storage_name(Storage s) {
+  switch (s) {
+    case Storage::F32: return "f32";
+    case Storage::F16: return "f16";
+    case Storage::F16x2: return "f16x2";
+  }
+  return "?";
+}
+
+size_t storage_bytes(Storage s, size_t elements) {
+  switch (s) {
+    case Storage::F32: return 4 * elements;
+    case Storage::F16: return 2 * elements;
+    case Storage::F16x2: return 4 * ((elements + 1) / 2);
+  }
+  return 0;
+}
+
+Storage select_storage(const vk::Caps& caps, Precision precision) {
+  if (precision == Precision::Fp32) return Storage::F32;
+  return caps.enabled(vk::Feature::Storage16) ? Storage::F16 : Storage::F16x2;
+}
+
+std::optional<CoopmatChoice> select_coopmat(const vk::Caps& caps) {
+  if (!caps.enabled(vk::Feature::Coopmat)) return std::nullopt;
+  std::optional<CoopmatChoice> best;
+  for (const vk::CoopmatShape& s : caps.coopmat_shapes) {
+    if (s.scope != VK_SCOPE_SUBGROUP_KHR || s.a != VK_COMPONENT_TYPE_FLOAT16_KHR ||
+        s.b != VK_COMPONENT_TYPE_FLOAT16_KHR || s.c != VK_COMPONENT_TYPE_FLOAT32_KHR ||
+        s.result != VK_COMPONENT_TYPE_FLOAT32_KHR || s.saturating)
+      continue;
+    const uint64_t work = uint64_t{s.m} * s.n * s.k;
+    const bool better = !best || work > uint64_t{best->shape.m} * best->shape.n * best->shape.k ||
+                        (work == uint64_t{best->shape.m} * best->shape.n * best->shape.k && s.k < best->shape.k);
+    if (better) best = CoopmatChoice{s, 0};
+  }
+  if (best) {
+    const bool control = caps.enabled(vk::Feature::SubgroupSizeControl) && caps.enabled(vk::Feature::FullSubgroups);
+    best->subgroup_size = control && caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size;
+  }
+  return best;
+}
+
+}  // namespace vkgrad::kernels

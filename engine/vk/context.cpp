@@ -1,0 +1,502 @@
+#include "vkgrad/vk/context.hpp"
+
+#include "caps_query.hpp"
+#include "dispatch.hpp"
+#include "env.hpp"
+#include "vkgrad/error.hpp"
+#include "vkgrad/vk/pipeline.hpp"
+
+#include <vk_mem_alloc.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+namespace vkgrad::vk {
+namespace {
+
+constexpr const char* kValidationLayer = "VK_LAYER_KHRONOS_validation";
+
+VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                VkDebugUtilsMessageTypeFlagsEXT,
+                                                const VkDebugUtilsMessengerCallbackDataEXT* data,
+                                                void* user) {
+  ValidationMessage m;
+  if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
+    m.severity = Severity::Error;
+  else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT)
+    m.severity = Severity::Warning;
+  else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT)
+    m.severity = Severity::Info;
+  else
+    m.severity = Severity::Verbose;
+  m.id_name = data->pMessageIdName ? data->pMessageIdName : "";
+  m.id_number = data->messageIdNumber;
+  m.text = data->pMessage ? data->pMessage : "";
+  (*static_cast<ValidationCallback*>(user))(m);
+  return VK_FALSE;
+}
+
+void print_message(const ValidationMessage& m) {
+  if (m.severity < Severity::Warning) return;
+  std::fprintf(stderr, "vkgrad: validation %s [%s]: %s\n",
+               m.severity == Severity::Error ? "error" : "warning", m.id_name.c_str(), m.text.c_str());
+}
+
+bool instance_has_layer(const DispatchTable& vk, const char* name) {
+  auto enumerate = reinterpret_cast<PFN_vkEnumerateInstanceLayerProperties>(
+      vk.get_instance_proc_addr(VK_NULL_HANDLE, "vkEnumerateInstanceLayerProperties"));
+  uint32_t n = 0;
+  check(enumerate(&n, nullptr), "vkEnumerateInstanceLayerProperties");
+  std::vector<VkLayerProperties> layers(n);
+  check(enumerate(&n, layers.data()), "vkEnumerateInstanceLayerProperties");
+  return std::any_of(layers.begin(), layers.end(),
+                     [&](const VkLayerProperties& l) { return std::strcmp(l.layerName, name) == 0; });
+}
+
+bool instance_has_extension(const DispatchTable& vk, const char* layer, const char* name) {
+  auto enumerate = reinterpret_cast<PFN_vkEnumerateInstanceExtensionProperties>(
+      vk.get_instance_proc_addr(VK_NULL_HANDLE, "vkEnumerateInstanceExtensionProperties"));
+  uint32_t n = 0;
+  check(enumerate(layer, &n, nullptr), "vkEnumerateInstanceExtensionProperties");
+  std::vector<VkExtensionProperties> exts(n);
+  check(enumerate(layer, &n, exts.data()), "vkEnumerateInstanceExtensionProperties");
+  return std::any_of(exts.begin(), exts.end(),
+                     [&](const VkExtensionProperties& e) { return std::strcmp(e.extensionName, name) == 0; });
+}
+
+// Physical devices with duplicates (same deviceUUID, e.g. one GPU listed by two manifests) dropped.
+std::vector<VkPhysicalDevice> unique_physical_devices(const DispatchTable& vk, VkInstance instance) {
+  uint32_t n = 0;
+  check(vk.instance.vkEnumeratePhysicalDevices(instance, &n, nullptr), "vkEnumeratePhysicalDevices");
+  std::vector<VkPhysicalDevice> all(n);
+  check(vk.instance.vkEnumeratePhysicalDevices(instance, &n, all.data()), "vkEnumeratePhysicalDevices");
+  std::vector<VkPhysicalDevice> unique;
+  std::set<std::array<uint8_t, VK_UUID_SIZE>> seen;
+  for (VkPhysicalDevice pd : all) {
+    VkPhysicalDeviceIDProperties id{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+    VkPhysicalDeviceProperties2 p{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &id};
+    vk.instance.vkGetPhysicalDeviceProperties2(pd, &p);
+    std::array<uint8_t, VK_UUID_SIZE> uuid{};
+    std::memcpy(uuid.data(), id.deviceUUID, VK_UUID_SIZE);
+    if (seen.insert(uuid).second) unique.push_back(pd);
+  }
+  return unique;
+}
+
+std::vector<DeviceSummary> summarize(const DispatchTable& vk, std::span<const VkPhysicalDevice> pds) {
+  std::vector<DeviceSummary> out;
+  for (uint32_t i = 0; i < pds.size(); ++i) {
+    VkPhysicalDeviceProperties p;
+    vk.instance.vkGetPhysicalDeviceProperties(pds[i], &p);
+    out.push_back({i, p.deviceName, p.deviceType, p.apiVersion});
+  }
+  return out;
+}
+
+PFN_vkGetInstanceProcAddr resolve_loader(PFN_vkGetInstanceProcAddr given) {
+  if (given) return given;
+  PFN_vkGetInstanceProcAddr gipa = system_vulkan_loader();
+  if (!gipa)
+    throw Error("no Vulkan loader (libvulkan.so.1 / vulkan-1.dll) could be loaded",
+                "install the Vulkan loader (Debian: libvulkan1) and a driver");
+  return gipa;
+}
+
+std::filesystem::path pipeline_cache_file(const Caps& caps, std::filesystem::path dir, bool on_disk) {
+  if (!on_disk) return {};
+  if (dir.empty()) dir = default_cache_dir();
+  if (dir.empty()) return {};
+  static const char* hex = "0123456789abcdef";
+  std::string name = "pipelines-";
+  for (uint8_t b : caps.pipeline_cache_uuid) {
+    name += hex[b >> 4];
+    name += hex[b & 15];
+  }
+  return dir / (name + ".bin");
+}
+
+uint32_t compute_queue_family(const DispatchTable& vk, VkPhysicalDevice pd, uint32_t* timestamp_bits) {
+  uint32_t n = 0;
+  vk.instance.vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, nullptr);
+  std::vector<VkQueueFamilyProperties> fams(n);
+  vk.instance.vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, fams.data());
+  // Prefer a compute family without graphics: on GPUs it is the asynchronous compute queue.
+  int best = -1;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!(fams[i].queueFlags & VK_QUEUE_COMPUTE_BIT)) continue;
+    if (best < 0 || (!(fams[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) && (fams[best].queueFlags & VK_QUEUE_GRAPHICS_BIT)))
+      best = static_cast<int>(i);
+  }
+  if (best < 0) throw Error("the chosen device has no compute queue", "choose another device with VKGRAD_DEVICE");
+  *timestamp_bits = fams[best].timestampValidBits;
+  return static_cast<uint32_t>(best);
+}
+
+}  // namespace
+
+uint32_t choose_device(std::span<const DeviceSummary> devices, std::optional<uint32_t> index,
+                       const std::string& name_substring) {
+  std::string listing;
+  for (const auto& d : devices)
+    listing += "\n  " + std::to_string(d.index) + ": " + d.name + " (" + std::string(device_type_name(d.type)) + ")";
+  if (devices.empty())
+    throw Error("no Vulkan device found", "install a Vulkan driver (Debian: mesa-vulkan-drivers for a CPU device)");
+  if (index) {
+    if (*index >= devices.size())
+      throw Error("device index " + std::to_string(*index) + " is out of range; devices:" + listing,
+                  "set VKGRAD_DEVICE to one of the listed indices or a name substring");
+    return *index;
+  }
+  if (!name_substring.empty()) {
+    for (const auto& d : devices)
+      if (lowercase(d.name).find(lowercase(name_substring)) != std::string::npos) return d.index;
+    throw Error("no device name contains '" + name_substring + "'; devices:" + listing,
+                "set VKGRAD_DEVICE to one of the listed indices or a name substring");
+  }
+  const auto rank = [](VkPhysicalDeviceType t) {
+    switch (t) {
+      case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 0;
+      case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 1;
+      case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
+      case VK_PHYSICAL_DEVICE_TYPE_CPU: return 3;
+      default: return 4;
+    }
+  };
+  uint32_t best = 0;
+  for (const auto& d : devices)
+    if (rank(d.type) < rank(devices[best].type)) best = d.index;
+  return best;
+}
+
+std::vector<DeviceSummary> list_devices() {
+  DispatchTable table;
+  table.get_instance_proc_addr = resolve_loader(nullptr);
+  VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+  app.apiVersion = VK_API_VERSION_1_3;
+  VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+  ci.pApplicationInfo = &app;
+  auto create = reinterpret_cast<PFN_vkCreateInstance>(table.get_instance_proc_addr(VK_NULL_HANDLE, "vkCreateInstance"));
+  VkInstance instance = VK_NULL_HANDLE;
+  check(create(&ci, nullptr, &instance), "vkCreateInstance");
+  load_instance_table(table, instance);
+  std::vector<DeviceSummary> out;
+  try {
+    out = summarize(table, unique_physical_devices(table, instance));
+  } catch (...) {
+    table.instance.vkDestroyInstance(instance, nullptr);
+    throw;
+  }
+  table.instance.vkDestroyInstance(instance, nullptr);
+  return out;
+}
+
+Context::Context(const ContextCreateInfo& info) : dispatch_(std::make_unique<DispatchTable>()) {
+  on_message_ = std::make_unique<ValidationCallback>(info.on_message ? info.on_message : print_message);
+  try {
+    create_instance(info);
+    create_device(info);
+  } catch (...) {
+    destroy();
+    throw;
+  }
+}
+
+Context::Context(const AdoptInfo& info) : dispatch_(std::make_unique<DispatchTable>()), owns_device_(false) {
+  if (!info.get_instance_proc_addr || !info.instance || !info.physical_device || !info.device || !info.queue)
+    throw Error("AdoptInfo needs get_instance_proc_addr, instance, physical_device, device and queue",
+                "pass the host application's Vulkan handles");
+  if (info.api_version < VK_API_VERSION_1_3)
+    throw Error("vkgrad needs a Vulkan 1.3 instance and device", "create the host instance with apiVersion 1.3");
+  dispatch_->get_instance_proc_addr = info.get_instance_proc_addr;
+  instance_ = info.instance;
+  physical_device_ = info.physical_device;
+  device_ = info.device;
+  queue_ = info.queue;
+  queue_family_ = info.queue_family;
+  try {
+    load_instance_table(*dispatch_, instance_);
+    caps_ = query_caps(*dispatch_, physical_device_);
+    for (Feature f : info.enabled)
+      caps_.features[static_cast<size_t>(f)].enabled = caps_.supported(f);
+    if (!caps_.enabled(Feature::Synchronization2))
+      throw Error("the adopted device does not have synchronization2 enabled",
+                  "enable VkPhysicalDeviceVulkan13Features::synchronization2 and list it in AdoptInfo::enabled");
+    uint32_t n = 0;
+    vk().instance.vkGetPhysicalDeviceQueueFamilyProperties(physical_device_, &n, nullptr);
+    std::vector<VkQueueFamilyProperties> fams(n);
+    vk().instance.vkGetPhysicalDeviceQueueFamilyProperties(physical_device_, &n, fams.data());
+    if (queue_family_ >= n || !(fams[queue_family_].queueFlags & VK_QUEUE_COMPUTE_BIT))
+      throw Error("AdoptInfo::queue_family does not support compute", "pass a compute-capable queue");
+    caps_.timestamp_valid_bits = fams[queue_family_].timestampValidBits;
+    load_device_table(*dispatch_, instance_, device_);
+    finish_setup(info.pipeline_cache_dir, info.pipeline_cache_on_disk);
+  } catch (...) {
+    destroy();
+    throw;
+  }
+}
+
+void Context::create_instance(const ContextCreateInfo& info) {
+  dispatch_->get_instance_proc_addr = resolve_loader(info.get_instance_proc_addr);
+  load_instance_table(*dispatch_, VK_NULL_HANDLE);
+
+  auto enumerate_version = reinterpret_cast<PFN_vkEnumerateInstanceVersion>(
+      dispatch_->get_instance_proc_addr(VK_NULL_HANDLE, "vkEnumerateInstanceVersion"));
+  uint32_t loader_version = VK_API_VERSION_1_0;
+  if (enumerate_version) check(enumerate_version(&loader_version), "vkEnumerateInstanceVersion");
+  if (loader_version < VK_API_VERSION_1_3)
+    throw Error("the Vulkan loader supports only version " + std::to_string(VK_API_VERSION_MAJOR(loader_version)) +
+                    "." + std::to_string(VK_API_VERSION_MINOR(loader_version)) + "; vkgrad needs 1.3",
+                "update the Vulkan loader (libvulkan1)");
+
+  std::vector<const char*> layers;
+  std::vector<const char*> extensions;
+  const bool debug_utils = instance_has_extension(*dispatch_, nullptr, VK_EXT_DEBUG_UTILS_EXTENSION_NAME) ||
+                           (info.validation && instance_has_extension(*dispatch_, kValidationLayer,
+                                                                       VK_EXT_DEBUG_UTILS_EXTENSION_NAME));
+  if (info.validation) {
+    if (!instance_has_layer(*dispatch_, kValidationLayer))
+      throw Error(VK_ERROR_LAYER_NOT_PRESENT, "enabling VK_LAYER_KHRONOS_validation");
+    layers.push_back(kValidationLayer);
+    if (instance_has_extension(*dispatch_, kValidationLayer, VK_EXT_LAYER_SETTINGS_EXTENSION_NAME))
+      extensions.push_back(VK_EXT_LAYER_SETTINGS_EXTENSION_NAME);
+  }
+  if (debug_utils) extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+
+  VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+  app.pApplicationName = info.application_name;
+  app.pEngineName = "vkgrad";
+  app.apiVersion = VK_API_VERSION_1_3;
+
+  // Synchronization validation must also look at shader accesses through descriptors, or it
+  // misses the hazards between dispatches that matter most here.
+  const VkBool32 on = VK_TRUE;
+  const VkLayerSettingEXT settings[] = {
+      {kValidationLayer, "validate_sync", VK_LAYER_SETTING_TYPE_BOOL32_EXT, 1, &on},
+      {kValidationLayer, "syncval_shader_accesses_heuristic", VK_LAYER_SETTING_TYPE_BOOL32_EXT, 1, &on},
+  };
+  VkLayerSettingsCreateInfoEXT layer_settings{VK_STRUCTURE_TYPE_LAYER_SETTINGS_CREATE_INFO_EXT};
+  layer_settings.settingCount = 2;
+  layer_settings.pSettings = settings;
+
+  VkDebugUtilsMessengerCreateInfoEXT messenger{VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT};
+  messenger.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+  messenger.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                          VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
+  messenger.pfnUserCallback = on_debug_message;
+  messenger.pUserData = on_message_.get();
+
+  VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+  ci.pApplicationInfo = &app;
+  ci.enabledLayerCount = static_cast<uint32_t>(layers.size());
+  ci.ppEnabledLayerNames = layers.data();
+  ci.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+  ci.ppEnabledExtensionNames = extensions.data();
+  // The messenger in pNext also reports problems inside vkCreateInstance itself.
+  const void* chain = debug_utils ? &messenger : nullptr;
+  if (info.validation && info.sync_validation) {
+    layer_settings.pNext = chain;
+    chain = &layer_settings;
+  }
+  ci.pNext = chain;
+  auto create = reinterpret_cast<PFN_vkCreateInstance>(
+      dispatch_->get_instance_proc_addr(VK_NULL_HANDLE, "vkCreateInstance"));
+  check(create(&ci, nullptr, &instance_), "vkCreateInstance");
+  load_instance_table(*dispatch_, instance_);
+  if (debug_utils)
+    check(vk().instance.vkCreateDebugUtilsMessengerEXT(instance_, &messenger, nullptr, &messenger_),
+          "vkCreateDebugUtilsMessengerEXT");
+}
+
+void Context::create_device(const ContextCreateInfo& info) {
+  const auto pds = unique_physical_devices(vk(), instance_);
+  const auto summaries = summarize(vk(), pds);
+  std::optional<uint32_t> index = info.device_index;
+  std::string name = info.device_name;
+  if (!index && name.empty() && info.read_env) parse_device_env(index, name);
+  physical_device_ = pds[choose_device(summaries, index, name)];
+  // patch_dispatch runs before the device exists so that tests can also wrap device creation.
+  caps_ = query_caps(vk(), physical_device_);
+  if (caps_.api_version < VK_API_VERSION_1_3)
+    throw Error("device '" + caps_.name + "' supports Vulkan " + std::to_string(VK_API_VERSION_MAJOR(caps_.api_version)) +
+                    "." + std::to_string(VK_API_VERSION_MINOR(caps_.api_version)) + "; vkgrad needs 1.3",
+                "update the driver or choose another device with VKGRAD_DEVICE");
+  if (!caps_.supported(Feature::Synchronization2))
+    throw Error("device '" + caps_.name + "' lacks synchronization2", "update the driver");
+
+  std::vector<Feature> disabled = info.disable;
+  if (info.read_env) {
+    const auto env = parse_disable_env();
+    disabled.insert(disabled.end(), env.begin(), env.end());
+  }
+  for (size_t i = 0; i < kFeatureCount; ++i) {
+    auto& f = caps_.features[i];
+    f.enabled = f.supported && std::find(disabled.begin(), disabled.end(), static_cast<Feature>(i)) == disabled.end();
+  }
+  // GL_KHR_cooperative_matrix kernels use fp16 arithmetic, 16-bit storage and the memory model
+  // together; without all three there is no coopmat path to enable.
+  auto& cm = caps_.features[static_cast<size_t>(Feature::Coopmat)];
+  cm.enabled = cm.enabled && caps_.enabled(Feature::Fp16Arith) && caps_.enabled(Feature::Storage16) &&
+               caps_.enabled(Feature::MemoryModel);
+
+  uint32_t timestamp_bits = 0;
+  queue_family_ = compute_queue_family(vk(), physical_device_, &timestamp_bits);
+  caps_.timestamp_valid_bits = timestamp_bits;
+  if (timestamp_bits == 0) caps_.timestamp_period_ns = 0;
+
+  const auto exts = device_extensions(vk(), physical_device_);
+  has_memory_budget_ = std::find(exts.begin(), exts.end(), VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) != exts.end();
+  std::vector<const char*> enable_exts;
+  if (cm.enabled) enable_exts.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  if (has_memory_budget_) enable_exts.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+
+  const auto on = [&](Feature f) -> VkBool32 { return caps_.enabled(f) ? VK_TRUE : VK_FALSE; };
+  VkPhysicalDeviceCooperativeMatrixFeaturesKHR fcm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR};
+  fcm.cooperativeMatrix = on(Feature::Coopmat);
+  VkPhysicalDeviceVulkan13Features f13{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES};
+  f13.synchronization2 = on(Feature::Synchronization2);
+  f13.subgroupSizeControl = on(Feature::SubgroupSizeControl);
+  f13.computeFullSubgroups = on(Feature::FullSubgroups);
+  if (cm.enabled) f13.pNext = &fcm;
+  VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, &f13};
+  f12.shaderFloat16 = on(Feature::Fp16Arith);
+  f12.vulkanMemoryModel = on(Feature::MemoryModel);
+  f12.timelineSemaphore = on(Feature::TimelineSemaphore);
+  f12.hostQueryReset = on(Feature::HostQueryReset);
+  VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, &f12};
+  f11.storageBuffer16BitAccess = on(Feature::Storage16);
+  VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, &f11};
+
+  const float priority = 1.0f;
+  VkDeviceQueueCreateInfo queue{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+  queue.queueFamilyIndex = queue_family_;
+  queue.queueCount = 1;
+  queue.pQueuePriorities = &priority;
+  VkDeviceCreateInfo ci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, &features};
+  ci.queueCreateInfoCount = 1;
+  ci.pQueueCreateInfos = &queue;
+  ci.enabledExtensionCount = static_cast<uint32_t>(enable_exts.size());
+  ci.ppEnabledExtensionNames = enable_exts.data();
+  check(vk().instance.vkCreateDevice(physical_device_, &ci, nullptr, &device_), "vkCreateDevice");
+  load_device_table(*dispatch_, instance_, device_);
+  if (info.patch_dispatch) info.patch_dispatch(*dispatch_);
+  vk().device.vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
+  finish_setup(info.pipeline_cache_dir, info.pipeline_cache_on_disk);
+}
+
+void Context::finish_setup(const std::filesystem::path& cache_dir, bool cache_on_disk) {
+  const auto& d = vk().device;
+  const auto& in = vk().instance;
+  VmaVulkanFunctions fns{};
+  fns.vkGetInstanceProcAddr = dispatch_->get_instance_proc_addr;
+  fns.vkGetDeviceProcAddr = in.vkGetDeviceProcAddr;
+  fns.vkGetPhysicalDeviceProperties = in.vkGetPhysicalDeviceProperties;
+  fns.vkGetPhysicalDeviceMemoryProperties = in.vkGetPhysicalDeviceMemoryProperties;
+  fns.vkAllocateMemory = d.vkAllocateMemory;
+  fns.vkFreeMemory = d.vkFreeMemory;
+  fns.vkMapMemory = d.vkMapMemory;
+  fns.vkUnmapMemory = d.vkUnmapMemory;
+  fns.vkFlushMappedMemoryRanges = d.vkFlushMappedMemoryRanges;
+  fns.vkInvalidateMappedMemoryRanges = d.vkInvalidateMappedMemoryRanges;
+  fns.vkBindBufferMemory = d.vkBindBufferMemory;
+  fns.vkBindImageMemory = d.vkBindImageMemory;
+  fns.vkGetBufferMemoryRequirements = d.vkGetBufferMemoryRequirements;
+  fns.vkGetImageMemoryRequirements = d.vkGetImageMemoryRequirements;
+  fns.vkCreateBuffer = d.vkCreateBuffer;
+  fns.vkDestroyBuffer = d.vkDestroyBuffer;
+  fns.vkCreateImage = d.vkCreateImage;
+  fns.vkDestroyImage = d.vkDestroyImage;
+  fns.vkCmdCopyBuffer = d.vkCmdCopyBuffer;
+  fns.vkGetBufferMemoryRequirements2KHR = d.vkGetBufferMemoryRequirements2;
+  fns.vkGetImageMemoryRequirements2KHR = d.vkGetImageMemoryRequirements2;
+  fns.vkBindBufferMemory2KHR = d.vkBindBufferMemory2;
+  fns.vkBindImageMemory2KHR = d.vkBindImageMemory2;
+  fns.vkGetPhysicalDeviceMemoryProperties2KHR = in.vkGetPhysicalDeviceMemoryProperties2;
+  fns.vkGetDeviceBufferMemoryRequirements = d.vkGetDeviceBufferMemoryRequirements;
+  fns.vkGetDeviceImageMemoryRequirements = d.vkGetDeviceImageMemoryRequirements;
+
+  VmaAllocatorCreateInfo ai{};
+  ai.vulkanApiVersion = VK_API_VERSION_1_3;
+  ai.physicalDevice = physical_device_;
+  ai.device = device_;
+  ai.instance = instance_;
+  ai.pVulkanFunctions = &fns;
+  if (has_memory_budget_) ai.flags |= VMA_ALLOCATOR_CREATE_EXT_MEMORY_BUDGET_BIT;
+  check(vmaCreateAllocator(&ai, &allocator_), "vmaCreateAllocator");
+
+  VkCommandPoolCreateInfo pool{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+  pool.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+  pool.queueFamilyIndex = queue_family_;
+  check(d.vkCreateCommandPool(device_, &pool, nullptr, &command_pool_), "vkCreateCommandPool");
+  VkFenceCreateInfo fence{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  check(d.vkCreateFence(device_, &fence, nullptr, &run_fence_), "vkCreateFence");
+  caps_.heaps = query_heaps(vk(), physical_device_, has_memory_budget_);
+  pipelines_ = std::make_unique<PipelineRegistry>(*this, pipeline_cache_file(caps_, cache_dir, cache_on_disk));
+}
+
+Context::~Context() { destroy(); }
+
+void Context::destroy() noexcept {
+  if (device_) {
+    const auto& d = vk().device;
+    // A lost device fails the wait; destruction goes on regardless.
+    if (d.vkDeviceWaitIdle) d.vkDeviceWaitIdle(device_);
+    pipelines_.reset();
+    if (run_fence_) d.vkDestroyFence(device_, run_fence_, nullptr);
+    if (command_pool_) d.vkDestroyCommandPool(device_, command_pool_, nullptr);
+    if (allocator_) vmaDestroyAllocator(allocator_);
+    if (owns_device_) d.vkDestroyDevice(device_, nullptr);
+  }
+  run_fence_ = VK_NULL_HANDLE;
+  command_pool_ = VK_NULL_HANDLE;
+  allocator_ = nullptr;
+  device_ = VK_NULL_HANDLE;
+  if (owns_device_ && instance_) {
+    if (messenger_) vk().instance.vkDestroyDebugUtilsMessengerEXT(instance_, messenger_, nullptr);
+    vk().instance.vkDestroyInstance(instance_, nullptr);
+  }
+  messenger_ = VK_NULL_HANDLE;
+  instance_ = VK_NULL_HANDLE;
+}
+
+void Context::run_now(const std::function<void(VkCommandBuffer)>& record) {
+  const auto& d = vk().device;
+  VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  ai.commandPool = command_pool_;
+  ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  ai.commandBufferCount = 1;
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  check(d.vkAllocateCommandBuffers(device_, &ai, &cmd), "vkAllocateCommandBuffers");
+  struct Free {
+    const Context& c;
+    VkCommandBuffer cmd;
+    ~Free() { c.vk().device.vkFreeCommandBuffers(c.device(), c.command_pool_, 1, &cmd); }
+  } free_cmd{*this, cmd};
+  VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  check(d.vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
+  record(cmd);
+  check(d.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+  check(d.vkResetFences(device_, 1, &run_fence_), "vkResetFences");
+  submit({&cmd, 1}, run_fence_);
+  check(d.vkWaitForFences(device_, 1, &run_fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+}
+
+void Context::submit(std::span<const VkCommandBuffer> commands, VkFence fence) {
+  std::vector<VkCommandBufferSubmitInfo> infos;
+  for (VkCommandBuffer c : commands) infos.push_back({VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO, nullptr, c, 0});
+  VkSubmitInfo2 si{VK_STRUCTURE_TYPE_SUBMIT_INFO_2};
+  si.commandBufferInfoCount = static_cast<uint32_t>(infos.size());
+  si.pCommandBufferInfos = infos.data();
+  check(vk().device.vkQueueSubmit2(queue_, 1, &si, fence), "vkQueueSubmit2");
+}
+
+void Context::wait_idle() { check(vk().device.vkQueueWaitIdle(queue_), "vkQueueWaitIdle"); }
+
+std::vector<MemoryHeap> Context::memory_heaps() const {
+  return query_heaps(vk(), physical_device_, has_memory_budget_);
+}
+
+}  // namespace vkgrad::vk

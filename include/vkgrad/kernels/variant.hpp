@@ -1,0 +1,41 @@
+// Kernel variant selection: pure functions of the device's capabilities (only *enabled*
+// features count), unit-tested on made-up capability tables. Stateless; thread-safe.
+#pragma once
+
+#include "vkgrad/vk/caps.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vkgrad::kernels {
+
+// How the training computes: `Mixed` stores activations and weight copies in fp16.
+enum class Precision { Mixed, Fp32 };
+
+// How fp16 tensors are stored (shaders/common/elem.glsl).
+enum class Storage {
+  F32,    // float
+  F16,    // float16_t through 16-bit storage
+  F16x2,  // fp16 pairs packed in 32-bit words, for devices without 16-bit storage
+};
+std::string_view storage_name(Storage s);  // "f32", "f16", "f16x2": the shader-variant suffix
+size_t storage_bytes(Storage s, size_t elements);  // buffer size for `elements` values
+
+// Fp32 precision → F32; else F16 where 16-bit storage is enabled, else packed F16x2 — never a
+// silent fall-back to fp32 storage.
+Storage select_storage(const vk::Caps& caps, Precision precision);
+
+// The cooperative-matrix tile for fp16·fp16→fp32 GEMMs and the subgroup size to pin it at.
+struct CoopmatChoice {
+  vk::CoopmatShape shape;
+  uint32_t subgroup_size = 0;
+};
+// nullopt unless cooperativeMatrix is enabled and the device lists a subgroup-scope shape with
+// A, B = float16 and C, Result = float32. Among those, the largest M·N·K (most work per
+// instruction), ties broken by the smaller K. The subgroup size is the smallest the device
+// allows when subgroup-size control is enabled (wave32 on AMD, SIMD8/16 on Intel, where their
+// matrix units are specified), else the default one.
+std::optional<CoopmatChoice> select_coopmat(const vk::Caps& caps);
+
+}  // namespace vkgrad::kernels
