@@ -1,6 +1,7 @@
 #include "vkgrad/vk/context.hpp"
 
 #include "caps_query.hpp"
+#include "device_list.hpp"
 #include "dispatch.hpp"
 #include "env.hpp"
 #include "vkgrad/error.hpp"
@@ -66,44 +67,6 @@ bool instance_has_extension(const DispatchTable& vk, const char* layer, const ch
                      [&](const VkExtensionProperties& e) { return std::strcmp(e.extensionName, name) == 0; });
 }
 
-// Physical devices with duplicates (same deviceUUID, e.g. one GPU listed by two manifests) dropped.
-std::vector<VkPhysicalDevice> unique_physical_devices(const DispatchTable& vk, VkInstance instance) {
-  uint32_t n = 0;
-  check(vk.instance.vkEnumeratePhysicalDevices(instance, &n, nullptr), "vkEnumeratePhysicalDevices");
-  std::vector<VkPhysicalDevice> all(n);
-  check(vk.instance.vkEnumeratePhysicalDevices(instance, &n, all.data()), "vkEnumeratePhysicalDevices");
-  std::vector<VkPhysicalDevice> unique;
-  std::set<std::array<uint8_t, VK_UUID_SIZE>> seen;
-  for (VkPhysicalDevice pd : all) {
-    VkPhysicalDeviceIDProperties id{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
-    VkPhysicalDeviceProperties2 p{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &id};
-    vk.instance.vkGetPhysicalDeviceProperties2(pd, &p);
-    std::array<uint8_t, VK_UUID_SIZE> uuid{};
-    std::memcpy(uuid.data(), id.deviceUUID, VK_UUID_SIZE);
-    if (seen.insert(uuid).second) unique.push_back(pd);
-  }
-  return unique;
-}
-
-std::vector<DeviceSummary> summarize(const DispatchTable& vk, std::span<const VkPhysicalDevice> pds) {
-  std::vector<DeviceSummary> out;
-  for (uint32_t i = 0; i < pds.size(); ++i) {
-    VkPhysicalDeviceProperties p;
-    vk.instance.vkGetPhysicalDeviceProperties(pds[i], &p);
-    out.push_back({i, p.deviceName, p.deviceType, p.apiVersion});
-  }
-  return out;
-}
-
-PFN_vkGetInstanceProcAddr resolve_loader(PFN_vkGetInstanceProcAddr given) {
-  if (given) return given;
-  PFN_vkGetInstanceProcAddr gipa = system_vulkan_loader();
-  if (!gipa)
-    throw Error("no Vulkan loader (libvulkan.so.1 / vulkan-1.dll) could be loaded",
-                "install the Vulkan loader (Debian: libvulkan1) and a driver");
-  return gipa;
-}
-
 std::filesystem::path pipeline_cache_file(const Caps& caps, std::filesystem::path dir, bool on_disk) {
   if (!on_disk) return {};
   if (dir.empty()) dir = default_cache_dir();
@@ -135,62 +98,6 @@ uint32_t compute_queue_family(const DispatchTable& vk, VkPhysicalDevice pd, uint
 }
 
 }  // namespace
-
-uint32_t choose_device(std::span<const DeviceSummary> devices, std::optional<uint32_t> index,
-                       const std::string& name_substring) {
-  std::string listing;
-  for (const auto& d : devices)
-    listing += "\n  " + std::to_string(d.index) + ": " + d.name + " (" + std::string(device_type_name(d.type)) + ")";
-  if (devices.empty())
-    throw Error("no Vulkan device found", "install a Vulkan driver (Debian: mesa-vulkan-drivers for a CPU device)");
-  if (index) {
-    if (*index >= devices.size())
-      throw Error("device index " + std::to_string(*index) + " is out of range; devices:" + listing,
-                  "set VKGRAD_DEVICE to one of the listed indices or a name substring");
-    return *index;
-  }
-  if (!name_substring.empty()) {
-    for (const auto& d : devices)
-      if (lowercase(d.name).find(lowercase(name_substring)) != std::string::npos) return d.index;
-    throw Error("no device name contains '" + name_substring + "'; devices:" + listing,
-                "set VKGRAD_DEVICE to one of the listed indices or a name substring");
-  }
-  const auto rank = [](VkPhysicalDeviceType t) {
-    switch (t) {
-      case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 0;
-      case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 1;
-      case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
-      case VK_PHYSICAL_DEVICE_TYPE_CPU: return 3;
-      default: return 4;
-    }
-  };
-  uint32_t best = 0;
-  for (const auto& d : devices)
-    if (rank(d.type) < rank(devices[best].type)) best = d.index;
-  return best;
-}
-
-std::vector<DeviceSummary> list_devices() {
-  DispatchTable table;
-  table.get_instance_proc_addr = resolve_loader(nullptr);
-  VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
-  app.apiVersion = VK_API_VERSION_1_3;
-  VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
-  ci.pApplicationInfo = &app;
-  auto create = reinterpret_cast<PFN_vkCreateInstance>(table.get_instance_proc_addr(VK_NULL_HANDLE, "vkCreateInstance"));
-  VkInstance instance = VK_NULL_HANDLE;
-  check(create(&ci, nullptr, &instance), "vkCreateInstance");
-  load_instance_table(table, instance);
-  std::vector<DeviceSummary> out;
-  try {
-    out = summarize(table, unique_physical_devices(table, instance));
-  } catch (...) {
-    table.instance.vkDestroyInstance(instance, nullptr);
-    throw;
-  }
-  table.instance.vkDestroyInstance(instance, nullptr);
-  return out;
-}
 
 Context::Context(const ContextCreateInfo& info) : dispatch_(std::make_unique<DispatchTable>()) {
   on_message_ = std::make_unique<ValidationCallback>(info.on_message ? info.on_message : print_message);
@@ -348,7 +255,11 @@ void Context::create_device(const ContextCreateInfo& info) {
 
   const auto exts = device_extensions(vk(), physical_device_);
   has_memory_budget_ = std::find(exts.begin(), exts.end(), VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) != exts.end();
-  std::vector<const char*> enable_exts;
+  // Kernels bind buffers with push descriptors: recorded passes then own no descriptor
+  // memory. Every desktop driver and most mobile ones offer it (core in Vulkan 1.4).
+  if (std::find(exts.begin(), exts.end(), VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME) == exts.end())
+    throw Error("device '" + caps_.name + "' lacks VK_KHR_push_descriptor", "update the driver or choose another device");
+  std::vector<const char*> enable_exts{VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
   if (cm.enabled) enable_exts.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
   if (has_memory_budget_) enable_exts.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 

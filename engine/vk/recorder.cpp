@@ -9,9 +9,6 @@
 namespace vkgrad::vk {
 namespace {
 
-constexpr uint32_t kSetsPerPool = 256;
-constexpr uint32_t kBuffersPerPool = 2048;
-
 VkAccessFlags2 write_access(VkPipelineStageFlags2 stage) {
   switch (stage) {
     case VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT: return VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT;
@@ -50,7 +47,6 @@ Recorder::Recorder(Context& ctx, VkCommandBuffer cmd, const RecorderOptions& opt
 
 Recorder::~Recorder() {
   const auto& d = ctx_.vk().device;
-  for (VkDescriptorPool p : pools_) d.vkDestroyDescriptorPool(ctx_.device(), p, nullptr);
   if (queries_) d.vkDestroyQueryPool(ctx_.device(), queries_, nullptr);
 }
 
@@ -97,31 +93,6 @@ void Recorder::before(std::span<const Use> uses, VkPipelineStageFlags2 stage) {
     tracked_.push_back({u.range.buffer, u.range.offset, u.range.offset + u.range.size, u.write, stage});
 }
 
-VkDescriptorSet Recorder::allocate_set(VkDescriptorSetLayout layout, uint32_t bindings) {
-  const auto& d = ctx_.vk().device;
-  if (sets_left_ == 0 || buffers_left_ < bindings) {
-    const VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max(kBuffersPerPool, bindings)};
-    VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-    pi.maxSets = kSetsPerPool;
-    pi.poolSizeCount = 1;
-    pi.pPoolSizes = &size;
-    VkDescriptorPool pool = VK_NULL_HANDLE;
-    check(d.vkCreateDescriptorPool(ctx_.device(), &pi, nullptr, &pool), "vkCreateDescriptorPool");
-    pools_.push_back(pool);
-    sets_left_ = kSetsPerPool;
-    buffers_left_ = size.descriptorCount;
-  }
-  VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-  ai.descriptorPool = pools_.back();
-  ai.descriptorSetCount = 1;
-  ai.pSetLayouts = &layout;
-  VkDescriptorSet set = VK_NULL_HANDLE;
-  check(d.vkAllocateDescriptorSets(ctx_.device(), &ai, &set), "vkAllocateDescriptorSets");
-  --sets_left_;
-  buffers_left_ -= bindings;
-  return set;
-}
-
 void Recorder::dispatch(const DispatchInfo& info) {
   const Pipeline* p = info.pipeline;
   if (!p) throw Error("dispatch '" + info.label + "' has no pipeline", "pass the kernel's pipeline");
@@ -154,18 +125,16 @@ void Recorder::dispatch(const DispatchInfo& info) {
   const auto& d = ctx_.vk().device;
   d.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
   if (p->bindings > 0) {
-    const VkDescriptorSet set = allocate_set(p->set_layout, p->bindings);
+    // Push descriptors live in the command buffer itself: nothing to allocate or keep alive.
     std::vector<VkWriteDescriptorSet> writes(p->bindings);
     for (uint32_t i = 0; i < p->bindings; ++i) {
       writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-      writes[i].dstSet = set;
       writes[i].dstBinding = i;
       writes[i].descriptorCount = 1;
       writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
       writes[i].pBufferInfo = &infos[i];
     }
-    d.vkUpdateDescriptorSets(ctx_.device(), p->bindings, writes.data(), 0, nullptr);
-    d.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, nullptr);
+    d.vkCmdPushDescriptorSetKHR(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, p->bindings, writes.data());
   }
   if (p->push_constant_size > 0) {
     if (!info.push_constants)

@@ -7,8 +7,9 @@
 // tracked within one command buffer only: work that follows another command buffer starts
 // with `begin_with_barrier`.
 //
-// Owns the descriptor sets it allocates and the optional timestamp query pool: keep the
-// Recorder alive while its command buffer may execute. One thread at a time.
+// Buffers are bound with push descriptors, which live in the command buffer, so a Recorder may
+// be destroyed once recording is done — unless it records timestamps: it owns their query pool,
+// so keep it alive until `timings()` has been read. One thread at a time.
 #pragma once
 
 #include "vkgrad/vk/buffer.hpp"
@@ -87,15 +88,11 @@ private:
   void before(std::span<const Use> uses, VkPipelineStageFlags2 stage);
   void barrier(VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access, VkPipelineStageFlags2 dst_stage,
                VkAccessFlags2 dst_access);
-  VkDescriptorSet allocate_set(VkDescriptorSetLayout layout, uint32_t bindings);
 
   Context& ctx_;
   VkCommandBuffer cmd_;
   RecorderOptions options_;
   std::vector<Tracked> tracked_;
-  std::vector<VkDescriptorPool> pools_;
-  uint32_t sets_left_ = 0;
-  uint32_t buffers_left_ = 0;
   VkQueryPool queries_ = VK_NULL_HANDLE;
   std::vector<std::string> timed_labels_;
   uint32_t barriers_ = 0;

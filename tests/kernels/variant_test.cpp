@@ -1,0 +1,102 @@
+// Variant selection on made-up capability tables: no GPU needed, every vendor's shape covered.
+#include "vkgrad/kernels/variant.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vkgrad::test {
+namespace {
+
+using kernels::Precision;
+using kernels::Storage;
+using vk::Feature;
+
+constexpr auto F16 = VK_COMPONENT_TYPE_FLOAT16_KHR;
+constexpr auto F32 = VK_COMPONENT_TYPE_FLOAT32_KHR;
+constexpr auto U8 = VK_COMPONENT_TYPE_UINT8_KHR;
+constexpr auto U32 = VK_COMPONENT_TYPE_UINT32_KHR;
+constexpr auto SUBGROUP = VK_SCOPE_SUBGROUP_KHR;
+
+vk::Caps caps_with(std::initializer_list<Feature> enabled) {
+  vk::Caps c;
+  for (Feature f : enabled) c.features[size_t(f)] = {true, true};
+  return c;
+}
+
+vk::Caps nvidia_like() {
+  vk::Caps c = caps_with({Feature::Coopmat, Feature::Fp16Arith, Feature::Storage16, Feature::MemoryModel,
+                          Feature::SubgroupSizeControl, Feature::FullSubgroups});
+  c.subgroup_size = c.min_subgroup_size = c.max_subgroup_size = 32;
+  c.coopmat_shapes = {{16, 8, 16, F16, F16, F16, F16, SUBGROUP},
+                      {16, 8, 8, F16, F16, F32, F32, SUBGROUP},
+                      {16, 8, 16, F16, F16, F32, F32, SUBGROUP},
+                      {16, 8, 32, U8, U8, U32, U32, SUBGROUP}};
+  return c;
+}
+
+vk::Caps amd_like() {
+  vk::Caps c = caps_with({Feature::Coopmat, Feature::Fp16Arith, Feature::Storage16, Feature::MemoryModel,
+                          Feature::SubgroupSizeControl, Feature::FullSubgroups});
+  c.subgroup_size = 64;
+  c.min_subgroup_size = 32;
+  c.max_subgroup_size = 64;
+  c.coopmat_shapes = {{16, 16, 16, F16, F16, F16, F16, SUBGROUP}, {16, 16, 16, F16, F16, F32, F32, SUBGROUP}};
+  return c;
+}
+
+TEST(CoopmatChoice, NvidiaLikePicksTheLargestF32AccumulatorShape) {
+  const auto choice = kernels::select_coopmat(nvidia_like());
+  ASSERT_TRUE(choice);
+  EXPECT_EQ(choice->shape.m, 16u);
+  EXPECT_EQ(choice->shape.n, 8u);
+  EXPECT_EQ(choice->shape.k, 16u);
+  EXPECT_EQ(choice->shape.c, F32);
+  EXPECT_EQ(choice->subgroup_size, 32u);
+}
+
+TEST(CoopmatChoice, AmdLikePinsWave32) {
+  const auto choice = kernels::select_coopmat(amd_like());
+  ASSERT_TRUE(choice);
+  EXPECT_EQ(choice->shape.m, 16u);
+  EXPECT_EQ(choice->shape.n, 16u);
+  EXPECT_EQ(choice->shape.k, 16u);
+  EXPECT_EQ(choice->subgroup_size, 32u);
+}
+
+TEST(CoopmatChoice, WithoutSubgroupSizeControlUsesTheDefaultSize) {
+  vk::Caps c = amd_like();
+  c.features[size_t(Feature::SubgroupSizeControl)].enabled = false;
+  const auto choice = kernels::select_coopmat(c);
+  ASSERT_TRUE(choice);
+  EXPECT_EQ(choice->subgroup_size, 64u);
+}
+
+TEST(CoopmatChoice, NoneWithoutTheFeatureOrAnF32Accumulator) {
+  EXPECT_FALSE(kernels::select_coopmat(caps_with({Feature::Fp16Arith, Feature::Storage16})));
+  vk::Caps supported_not_enabled = nvidia_like();
+  supported_not_enabled.features[size_t(Feature::Coopmat)].enabled = false;
+  EXPECT_FALSE(kernels::select_coopmat(supported_not_enabled));
+  // Only an fp16 accumulator listed: never declare an f32 one the device did not offer.
+  vk::Caps f16_only = nvidia_like();
+  f16_only.coopmat_shapes = {{16, 16, 16, F16, F16, F16, F16, SUBGROUP}};
+  EXPECT_FALSE(kernels::select_coopmat(f16_only));
+  vk::Caps workgroup_scope = nvidia_like();
+  workgroup_scope.coopmat_shapes = {{64, 64, 16, F16, F16, F32, F32, VK_SCOPE_WORKGROUP_KHR}};
+  EXPECT_FALSE(kernels::select_coopmat(workgroup_scope));
+}
+
+TEST(StorageChoice, Fp16StorageWhereAvailableElsePackedNeverFp32) {
+  EXPECT_EQ(kernels::select_storage(nvidia_like(), Precision::Mixed), Storage::F16);
+  EXPECT_EQ(kernels::select_storage(caps_with({Feature::Fp16Arith}), Precision::Mixed), Storage::F16x2);
+  EXPECT_EQ(kernels::select_storage(caps_with({}), Precision::Mixed), Storage::F16x2);
+  EXPECT_EQ(kernels::select_storage(nvidia_like(), Precision::Fp32), Storage::F32);
+}
+
+TEST(StorageChoice, BytesPerStorage) {
+  EXPECT_EQ(kernels::storage_bytes(Storage::F32, 3), 12u);
+  EXPECT_EQ(kernels::storage_bytes(Storage::F16, 3), 6u);
+  EXPECT_EQ(kernels::storage_bytes(Storage::F16x2, 3), 8u);
+  EXPECT_EQ(kernels::storage_name(Storage::F16x2), "f16x2");
+}
+
+}  // namespace
+}  // namespace vkgrad::test

@@ -1,0 +1,46 @@
+// The shared test fixture: validation-strict Contexts and the checks that fail a test on any
+// validation error, or on any warning whose message ID is not in tests/validation-allowlist.txt.
+//
+// Contexts are cached per set of disabled features (instance and validation start-up cost
+// seconds each) and live until the test program ends. One thread only, as GoogleTest runs.
+#pragma once
+
+#include "vkgrad/vk/context.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace vkgrad::test {
+
+// A validation-strict ContextCreateInfo: layer on, synchronization validation on, messages
+// collected for the running test, environment overrides ignored (tests choose their own).
+vk::ContextCreateInfo strict_create_info(std::vector<vk::Feature> disable = {});
+
+// The cached strict Context with exactly these features disabled.
+vk::Context& context(std::vector<vk::Feature> disable = {});
+
+// Fails the current test (ADD_FAILURE) once per collected error and unallowed warning, then
+// forgets them. Called after every VkTest; call it directly to check a step in between.
+void expect_no_validation_messages();
+
+// Validation messages collected since the last check (for tests of the harness itself).
+std::vector<vk::ValidationMessage> take_validation_messages();
+
+// Destroys the cached contexts and checks the messages their destruction produced; appends
+// pipeline statistics to $VKGRAD_PIPELINE_STATS when set. Called once by the test main.
+void shutdown_contexts(const std::string& program);
+
+class VkTest : public ::testing::Test {
+protected:
+  void TearDown() override { expect_no_validation_messages(); }
+};
+
+template <typename Param>
+class VkTestWithParam : public ::testing::TestWithParam<Param> {
+protected:
+  void TearDown() override { expect_no_validation_messages(); }
+};
+
+}  // namespace vkgrad::test

@@ -1,0 +1,147 @@
+// Capability detection on the test device and every feature override.
+#include "vk/dispatch.hpp"
+#include "vk/env.hpp"
+#include "numerics.hpp"
+#include "vk_fixture.hpp"
+#include "vkgrad/error.hpp"
+#include "vkgrad/kernels/axpy.hpp"
+#include "vkgrad/vk/buffer.hpp"
+
+#include <algorithm>
+
+namespace vkgrad::test {
+namespace {
+
+using vk::Feature;
+
+bool is_lavapipe(const vk::Caps& caps) { return caps.name.find("llvmpipe") != std::string::npos; }
+
+bool lists_f16_f32_shape(const vk::Caps& caps, uint32_t m, uint32_t n, uint32_t k) {
+  return std::any_of(caps.coopmat_shapes.begin(), caps.coopmat_shapes.end(), [&](const vk::CoopmatShape& s) {
+    return s.m == m && s.n == n && s.k == k && s.a == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+           s.b == VK_COMPONENT_TYPE_FLOAT16_KHR && s.c == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+           s.result == VK_COMPONENT_TYPE_FLOAT32_KHR && s.scope == VK_SCOPE_SUBGROUP_KHR;
+  });
+}
+
+using ContextTest = VkTest;
+
+TEST_F(ContextTest, CapabilitiesAreConsistent) {
+  const vk::Caps caps = context().caps();
+  EXPECT_GE(caps.api_version, VK_API_VERSION_1_3);
+  EXPECT_TRUE(caps.enabled(Feature::Synchronization2));
+  EXPECT_GT(caps.subgroup_size, 0u);
+  EXPECT_LE(caps.min_subgroup_size, caps.subgroup_size);
+  EXPECT_GE(caps.max_subgroup_size, caps.subgroup_size);
+  EXPECT_GE(caps.max_shared_memory, 16384u);  // Vulkan's required minimum
+  EXPECT_GE(caps.max_workgroup_invocations, 128u);
+  EXPECT_FALSE(caps.heaps.empty());
+  for (size_t i = 0; i < vk::kFeatureCount; ++i)
+    EXPECT_TRUE(!caps.features[i].enabled || caps.features[i].supported) << vk::feature_name(Feature(i));
+}
+
+// The Debian 13 lavapipe every CI run uses: the facts later kernels rely on.
+TEST_F(ContextTest, LavapipeHasCooperativeMatrix8x8x8) {
+  const vk::Caps caps = context().caps();
+  ASSERT_TRUE(is_lavapipe(caps)) << "the test device is '" << caps.name
+                                 << "'; these expectations describe Mesa's lavapipe, which tools/dev provides";
+  EXPECT_EQ(caps.type, VK_PHYSICAL_DEVICE_TYPE_CPU);
+  EXPECT_TRUE(caps.supported(Feature::Coopmat));
+  EXPECT_TRUE(caps.enabled(Feature::Coopmat));
+  EXPECT_TRUE(caps.enabled(Feature::Fp16Arith));
+  EXPECT_TRUE(caps.enabled(Feature::Storage16));
+  EXPECT_TRUE(caps.enabled(Feature::MemoryModel));
+  EXPECT_TRUE(lists_f16_f32_shape(caps, 8, 8, 8));
+  EXPECT_EQ(caps.subgroup_size, 8u);
+}
+
+TEST_F(ContextTest, DisablingCoopmatLeavesItSupportedButOff) {
+  const vk::Caps caps = context({Feature::Coopmat}).caps();
+  EXPECT_TRUE(caps.supported(Feature::Coopmat));
+  EXPECT_FALSE(caps.enabled(Feature::Coopmat));
+  EXPECT_TRUE(caps.enabled(Feature::Fp16Arith));
+  EXPECT_TRUE(caps.enabled(Feature::Storage16));
+}
+
+// Coopmat kernels need fp16 arithmetic and 16-bit storage; switching either off takes coopmat too.
+TEST_F(ContextTest, DisablingFp16ArithAlsoDisablesCoopmat) {
+  const vk::Caps caps = context({Feature::Fp16Arith}).caps();
+  EXPECT_TRUE(caps.supported(Feature::Fp16Arith));
+  EXPECT_FALSE(caps.enabled(Feature::Fp16Arith));
+  EXPECT_FALSE(caps.enabled(Feature::Coopmat));
+  EXPECT_TRUE(caps.enabled(Feature::Storage16));
+}
+
+TEST_F(ContextTest, DisablingStorage16AlsoDisablesCoopmat) {
+  const vk::Caps caps = context({Feature::Storage16}).caps();
+  EXPECT_FALSE(caps.enabled(Feature::Storage16));
+  EXPECT_FALSE(caps.enabled(Feature::Coopmat));
+  EXPECT_TRUE(caps.enabled(Feature::Fp16Arith));
+}
+
+TEST(DisableList, ParsesOverrideNames) {
+  EXPECT_EQ(vk::parse_disable_list(""), std::vector<Feature>{});
+  EXPECT_EQ(vk::parse_disable_list("coopmat"), std::vector<Feature>{Feature::Coopmat});
+  EXPECT_EQ(vk::parse_disable_list(" storage16 , fp16-arith,"),
+            (std::vector<Feature>{Feature::Storage16, Feature::Fp16Arith}));
+}
+
+TEST(DisableList, RejectsUnknownNamesSayingWhatIsValid) {
+  try {
+    vk::parse_disable_list("coopmat,tensorcores");
+    FAIL() << "expected vkgrad::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tensorcores"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fp16-arith"), std::string::npos) << e.what();
+  }
+}
+
+// A host application's device adopted by a second Context: the adopting Context works on it
+// and leaves it alive when destroyed.
+TEST_F(ContextTest, AdoptedDeviceIsUsedAndNotDestroyed) {
+  vk::Context& host = context();
+  {
+    vk::AdoptInfo adopt;
+    adopt.get_instance_proc_addr = host.vk().get_instance_proc_addr;
+    adopt.instance = host.instance();
+    adopt.physical_device = host.physical_device();
+    adopt.device = host.device();
+    adopt.queue = host.queue();
+    adopt.queue_family = host.queue_family();
+    for (size_t i = 0; i < vk::kFeatureCount; ++i)
+      if (host.caps().features[i].enabled) adopt.enabled.push_back(Feature(i));
+    adopt.pipeline_cache_on_disk = false;
+    vk::Context guest(adopt);
+    EXPECT_FALSE(guest.owns_device());
+    EXPECT_EQ(guest.caps().enabled(Feature::Coopmat), host.caps().enabled(Feature::Coopmat));
+    const kernels::Axpy axpy(guest, kernels::Storage::F32);
+    vk::Buffer x(guest, {.size = 16});
+    vk::Buffer y(guest, {.size = 16});
+    const std::vector<double> ones(4, 1.0);
+    const auto bytes = encode(kernels::Storage::F32, ones);
+    vk::upload(guest, x, bytes.data(), bytes.size());
+    vk::upload(guest, y, bytes.data(), bytes.size());
+    guest.run_now([&](VkCommandBuffer cmd) {
+      vk::Recorder rec(guest, cmd);
+      axpy.record(rec, x.range(), y.range(), 4, 2.0f);
+    });
+    std::vector<std::byte> out(16);
+    vk::download(guest, y, out.data(), out.size());
+    EXPECT_EQ(decode(kernels::Storage::F32, out, 4), std::vector<double>(4, 3.0));
+  }
+  // The host's device still works after the guest is gone.
+  vk::Buffer z(host, {.size = 16});
+  const std::vector<double> twos(4, 2.0);
+  const auto bytes = encode(kernels::Storage::F32, twos);
+  vk::upload(host, z, bytes.data(), bytes.size());
+  std::vector<std::byte> out(16);
+  vk::download(host, z, out.data(), out.size());
+  EXPECT_EQ(decode(kernels::Storage::F32, out, 4), twos);
+}
+
+TEST(AdoptInfoCheck, MissingHandlesAreRejected) {
+  EXPECT_THROW(vk::Context(vk::AdoptInfo{}), Error);
+}
+
+}  // namespace
+}  // namespace vkgrad::test
