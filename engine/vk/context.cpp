@@ -270,10 +270,14 @@ void Context::create_device(const ContextCreateInfo& info) {
   f13.synchronization2 = on(Feature::Synchronization2);
   f13.subgroupSizeControl = on(Feature::SubgroupSizeControl);
   f13.computeFullSubgroups = on(Feature::FullSubgroups);
+  // Required by Vulkan 1.3 (so always present): kernels size workgroups with specialization
+  // constants (LocalSizeId) and use device-scope atomics under the memory model.
+  f13.maintenance4 = VK_TRUE;
   if (cm.enabled) f13.pNext = &fcm;
   VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, &f13};
   f12.shaderFloat16 = on(Feature::Fp16Arith);
   f12.vulkanMemoryModel = on(Feature::MemoryModel);
+  f12.vulkanMemoryModelDeviceScope = on(Feature::MemoryModel);
   f12.timelineSemaphore = on(Feature::TimelineSemaphore);
   f12.hostQueryReset = on(Feature::HostQueryReset);
   VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, &f12};

@@ -1,0 +1,219 @@
+#include "vkgrad/kernels/gemm.hpp"
+
+#include "vkgrad/error.hpp"
+#include "vkgrad/vk/context.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace vkgrad::kernels {
+namespace {
+
+// Tiles of the portable kernel (shaders/gemm_tiled.comp): BM×BN block, BK slab, TM×TN per
+// invocation; 256 invocations each.
+struct TiledTiles {
+  uint32_t bm, bn, bk, tm, tn;
+  uint32_t threads() const { return (bm / tm) * (bn / tn); }
+  uint32_t shared_bytes() const { return 4 * bk * (bm + bn); }
+};
+
+TiledTiles tiled_tiles(GemmPreset p) {
+  switch (p) {
+    case GemmPreset::Small: return {32, 32, 16, 2, 2};
+    case GemmPreset::Medium: return {64, 64, 16, 4, 4};
+    case GemmPreset::Large: return {128, 128, 16, 8, 8};
+  }
+  return {64, 64, 16, 4, 4};
+}
+
+// Tiles of the cooperative-matrix kernel: 2×2 subgroups, each RM×RN accumulators of the
+// device's shape; the preset sets the block edge it aims for (32, 64, 128).
+struct CoopmatTiles {
+  uint32_t cm_m, cm_n, cm_k, wm, wn, rm, rn, bk, subgroup;
+  uint32_t bm() const { return wm * rm * cm_m; }
+  uint32_t bn() const { return wn * rn * cm_n; }
+  uint32_t threads() const { return wm * wn * subgroup; }
+  uint32_t shared_bytes() const { return 2 * 2 * bk * (bm() + bn()) + 4 * wm * wn * cm_m * cm_n; }
+};
+
+CoopmatTiles coopmat_tiles(const CoopmatChoice& c, GemmPreset p) {
+  const uint32_t edge = p == GemmPreset::Small ? 32 : p == GemmPreset::Medium ? 64 : 128;
+  CoopmatTiles t{c.shape.m, c.shape.n, c.shape.k, 2, 2, 1, 1, 2 * c.shape.k, c.subgroup_size};
+  t.rm = std::max(1u, edge / (t.wm * t.cm_m));
+  t.rn = std::max(1u, edge / (t.wn * t.cm_n));
+  return t;
+}
+
+bool fits(const vk::Caps& caps, uint32_t threads, uint32_t shared) {
+  return threads <= caps.max_workgroup_invocations && threads <= caps.max_workgroup_size[0] &&
+         shared <= caps.max_shared_memory;
+}
+
+// Elements an operand stored as rows×cols must span, and the bytes that covers.
+uint64_t span_elements(uint32_t batch, uint32_t stride, uint32_t rows, uint32_t cols, uint32_t ld) {
+  return uint64_t(batch - 1) * stride + uint64_t(rows - 1) * ld + cols;
+}
+uint64_t span_bytes(ElemType t, uint64_t elements) {
+  return t == ElemType::F32 ? 4 * elements : 4 * ((elements + 1) / 2);
+}
+
+void check_operand(const char* name, const GemmOperand& op, uint32_t batch, uint32_t rows, uint32_t cols) {
+  const std::string shape = std::to_string(rows) + "×" + std::to_string(cols);
+  if (op.ld < cols)
+    throw Error(std::string("gemm operand ") + name + " is stored " + shape + " but its leading dimension is " +
+                    std::to_string(op.ld),
+                "the leading dimension must be at least the stored row length");
+  if (batch > 1 && uint64_t(op.batch_stride) < uint64_t(rows - 1) * op.ld + cols)
+    throw Error(std::string("gemm operand ") + name + "'s batch stride " + std::to_string(op.batch_stride) +
+                    " is smaller than one " + shape + " matrix",
+                "batch entries must not overlap");
+  const uint64_t elements = span_elements(batch, op.batch_stride, rows, cols, op.ld);
+  if (elements > 0xFFFFFFFFull)
+    throw Error(std::string("gemm operand ") + name + " spans more than 2^32 elements", "split the batch");
+  if (span_bytes(op.type, elements) > op.range.size)
+    throw Error(std::string("gemm operand ") + name + " (" + shape + ", batch " + std::to_string(batch) + ") needs " +
+                    std::to_string(span_bytes(op.type, elements)) + " bytes, its range has " +
+                    std::to_string(op.range.size),
+                "bind a larger buffer range or fix the shape");
+}
+
+}  // namespace
+
+std::string_view gemm_variant_name(GemmVariant v) {
+  switch (v) {
+    case GemmVariant::Coopmat: return "coopmat";
+    case GemmVariant::Tiled16: return "tiled16";
+    case GemmVariant::Fp32: return "fp32";
+  }
+  return "?";
+}
+
+std::optional<GemmVariant> gemm_variant_from_name(std::string_view name) {
+  for (GemmVariant v : {GemmVariant::Coopmat, GemmVariant::Tiled16, GemmVariant::Fp32})
+    if (gemm_variant_name(v) == name) return v;
+  return std::nullopt;
+}
+
+std::string_view gemm_preset_name(GemmPreset p) {
+  switch (p) {
+    case GemmPreset::Small: return "small";
+    case GemmPreset::Medium: return "medium";
+    case GemmPreset::Large: return "large";
+  }
+  return "?";
+}
+
+size_t elem_bytes(ElemType t) { return t == ElemType::F32 ? 4 : 2; }
+
+GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a, ElemType b,
+                       std::optional<GemmVariant> forced) {
+  const bool fp16 = a == ElemType::F16 && b == ElemType::F16;
+  const auto coopmat = select_coopmat(caps);
+  GemmChoice choice;
+  if (forced) {
+    choice.variant = *forced;
+    if (*forced == GemmVariant::Coopmat && !coopmat)
+      throw Error("the coopmat GEMM was requested but the device has no enabled fp16·fp16→fp32 cooperative matrix",
+                  "use tiled16, or check `vkgrad-info` and VKGRAD_DISABLE");
+    if (*forced == GemmVariant::Coopmat && !fp16)
+      throw Error("the coopmat GEMM needs fp16 A and B", "convert the operands or use the fp32 variant");
+    if (*forced == GemmVariant::Fp32 && fp16)
+      throw Error("the fp32 GEMM takes fp32 A and B", "use tiled16 or coopmat for fp16 operands");
+    if (*forced == GemmVariant::Tiled16 && a == ElemType::F32 && b == ElemType::F32)
+      throw Error("the tiled16 GEMM takes fp16 operands", "use the fp32 variant for fp32 operands");
+  } else if (!fp16) {
+    choice.variant = GemmVariant::Fp32;
+  } else {
+    const bool cpu = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    choice.variant = coopmat && !cpu ? GemmVariant::Coopmat : GemmVariant::Tiled16;
+  }
+  choice.preset = (m < 64 || n < 64) ? GemmPreset::Small
+                  : (m >= 512 && n >= 512) ? GemmPreset::Large
+                                           : GemmPreset::Medium;
+  // Step down while the device cannot hold the preset's tiles.
+  while (choice.preset != GemmPreset::Small) {
+    const bool ok = choice.variant == GemmVariant::Coopmat
+                        ? fits(caps, coopmat_tiles(*coopmat, choice.preset).threads(),
+                               coopmat_tiles(*coopmat, choice.preset).shared_bytes())
+                        : fits(caps, tiled_tiles(choice.preset).threads(), tiled_tiles(choice.preset).shared_bytes());
+    if (ok) break;
+    choice.preset = choice.preset == GemmPreset::Large ? GemmPreset::Medium : GemmPreset::Small;
+  }
+  return choice;
+}
+
+Gemm::Gemm(vk::Context& ctx) : ctx_(ctx) {}
+
+GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<GemmVariant> forced) const {
+  if (d.m == 0 || d.n == 0 || d.k == 0 || d.batch == 0)
+    throw Error("gemm of shape " + std::to_string(d.m) + "×" + std::to_string(d.n) + "×" + std::to_string(d.k) +
+                    " with batch " + std::to_string(d.batch),
+                "every dimension must be at least 1");
+  const auto& caps = ctx_.caps();
+  if (d.batch > caps.max_workgroup_count[2])
+    throw Error("gemm batch " + std::to_string(d.batch) + " exceeds the device's " +
+                    std::to_string(caps.max_workgroup_count[2]) + " workgroups in z",
+                "split the batch");
+  check_operand("A", d.a, d.batch, d.a.transpose ? d.k : d.m, d.a.transpose ? d.m : d.k);
+  check_operand("B", d.b, d.batch, d.b.transpose ? d.n : d.k, d.b.transpose ? d.k : d.n);
+  if (d.c.transpose) throw Error("gemm operand C cannot be transposed", "swap and transpose A and B instead");
+  check_operand("C", d.c, d.batch, d.m, d.n);
+  if (d.bias && d.bias->size < span_bytes(d.bias_type, d.n))
+    throw Error("gemm bias needs " + std::to_string(d.n) + " elements, its range has " + std::to_string(d.bias->size) +
+                    " bytes",
+                "bind the whole bias vector");
+
+  const GemmChoice choice = select_gemm(caps, d.m, d.n, d.a.type, d.b.type, forced);
+  const std::vector<vk::SpecConstant> types = {{16, uint32_t(d.a.type)},
+                                               {17, uint32_t(d.b.type)},
+                                               {18, uint32_t(d.c.type)},
+                                               {19, uint32_t(d.bias_type)}};
+  vk::PipelineDesc desc{.bindings = 4, .push_constant_size = sizeof(GemmArgs)};
+  uint32_t bm = 0, bn = 0;
+  if (choice.variant == GemmVariant::Coopmat) {
+    const CoopmatTiles t = coopmat_tiles(*select_coopmat(caps), choice.preset);
+    desc.shader = "gemm_coopmat";
+    desc.spec = {{0, t.threads()}, {1, t.cm_m}, {2, t.cm_n}, {3, t.cm_k}, {4, t.wm},
+                 {5, t.wn},        {6, t.rm},   {7, t.rn},   {8, t.bk},   {9, t.subgroup}};
+    const bool pin = caps.enabled(vk::Feature::SubgroupSizeControl) && caps.enabled(vk::Feature::FullSubgroups);
+    desc.required_subgroup_size = pin ? t.subgroup : 0;
+    bm = t.bm();
+    bn = t.bn();
+  } else {
+    const TiledTiles t = tiled_tiles(choice.preset);
+    desc.shader = "gemm_tiled";
+    desc.spec = {{0, t.threads()}, {1, t.bm}, {2, t.bn}, {3, t.bk}, {4, t.tm}, {5, t.tn}};
+    bm = t.bm;
+    bn = t.bn;
+  }
+  desc.spec.insert(desc.spec.end(), types.begin(), types.end());
+  const vk::Pipeline& pipeline = ctx_.pipelines().get(desc);
+
+  const GemmArgs args{d.m,
+                      d.n,
+                      d.k,
+                      d.a.ld,
+                      d.b.ld,
+                      d.c.ld,
+                      d.batch > 1 ? d.a.batch_stride : 0,
+                      d.batch > 1 ? d.b.batch_stride : 0,
+                      d.batch > 1 ? d.c.batch_stride : 0,
+                      d.alpha,
+                      d.beta,
+                      (d.a.transpose ? 1u : 0u) | (d.b.transpose ? 2u : 0u) | (d.bias ? 4u : 0u) |
+                          (uint32_t(d.activation) << 3)};
+  // fp16 C is written by read-modify-write at edges, so it is always declared read-write.
+  const bool reads_c = d.beta != 0.0f || d.c.type == ElemType::F16;
+  const vk::Binding bindings[] = {{d.a.range, vk::Access::Read},
+                                  {d.b.range, vk::Access::Read},
+                                  {d.c.range, reads_c ? vk::Access::ReadWrite : vk::Access::Write},
+                                  {d.bias ? *d.bias : d.a.range, vk::Access::Read}};
+  rec.dispatch({.pipeline = &pipeline,
+                .bindings = bindings,
+                .push_constants = &args,
+                .groups = {(d.n + bn - 1) / bn, (d.m + bm - 1) / bm, d.batch},
+                .label = "gemm." + std::string(gemm_variant_name(choice.variant))});
+  return choice;
+}
+
+}  // namespace vkgrad::kernels

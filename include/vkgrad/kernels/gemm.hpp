@@ -1,0 +1,92 @@
+// vkgrad::kernels::Gemm — C = act(α·op(A)·op(B) + β·C + bias), batched, with FP32 accumulation.
+//
+// Variants (shaders/gemm_*.comp, one family): `coopmat` (cooperative matrices, fp16 operands),
+// `tiled16` (portable tiles, fp16 operands), `fp32` (portable tiles, fp32 operands). Element
+// types, tile preset, subgroup shape and workgroup size are specialization constants; shapes,
+// leading dimensions, strides, α, β, transposes and the epilogue are push constants, so a
+// handful of pipelines serve every call. Holds pipelines from the Context's registry; recording
+// is const. One thread at a time.
+#pragma once
+
+#include "vkgrad/kernels/variant.hpp"
+#include "vkgrad/vk/recorder.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vkgrad::vk {
+class Context;
+}
+
+namespace vkgrad::kernels {
+
+enum class ElemType : uint32_t { F32 = 0, F16 = 1 };  // codes match shaders/common/gemm.glsl
+enum class Activation : uint32_t { None = 0, Relu = 1, Gelu = 2, GeluTanh = 3 };
+enum class GemmVariant { Coopmat, Tiled16, Fp32 };
+enum class GemmPreset { Small, Medium, Large };
+
+std::string_view gemm_variant_name(GemmVariant v);  // "coopmat", "tiled16", "fp32"
+std::optional<GemmVariant> gemm_variant_from_name(std::string_view name);
+std::string_view gemm_preset_name(GemmPreset p);
+size_t elem_bytes(ElemType t);
+
+// One operand as stored: row-major with leading dimension `ld` (elements between rows), a
+// stride between batch entries, and whether the kernel reads it transposed.
+struct GemmOperand {
+  vk::BufferRange range;
+  ElemType type = ElemType::F16;
+  uint32_t ld = 0;
+  uint32_t batch_stride = 0;  // elements; ignored when batch == 1
+  bool transpose = false;
+};
+
+// C[b] = act(alpha · op(A[b]) · op(B[b]) + beta · C[b] + bias) for b < batch, where op(A) is
+// m×k, op(B) is k×n, C is m×n and bias (optional) has n elements. beta = 0 never reads C.
+struct GemmDesc {
+  uint32_t m = 0, n = 0, k = 0;
+  uint32_t batch = 1;
+  GemmOperand a, b, c;
+  float alpha = 1.0f, beta = 0.0f;
+  std::optional<vk::BufferRange> bias;
+  ElemType bias_type = ElemType::F32;
+  Activation activation = Activation::None;
+};
+
+// Mirrors the push constants of shaders/common/gemm.glsl.
+struct GemmArgs {
+  uint32_t m, n, k;
+  uint32_t lda, ldb, ldc;
+  uint32_t stride_a, stride_b, stride_c;
+  float alpha, beta;
+  uint32_t flags;
+};
+static_assert(sizeof(GemmArgs) <= 128);
+
+struct GemmChoice {
+  GemmVariant variant = GemmVariant::Tiled16;
+  GemmPreset preset = GemmPreset::Medium;
+};
+
+// The selection rule, pure (unit-tested on made-up capability tables):
+// - fp32 operands → fp32; fp16 operands → coopmat where select_coopmat() finds a tile and the
+//   device is a GPU, else tiled16. On a CPU device cooperative matrices are emulated and
+//   `vkgrad-bench gemm` measures tiled16 faster, so tiled16 is the default there.
+// - `forced` asks for a variant by name; an impossible request throws Error saying why.
+// - Preset from the shape: Small when m or n < 64, Large when both ≥ 512 and the device's
+//   shared memory holds the large tiles, else Medium.
+GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a, ElemType b,
+                       std::optional<GemmVariant> forced = std::nullopt);
+
+class Gemm {
+public:
+  explicit Gemm(vk::Context& ctx);
+  // Checks `desc` (shapes, leading dimensions, range sizes) and records one dispatch with the
+  // chosen variant; returns the choice.
+  GemmChoice record(vk::Recorder& rec, const GemmDesc& desc, std::optional<GemmVariant> forced = std::nullopt) const;
+
+private:
+  vk::Context& ctx_;
+};
+
+}  // namespace vkgrad::kernels

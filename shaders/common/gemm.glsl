@@ -1,0 +1,92 @@
+// What every GEMM kernel shares: arguments, operand access, and the fused epilogue.
+//
+//   C[b] = act(alpha · op(A[b]) · op(B[b]) + beta · C[b] + bias)     for b < batch (workgroup z)
+//
+// op(A) is M×K, op(B) is K×N, C is M×N, all row-major with leading dimensions (row strides, in
+// elements) lda, ldb, ldc; op(X) = Xᵀ reads the stored matrix transposed. Operands are bound as
+// 32-bit words and their element types are specialization constants, so fp16 data needs no
+// 16-bit storage feature: an fp16 element i is half (i & 1) of word i >> 1.
+#ifndef VKGRAD_GEMM_GLSL
+#define VKGRAD_GEMM_GLSL
+
+#include "common/activation.glsl"
+
+#define TYPE_F32 0u
+#define TYPE_F16 1u
+
+// Element types (vkgrad::kernels::ElemType).
+layout(constant_id = 16) const uint A_TYPE = TYPE_F16;
+layout(constant_id = 17) const uint B_TYPE = TYPE_F16;
+layout(constant_id = 18) const uint C_TYPE = TYPE_F32;
+layout(constant_id = 19) const uint BIAS_TYPE = TYPE_F32;
+
+// Mirrors vkgrad::kernels::GemmArgs (engine/kernels/gemm.cpp).
+layout(push_constant) uniform GemmArgs {
+  uint M, N, K;
+  uint lda, ldb, ldc;
+  uint stride_a, stride_b, stride_c;  // elements between consecutive batch entries
+  float alpha, beta;
+  uint flags;  // bit 0: A transposed, bit 1: B transposed, bit 2: bias, bits 3-4: activation
+} p;
+
+layout(std430, binding = 0) readonly buffer A_block { uint a_words[]; };
+layout(std430, binding = 1) readonly buffer B_block { uint b_words[]; };
+layout(std430, binding = 2) buffer C_block { uint c_words[]; };
+layout(std430, binding = 3) readonly buffer Bias_block { uint bias_words[]; };
+
+bool trans_a() { return (p.flags & 1u) != 0u; }
+bool trans_b() { return (p.flags & 2u) != 0u; }
+bool has_bias() { return (p.flags & 4u) != 0u; }
+uint activation() { return (p.flags >> 3) & 3u; }
+
+#define LOAD_ELEM(WORDS, TYPE, I) \
+  ((TYPE) == TYPE_F32 ? uintBitsToFloat(WORDS[I]) : unpackHalf2x16(WORDS[(I) >> 1])[(I) & 1u])
+
+// op(A)[r][k] and op(B)[k][c] of batch entry `batch`, without bounds checks.
+float load_a(uint batch, uint r, uint k) {
+  const uint i = batch * p.stride_a + (trans_a() ? k * p.lda + r : r * p.lda + k);
+  return LOAD_ELEM(a_words, A_TYPE, i);
+}
+float load_b(uint batch, uint k, uint c) {
+  const uint i = batch * p.stride_b + (trans_b() ? c * p.ldb + k : k * p.ldb + c);
+  return LOAD_ELEM(b_words, B_TYPE, i);
+}
+
+float epilogue(uint cbase, uint r, uint c, float acc) {
+  float v = p.alpha * acc;
+  // beta = 0 must not read C: it may hold anything, NaN included (0·NaN = NaN).
+  if (p.beta != 0.0) v += p.beta * LOAD_ELEM(c_words, C_TYPE, cbase + r * p.ldc + c);
+  if (has_bias()) v += LOAD_ELEM(bias_words, BIAS_TYPE, c);
+  return activate(v, activation());
+}
+
+// One fp16 half of a word that other invocations may be writing the other half of.
+void store_half_atomic(uint i, float v) {
+  const uint shift = (i & 1u) * 16u;
+  atomicAnd(c_words[i >> 1], ~(0xFFFFu << shift));
+  atomicOr(c_words[i >> 1], (packHalf2x16(vec2(v, 0.0)) & 0xFFFFu) << shift);
+}
+
+// Stores C[r][c] and C[r][c+1] (the latter only if c + 1 < N) from accumulators; c is even.
+// fp16 pairs share one word when ldc and the batch stride are even; otherwise each half is
+// written atomically, since its word-mate belongs to another invocation.
+void store_pair(uint batch, uint r, uint c, vec2 acc) {
+  const uint cbase = batch * p.stride_c;
+  const uint i = cbase + r * p.ldc + c;
+  const bool second = c + 1u < p.N;
+  const float v0 = epilogue(cbase, r, c, acc.x);
+  const float v1 = second ? epilogue(cbase, r, c + 1u, acc.y) : 0.0;
+  if (C_TYPE == TYPE_F32) {
+    c_words[i] = floatBitsToUint(v0);
+    if (second) c_words[i + 1u] = floatBitsToUint(v1);
+  } else if (((p.ldc | p.stride_c) & 1u) == 0u) {
+    // Word-aligned pair; without a second element the upper half is row padding nobody owns.
+    c_words[i >> 1] = second ? packHalf2x16(vec2(v0, v1))
+                             : ((c_words[i >> 1] & 0xFFFF0000u) | (packHalf2x16(vec2(v0, 0.0)) & 0xFFFFu));
+  } else {
+    store_half_atomic(i, v0);
+    if (second) store_half_atomic(i + 1u, v1);
+  }
+}
+
+#endif
