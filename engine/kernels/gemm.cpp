@@ -53,9 +53,6 @@ bool fits(const vk::Caps& caps, uint32_t threads, uint32_t shared) {
 uint64_t span_elements(uint32_t batch, uint32_t stride, uint32_t rows, uint32_t cols, uint32_t ld) {
   return uint64_t(batch - 1) * stride + uint64_t(rows - 1) * ld + cols;
 }
-uint64_t span_bytes(ElemType t, uint64_t elements) {
-  return t == ElemType::F32 ? 4 * elements : 4 * ((elements + 1) / 2);
-}
 
 void check_operand(const char* name, const GemmOperand& op, uint32_t batch, uint32_t rows, uint32_t cols) {
   const std::string shape = std::to_string(rows) + "×" + std::to_string(cols);
@@ -70,9 +67,9 @@ void check_operand(const char* name, const GemmOperand& op, uint32_t batch, uint
   const uint64_t elements = span_elements(batch, op.batch_stride, rows, cols, op.ld);
   if (elements > 0xFFFFFFFFull)
     throw Error(std::string("gemm operand ") + name + " spans more than 2^32 elements", "split the batch");
-  if (span_bytes(op.type, elements) > op.range.size)
+  if (tensor_bytes(op.type, elements) > op.range.size)
     throw Error(std::string("gemm operand ") + name + " (" + shape + ", batch " + std::to_string(batch) + ") needs " +
-                    std::to_string(span_bytes(op.type, elements)) + " bytes, its range has " +
+                    std::to_string(tensor_bytes(op.type, elements)) + " bytes, its range has " +
                     std::to_string(op.range.size),
                 "bind a larger buffer range or fix the shape");
 }
@@ -102,8 +99,6 @@ std::string_view gemm_preset_name(GemmPreset p) {
   }
   return "?";
 }
-
-size_t elem_bytes(ElemType t) { return t == ElemType::F32 ? 4 : 2; }
 
 GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a, ElemType b,
                        std::optional<GemmVariant> forced) {
@@ -158,7 +153,7 @@ GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<Gemm
   check_operand("B", d.b, d.batch, d.b.transpose ? d.n : d.k, d.b.transpose ? d.k : d.n);
   if (d.c.transpose) throw Error("gemm operand C cannot be transposed", "swap and transpose A and B instead");
   check_operand("C", d.c, d.batch, d.m, d.n);
-  if (d.bias && d.bias->size < span_bytes(d.bias_type, d.n))
+  if (d.bias && d.bias->size < tensor_bytes(d.bias_type, d.n))
     throw Error("gemm bias needs " + std::to_string(d.n) + " elements, its range has " + std::to_string(d.bias->size) +
                     " bytes",
                 "bind the whole bias vector");

@@ -10,9 +10,7 @@
 #define VKGRAD_GEMM_GLSL
 
 #include "common/activation.glsl"
-
-#define TYPE_F32 0u
-#define TYPE_F16 1u
+#include "common/words.glsl"
 
 // Element types (vkgrad::kernels::ElemType).
 layout(constant_id = 16) const uint A_TYPE = TYPE_F16;
@@ -38,9 +36,6 @@ bool trans_a() { return (p.flags & 1u) != 0u; }
 bool trans_b() { return (p.flags & 2u) != 0u; }
 bool has_bias() { return (p.flags & 4u) != 0u; }
 uint activation() { return (p.flags >> 3) & 3u; }
-
-#define LOAD_ELEM(WORDS, TYPE, I) \
-  ((TYPE) == TYPE_F32 ? uintBitsToFloat(WORDS[I]) : unpackHalf2x16(WORDS[(I) >> 1])[(I) & 1u])
 
 // op(A)[r][k] and op(B)[k][c] of batch entry `batch`, without bounds checks.
 float load_a(uint batch, uint r, uint k) {

@@ -8,6 +8,7 @@
 // is const. One thread at a time.
 #pragma once
 
+#include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/kernels/variant.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
@@ -21,7 +22,6 @@ class Context;
 
 namespace vkgrad::kernels {
 
-enum class ElemType : uint32_t { F32 = 0, F16 = 1 };  // codes match shaders/common/gemm.glsl
 enum class Activation : uint32_t { None = 0, Relu = 1, Gelu = 2, GeluTanh = 3 };
 enum class GemmVariant { Coopmat, Tiled16, Fp32 };
 enum class GemmPreset { Small, Medium, Large };
@@ -29,7 +29,6 @@ enum class GemmPreset { Small, Medium, Large };
 std::string_view gemm_variant_name(GemmVariant v);  // "coopmat", "tiled16", "fp32"
 std::optional<GemmVariant> gemm_variant_from_name(std::string_view name);
 std::string_view gemm_preset_name(GemmPreset p);
-size_t elem_bytes(ElemType t);
 
 // One operand as stored: row-major with leading dimension `ld` (elements between rows), a
 // stride between batch entries, and whether the kernel reads it transposed.
