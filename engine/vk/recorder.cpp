@@ -17,14 +17,10 @@ VkAccessFlags2 write_access(VkPipelineStageFlags2 stage) {
   }
 }
 
-VkAccessFlags2 read_access(VkPipelineStageFlags2 stage) {
-  switch (stage) {
-    case VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT: return VK_ACCESS_2_SHADER_STORAGE_READ_BIT;
-    case VK_PIPELINE_STAGE_2_TRANSFER_BIT: return VK_ACCESS_2_TRANSFER_READ_BIT;
-    case VK_PIPELINE_STAGE_2_HOST_BIT: return VK_ACCESS_2_HOST_READ_BIT;
-    default: return VK_ACCESS_2_MEMORY_READ_BIT;
-  }
-}
+// Every stage and access the recorder's commands use.
+constexpr VkPipelineStageFlags2 kWorkStages = VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_2_TRANSFER_BIT;
+constexpr VkAccessFlags2 kWorkAccess = VK_ACCESS_2_SHADER_STORAGE_READ_BIT | VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT |
+                                       VK_ACCESS_2_TRANSFER_READ_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT;
 
 }  // namespace
 
@@ -37,12 +33,8 @@ Recorder::Recorder(Context& ctx, VkCommandBuffer cmd, const RecorderOptions& opt
     check(ctx.vk().device.vkCreateQueryPool(ctx.device(), &qi, nullptr, &queries_), "vkCreateQueryPool");
     ctx.vk().device.vkCmdResetQueryPool(cmd_, queries_, 0, qi.queryCount);
   }
-  if (options_.begin_with_barrier) {
-    const VkPipelineStageFlags2 stages = VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_2_TRANSFER_BIT;
-    barrier(stages, VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT, stages,
-            VK_ACCESS_2_SHADER_STORAGE_READ_BIT | VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT | VK_ACCESS_2_TRANSFER_READ_BIT |
-                VK_ACCESS_2_TRANSFER_WRITE_BIT);
-  }
+  if (options_.begin_with_barrier)
+    barrier(kWorkStages, VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT, kWorkStages, kWorkAccess);
 }
 
 Recorder::~Recorder() {
@@ -65,19 +57,16 @@ void Recorder::barrier(VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_acces
 }
 
 // A barrier is needed when a new access overlaps a tracked one and either writes. It then
-// covers every tracked access (all their stages, all their writes), so the tracked set can be
-// cleared: one global memory barrier is cheaper on GPUs than many buffer barriers.
+// orders every tracked access (all their stages, all their writes) before every later compute
+// and transfer access, so the tracked set can be cleared: accesses recorded after it need no
+// further barrier against anything before it. One global memory barrier is cheaper on GPUs than
+// many buffer barriers.
 void Recorder::before(std::span<const Use> uses, VkPipelineStageFlags2 stage) {
   bool hazard = false;
-  VkAccessFlags2 dst_access = 0;
   for (const Use& u : uses) {
     const VkDeviceSize begin = u.range.offset, end = u.range.offset + u.range.size;
-    for (const Tracked& t : tracked_) {
-      if (t.buffer == u.range.buffer && begin < t.end && t.begin < end && (t.write || u.write)) {
-        hazard = true;
-        dst_access |= read_access(stage) | (u.write ? write_access(stage) : 0);
-      }
-    }
+    for (const Tracked& t : tracked_)
+      hazard = hazard || (t.buffer == u.range.buffer && begin < t.end && t.begin < end && (t.write || u.write));
   }
   if (hazard) {
     VkPipelineStageFlags2 src_stage = 0;
@@ -86,7 +75,7 @@ void Recorder::before(std::span<const Use> uses, VkPipelineStageFlags2 stage) {
       src_stage |= t.stage;
       if (t.write) src_access |= write_access(t.stage);
     }
-    barrier(src_stage, src_access, stage, dst_access);
+    barrier(src_stage, src_access, kWorkStages, kWorkAccess);
     tracked_.clear();
   }
   for (const Use& u : uses)
@@ -179,7 +168,7 @@ void Recorder::host_read(const BufferRange& range) {
     src_stage |= t.stage;
     if (t.write) src_access |= write_access(t.stage);
   }
-  if (src_stage == 0) src_stage = VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_2_TRANSFER_BIT;
+  if (src_stage == 0) src_stage = kWorkStages;
   barrier(src_stage, src_access ? src_access : VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT,
           VK_PIPELINE_STAGE_2_HOST_BIT, VK_ACCESS_2_HOST_READ_BIT);
   tracked_.clear();

@@ -1,0 +1,150 @@
+#include "vkgrad/kernels/elementwise.hpp"
+
+#include "vkgrad/error.hpp"
+#include "vkgrad/vk/context.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace vkgrad::kernels {
+namespace {
+
+constexpr uint32_t kWorkgroup = 256;      // shaders/elementwise.comp local_size_x
+constexpr uint32_t kMaxGroups = 4096;     // enough to fill any GPU; the shader grid-strides
+constexpr uint32_t kColumnsPerGroup = 64;  // 32 column pairs per workgroup and block
+constexpr uint32_t kModeUnary = 0, kModeUnaryBackward = 1, kModeBinary = 2, kModeColumnSum = 3;
+constexpr uint32_t kAccumulate = 1, kBroadcast = 2;
+
+// Elements of one flat operation: the shader counts element pairs in 32 bits as (n + 1) / 2.
+uint32_t flat_elements(const char* op, uint64_t n) {
+  if (n >= 0xFFFFFFFFull)
+    throw Error(std::string("elementwise ") + op + " over " + std::to_string(n) + " elements",
+                "split the tensor: one call handles fewer than 2^32 - 1 elements");
+  return static_cast<uint32_t>(n);
+}
+
+void check_size(const char* op, const char* name, const TensorRef& t, uint64_t elements) {
+  if (!t.range.buffer)
+    throw Error(std::string("elementwise ") + op + ": " + name + " has no buffer", "bind a buffer range");
+  const uint64_t need = tensor_bytes(t.type, elements);
+  if (t.range.size < need)
+    throw Error(std::string("elementwise ") + op + ": " + name + " holds " + std::to_string(elements) + " " +
+                    std::string(elem_type_name(t.type)) + " elements (" + std::to_string(need) +
+                    " bytes) but its range has " + std::to_string(t.range.size),
+                "bind a larger range or fix the shape");
+}
+
+bool overlaps(const vk::BufferRange& a, const vk::BufferRange& b) {
+  return a.buffer == b.buffer && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+}
+
+// An output may alias an input only exactly, so that every invocation reads the elements it
+// then overwrites and nothing else; a shifted or retyped alias would race.
+void check_alias(const char* op, const char* out_name, const TensorRef& out, const char* in_name, const TensorRef& in,
+                 bool exact_allowed) {
+  if (!overlaps(out.range, in.range)) return;
+  const bool exact = out.range.offset == in.range.offset && out.type == in.type;
+  if (exact && exact_allowed) return;
+  throw Error(std::string("elementwise ") + op + ": " + out_name + " overlaps " + in_name +
+                  (exact ? " (a broadcast operand cannot be overwritten while other rows read it)"
+                         : " without being the same tensor"),
+              exact ? "write to a separate range"
+                    : "write to a separate range, or in place to exactly the input's range and element type");
+}
+
+void check_op(const char* op, uint32_t code, uint32_t last) {
+  if (code > last)
+    throw Error(std::string("elementwise ") + op + ": unknown op code " + std::to_string(code),
+                "pass a value of the op enum");
+}
+
+uint32_t flat_groups(uint32_t n) {
+  const uint32_t pairs = n / 2 + n % 2;
+  return std::clamp((pairs + kWorkgroup - 1) / kWorkgroup, 1u, kMaxGroups);
+}
+
+}  // namespace
+
+Elementwise::Elementwise(vk::Context& ctx) : ctx_(ctx) {}
+
+const vk::Pipeline& Elementwise::pipeline(ElemType in0, ElemType in1, ElemType out) const {
+  const uint32_t key = uint32_t(in0) | uint32_t(in1) << 1 | uint32_t(out) << 2;
+  if (!pipelines_[key])
+    pipelines_[key] = &ctx_.pipelines().get(
+        {.shader = "elementwise",
+         .bindings = 3,
+         .push_constant_size = sizeof(ElementwiseArgs),
+         .spec = {{16, uint32_t(in0)}, {17, uint32_t(in1)}, {18, uint32_t(out)}}});
+  return *pipelines_[key];
+}
+
+void Elementwise::dispatch(vk::Recorder& rec, const ElementwiseArgs& args, const TensorRef& in0, const TensorRef& in1,
+                           const TensorRef& out, bool reads_out, uint32_t groups, const char* label) const {
+  // fp16 outputs are partly written by read-modify-write (a pair's lone half), so they are read too.
+  const bool read = reads_out || out.type == ElemType::F16;
+  const vk::Binding bindings[] = {{in0.range, vk::Access::Read},
+                                  {in1.range, vk::Access::Read},
+                                  {out.range, read ? vk::Access::ReadWrite : vk::Access::Write}};
+  rec.dispatch({.pipeline = &pipeline(in0.type, in1.type, out.type),
+                .bindings = bindings,
+                .push_constants = &args,
+                .groups = {groups, 1, 1},
+                .label = label});
+}
+
+void Elementwise::unary(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& y, uint32_t n) const {
+  check_op("unary", uint32_t(op), uint32_t(UnaryOp::Sigmoid));
+  flat_elements("unary", n);
+  check_size("unary", "x", x, n);
+  check_size("unary", "y", y, n);
+  check_alias("unary", "y", y, "x", x, true);
+  if (n == 0) return;
+  // Binding 1 is unused: x again, with its type canonical so that this shares pipelines.
+  const ElementwiseArgs args{kModeUnary, uint32_t(op), n, 0, 0, 0};
+  dispatch(rec, args, x, {x.range, ElemType::F32}, y, false, flat_groups(n), "ew.unary");
+}
+
+void Elementwise::unary_backward(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& dy,
+                                 const TensorRef& dx, uint32_t n, bool accumulate) const {
+  check_op("unary_backward", uint32_t(op), uint32_t(UnaryOp::Sigmoid));
+  flat_elements("unary_backward", n);
+  check_size("unary_backward", "x", x, n);
+  check_size("unary_backward", "dy", dy, n);
+  check_size("unary_backward", "dx", dx, n);
+  check_alias("unary_backward", "dx", dx, "x", x, true);
+  check_alias("unary_backward", "dx", dx, "dy", dy, true);
+  if (n == 0) return;
+  const ElementwiseArgs args{kModeUnaryBackward, uint32_t(op), n, 0, 0, accumulate ? kAccumulate : 0};
+  dispatch(rec, args, x, dy, dx, accumulate, flat_groups(n), "ew.unary_bwd");
+}
+
+void Elementwise::binary(vk::Recorder& rec, BinaryOp op, const TensorRef& a, const TensorRef& b, const TensorRef& c,
+                         uint32_t rows, uint32_t cols, bool broadcast_b) const {
+  check_op("binary", uint32_t(op), uint32_t(BinaryOp::Mul));
+  const uint32_t n = flat_elements("binary", uint64_t(rows) * cols);
+  check_size("binary", "a", a, n);
+  check_size("binary", "b", b, broadcast_b ? cols : n);
+  check_size("binary", "c", c, n);
+  check_alias("binary", "c", c, "a", a, true);
+  check_alias("binary", "c", c, "b", b, !broadcast_b);
+  if (n == 0) return;
+  const ElementwiseArgs args{kModeBinary, uint32_t(op), n, rows, cols, broadcast_b ? kBroadcast : 0};
+  dispatch(rec, args, a, b, c, false, flat_groups(n), "ew.binary");
+}
+
+void Elementwise::column_sum(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, uint32_t rows,
+                             uint32_t cols, bool accumulate) const {
+  flat_elements("column_sum", uint64_t(rows) * cols);
+  if (cols >= 0xFFFFFFFFu - kColumnsPerGroup)
+    throw Error("elementwise column_sum over " + std::to_string(cols) + " columns", "split the columns");
+  check_size("column_sum", "x", x, uint64_t(rows) * cols);
+  check_size("column_sum", "out", out, cols);
+  check_alias("column_sum", "out", out, "x", x, false);
+  if (cols == 0) return;
+  const ElementwiseArgs args{kModeColumnSum, 0, 0, rows, cols, accumulate ? kAccumulate : 0};
+  const uint32_t groups = std::min(kMaxGroups, (cols + kColumnsPerGroup - 1) / kColumnsPerGroup);
+  // Binding 1 is unused: x again, typed canonically as in unary().
+  dispatch(rec, args, x, {x.range, ElemType::F32}, out, accumulate, groups, "ew.column_sum");
+}
+
+}  // namespace vkgrad::kernels

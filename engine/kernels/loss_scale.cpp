@@ -1,0 +1,63 @@
+#include "vkgrad/kernels/loss_scale.hpp"
+
+#include "vkgrad/vk/context.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace vkgrad::kernels {
+namespace {
+constexpr uint32_t kWorkgroup = 256;  // shaders/loss_scale.comp local_size_x
+constexpr uint32_t kMaxPartials = 1024;
+
+struct UnscaleArgs {
+  uint32_t n;
+};
+struct FinalizeArgs {
+  uint32_t partial_count;
+  float max_norm;
+};
+}  // namespace
+
+LossScale::LossScale(vk::Context& ctx)
+    : unscale_(&ctx.pipelines().get({.shader = "loss_scale_unscale", .bindings = 3, .push_constant_size = 4})),
+      finalize_(&ctx.pipelines().get({.shader = "loss_scale_finalize", .bindings = 3, .push_constant_size = 8})),
+      advance_(&ctx.pipelines().get({.shader = "loss_scale_advance",
+                                     .bindings = 2,
+                                     .push_constant_size = sizeof(AdvanceArgs)})) {}
+
+uint32_t LossScale::partial_count(uint32_t n) {
+  return std::clamp((n + kWorkgroup - 1) / kWorkgroup, 1u, kMaxPartials);
+}
+
+void LossScale::unscale(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& grads, uint32_t n,
+                        const vk::BufferRange& partials, const vk::BufferRange& loss, float max_grad_norm) const {
+  const uint32_t groups = partial_count(n);
+  const UnscaleArgs ua{n};
+  const vk::Binding b1[] = {{state, vk::Access::ReadWrite}, {grads, vk::Access::ReadWrite}, {partials, vk::Access::Write}};
+  rec.dispatch({.pipeline = unscale_, .bindings = b1, .push_constants = &ua, .groups = {groups, 1, 1},
+                .label = "loss_scale.unscale"});
+  const FinalizeArgs fa{groups, max_grad_norm};
+  const vk::Binding b2[] = {{state, vk::Access::ReadWrite}, {partials, vk::Access::Read}, {loss, vk::Access::Read}};
+  rec.dispatch({.pipeline = finalize_, .bindings = b2, .push_constants = &fa, .groups = {1, 1, 1},
+                .label = "loss_scale.finalize"});
+}
+
+void LossScale::advance(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& record,
+                        const AdvanceArgs& args) const {
+  const vk::Binding b[] = {{state, vk::Access::ReadWrite}, {record, vk::Access::Write}};
+  rec.dispatch({.pipeline = advance_, .bindings = b, .push_constants = &args, .groups = {1, 1, 1},
+                .label = "loss_scale.advance"});
+}
+
+float learning_rate(const AdvanceArgs& a, uint32_t it) {
+  if (a.schedule == ScheduleKind::Constant) return a.base_lr;
+  if (it < a.warmup_steps) return a.base_lr * float(it + 1) / float(a.warmup_steps);
+  if (a.schedule == ScheduleKind::Warmup) return a.base_lr;
+  const uint32_t span = std::max(a.total_steps, a.warmup_steps + 1) - a.warmup_steps;
+  const float t = std::min(float(it - a.warmup_steps) / float(span), 1.0f);
+  return a.min_lr + (a.base_lr - a.min_lr) * 0.5f * (1.0f + std::cos(std::numbers::pi_v<float> * t));
+}
+
+}  // namespace vkgrad::kernels

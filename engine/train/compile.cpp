@@ -1,0 +1,552 @@
+// Compiling a Graph: parameter layout, the activation arena, initial state, and the recorded
+// forward, backward, loss-scale and update passes.
+#include "trainer_impl.hpp"
+
+#include "vk/dispatch.hpp"
+#include "vkgrad/error.hpp"
+
+#include <glm/gtc/packing.hpp>
+
+#include <algorithm>
+#include <random>
+
+namespace vkgrad::train {
+namespace {
+
+using graph::MemoryCategory;
+using graph::OpKind;
+using graph::TensorRole;
+using kernels::ElemType;
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+}  // namespace
+
+Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateInfo& i)
+    : ctx(c), graph(g), info(i), gemm(c), elementwise(c), softmax(c), loss(c), loss_scale(c), optimizer(c) {
+  if (info.batch_size == 0) throw Error("TrainerCreateInfo::batch_size is 0", "set the number of rows per step");
+  if (info.ring_slots < 2) throw Error("TrainerCreateInfo::ring_slots must be at least 2", "use 2 or 3");
+  if (!graph.loss()) throw Error("the graph has no loss", "end the graph with cross_entropy(), mse() or l1()");
+  if (graph.parameters().empty()) throw Error("the graph has no parameters to train", "add a linear layer or parameter()");
+  rows = info.batch_size;
+  mixed = info.precision == Precision::Mixed;
+  act_type = mixed ? ElemType::F16 : ElemType::F32;
+
+  const auto& o = info.optimizer;
+  optimizer_args.kind = o.kind;
+  optimizer_args.beta1 = o.kind == kernels::OptimizerKind::Sgd ? o.momentum : o.beta1;
+  optimizer_args.beta2 = o.beta2;
+  optimizer_args.eps = o.eps;
+  optimizer_args.weight_decay = o.weight_decay;
+  optimizer_args.dampening = o.dampening;
+  optimizer_args.nesterov = o.nesterov ? 1 : 0;
+  const auto& s = info.loss_scale;
+  advance_args = {s.mode, s.growth_factor, s.backoff_factor, s.growth_interval, info.schedule.kind, o.lr,
+                  info.schedule.min_lr, info.schedule.warmup_steps, info.schedule.total_steps};
+  if (s.mode == kernels::ScaleMode::Dynamic && (s.growth_factor <= 1.0f || s.backoff_factor <= 0.0f ||
+                                                s.backoff_factor >= 1.0f || s.growth_interval == 0))
+    throw Error("dynamic loss scaling needs growth_factor > 1, 0 < backoff_factor < 1 and growth_interval >= 1",
+                "keep GradScaler's defaults (2.0, 0.5, 2000) unless you have a reason");
+  if (info.schedule.kind != kernels::ScheduleKind::Constant && info.schedule.kind != kernels::ScheduleKind::Cosine &&
+      info.schedule.warmup_steps == 0)
+    throw Error("a warm-up schedule needs warmup_steps >= 1", "set ScheduleConfig::warmup_steps");
+
+  lay_out_parameters();
+  plan_memory();
+  initialize_state();
+  record_passes();
+}
+
+Trainer::Impl::~Impl() {
+  const auto& d = ctx.vk().device;
+  d.vkDeviceWaitIdle(ctx.device());
+  for (auto& s : slots)
+    if (s.fence) d.vkDestroyFence(ctx.device(), s.fence, nullptr);
+  if (eval.fence) d.vkDestroyFence(ctx.device(), eval.fence, nullptr);
+  if (pool) d.vkDestroyCommandPool(ctx.device(), pool, nullptr);
+}
+
+uint32_t Trainer::Impl::base(uint32_t t) const {
+  const auto& ti = graph.tensors()[t];
+  return ti.alias_of >= 0 ? uint32_t(ti.alias_of) : t;
+}
+
+uint64_t Trainer::Impl::features(uint32_t t) const { return graph.tensors()[t].elements(); }
+
+const Trainer::Impl::Param& Trainer::Impl::param(const std::string& name) const {
+  for (const Param& p : params)
+    if (graph.tensors()[p.tensor].name == name) return p;
+  std::string known;
+  for (const Param& p : params) known += (known.empty() ? "" : ", ") + graph.tensors()[p.tensor].name;
+  throw Error("no parameter named '" + name + "' (parameters: " + known + ")", "use a name from parameter_names()");
+}
+
+kernels::TensorRef Trainer::Impl::param_value(uint32_t t) const {
+  for (const Param& p : params)
+    if (p.tensor == t)
+      return mixed ? kernels::TensorRef{working_copy.range(2 * p.offset, kernels::tensor_bytes(ElemType::F16, p.count)),
+                                        ElemType::F16}
+                   : kernels::TensorRef{masters.range(4 * p.offset, 4 * p.count), ElemType::F32};
+  throw Error("internal: tensor " + std::to_string(t) + " is not a parameter", "report this as a vkgrad bug");
+}
+
+kernels::TensorRef Trainer::Impl::param_grad(uint32_t t) const {
+  for (const Param& p : params)
+    if (p.tensor == t) return {grads.range(4 * p.offset, 4 * p.count), ElemType::F32};
+  throw Error("internal: tensor " + std::to_string(t) + " is not a parameter", "report this as a vkgrad bug");
+}
+
+kernels::TensorRef Trainer::Impl::value(uint32_t t) const {
+  const auto& v = values[base(t)];
+  if (!v) throw Error("internal: tensor '" + graph.tensors()[t].name + "' has no storage", "report this as a vkgrad bug");
+  return *v;
+}
+
+kernels::TensorRef Trainer::Impl::target() const {
+  // The loss reads its target as fed (fp32 values or int32 labels), never an fp16 copy.
+  const uint32_t t = graph.loss()->target;
+  for (const auto& f : feeds)
+    if (f.tensor == t) return {f.device.range(), ElemType::F32};
+  throw Error("internal: the loss target is not a feed", "report this as a vkgrad bug");
+}
+
+kernels::TensorRef Trainer::Impl::grad(uint32_t t) const {
+  const auto& g = grads_of[base(t)];
+  if (!g) throw Error("internal: tensor " + std::to_string(t) + " has no gradient storage", "report this as a vkgrad bug");
+  return *g;
+}
+
+void Trainer::Impl::lay_out_parameters() {
+  // Each parameter starts at an offset whose fp32 and fp16 byte offsets both satisfy the
+  // device's storage-buffer offset alignment, so every parameter can be bound on its own.
+  const uint64_t align = std::max<uint64_t>(128, ctx.caps().min_storage_buffer_offset_alignment / 2);
+  std::mt19937_64 rng(info.seed);
+  std::vector<float> host;
+  for (uint32_t t : graph.parameters()) {
+    const auto& ti = graph.tensors()[t];
+    const uint64_t offset = align_up(param_elements, align);
+    params.push_back({t, offset, ti.elements()});
+    param_elements = offset + ti.elements();
+    const auto v = graph::initialize(ti.init, ti.dims, rng);
+    host.resize(param_elements, 0.0f);
+    std::copy(v.begin(), v.end(), host.begin() + std::ptrdiff_t(offset));
+  }
+  param_elements = align_up(param_elements, 2);
+  host.resize(param_elements, 0.0f);
+  const uint64_t bytes = 4 * param_elements;
+  masters = vk::Buffer(ctx, {.size = bytes, .name = "parameters (fp32 masters)"});
+  grads = vk::Buffer(ctx, {.size = bytes, .name = "gradients (fp32)"});
+  const bool adam = info.optimizer.kind != kernels::OptimizerKind::Sgd;
+  const bool momentum = !adam && info.optimizer.momentum != 0.0f;
+  const std::vector<float> zeros(param_elements, 0.0f);
+  if (adam || momentum) {
+    exp_avg = vk::Buffer(ctx, {.size = bytes, .name = adam ? "optimizer exp_avg" : "optimizer momentum_buffer"});
+    vk::upload(ctx, exp_avg, std::span<const float>(zeros));
+  }
+  if (adam) {
+    exp_avg_sq = vk::Buffer(ctx, {.size = bytes, .name = "optimizer exp_avg_sq"});
+    vk::upload(ctx, exp_avg_sq, std::span<const float>(zeros));
+  }
+  vk::upload(ctx, masters, std::span<const float>(host));
+  vk::upload(ctx, grads, std::span<const float>(zeros));
+  if (mixed) {
+    working_copy = vk::Buffer(ctx, {.size = 2 * param_elements, .name = "parameters (fp16 working copy)"});
+    std::vector<uint16_t> half(param_elements);
+    for (uint64_t i = 0; i < param_elements; ++i) half[i] = glm::packHalf1x16(host[i]);
+    vk::upload(ctx, working_copy, std::span<const uint16_t>(half));
+  }
+  optimizer_args.n = uint32_t(param_elements);
+  counters.device_bytes[size_t(MemoryCategory::Parameters)] = bytes + (mixed ? 2 * param_elements : 0);
+  counters.device_bytes[size_t(MemoryCategory::Gradients)] = bytes;
+  counters.device_bytes[size_t(MemoryCategory::OptimizerState)] = (adam ? 2 : momentum ? 1 : 0) * bytes;
+}
+
+void Trainer::Impl::plan_memory() {
+  const auto& ts = graph.tensors();
+  const auto& nodes = graph.nodes();
+  const auto& spec = *graph.loss();
+  const uint32_t F = uint32_t(nodes.size());
+  const uint32_t loss_bwd = F + 1;  // the loss forward runs at F
+  const auto bwd = [&](size_t node) { return F + 2 + (F - 1 - uint32_t(node)); };
+
+  requires_grad.assign(ts.size(), false);
+  for (uint32_t t = 0; t < ts.size(); ++t) requires_grad[t] = ts[t].role == TensorRole::Parameter;
+  for (const auto& n : nodes)
+    for (uint32_t in : n.inputs) requires_grad[n.output] = requires_grad[n.output] || requires_grad[in];
+  if (!requires_grad[spec.pred])
+    throw Error("the loss does not depend on any parameter", "connect the predictions to a trained layer");
+
+  // How long each tensor's value is needed: by forward consumers, by the backward of its
+  // consumers and producer (which read it), and by the loss.
+  std::vector<uint32_t> needed(ts.size(), 0);
+  const auto need = [&](uint32_t t, uint32_t pos) { needed[base(t)] = std::max(needed[base(t)], pos); };
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (uint32_t in : nodes[i].inputs) {
+      need(in, uint32_t(i));
+      if (requires_grad[nodes[i].output]) need(in, bwd(i));
+    }
+    if (requires_grad[nodes[i].output]) need(nodes[i].output, bwd(i));
+  }
+  need(spec.pred, loss_bwd);
+
+  std::vector<graph::MemoryRequest> requests;
+  std::vector<std::pair<int, uint32_t>> owners;  // (0 value, 1 grad, 2 workspace), tensor or node
+  const auto request = [&](std::string name, ElemType type, uint64_t elements, uint32_t first, uint32_t last,
+                           MemoryCategory cat, int kind, uint32_t owner) {
+    requests.push_back({std::move(name), kernels::tensor_bytes(type, elements), first, std::max(first, last),
+                        std::max<uint64_t>(256, ctx.caps().min_storage_buffer_offset_alignment), cat, true});
+    owners.emplace_back(kind, owner);
+  };
+  std::vector<bool> consumed(ts.size(), false);
+  for (const auto& n : nodes)
+    for (uint32_t in : n.inputs) consumed[base(in)] = true;
+  for (uint32_t t = 0; t < ts.size(); ++t) {
+    if (base(t) != t) continue;
+    const auto& ti = ts[t];
+    const uint64_t n = uint64_t(rows) * ti.elements();
+    if (ti.role == TensorRole::Activation) {
+      request(ti.name.empty() ? "activation " + std::to_string(t) : ti.name, act_type, n, uint32_t(ti.producer),
+              needed[t], MemoryCategory::Activations, 0, t);
+      if (requires_grad[t]) {
+        uint32_t first = needed[t];
+        for (size_t i = 0; i < nodes.size(); ++i)
+          for (uint32_t in : nodes[i].inputs)
+            if (base(in) == t && requires_grad[nodes[i].output]) first = std::min(first, bwd(i));
+        if (base(spec.pred) == t) first = std::min(first, loss_bwd);
+        request("grad of activation " + std::to_string(t), act_type, n, first, bwd(size_t(ti.producer)),
+                MemoryCategory::Activations, 1, t);
+      }
+    } else if (ti.role == TensorRole::Input && mixed && consumed[t]) {
+      // Inputs arrive as fp32; layers read an fp16 copy made at the start of the forward pass.
+      request(ti.name + " (fp16)", act_type, n, 0, needed[t], MemoryCategory::Activations, 0, t);
+    }
+  }
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& n = nodes[i];
+    if (!requires_grad[n.output]) continue;
+    const bool relu_linear = n.kind == OpKind::Linear && n.activation == kernels::Activation::Relu;
+    if (relu_linear || n.kind == OpKind::Mul)
+      request("backward scratch of " + n.label, act_type, uint64_t(rows) * features(n.output), bwd(i), bwd(i),
+              MemoryCategory::Workspace, 2, uint32_t(i));
+  }
+
+  plan = graph::plan_memory(requests);
+  const uint64_t fixed = counters.device_bytes[size_t(MemoryCategory::Parameters)] +
+                         counters.device_bytes[size_t(MemoryCategory::Gradients)] +
+                         counters.device_bytes[size_t(MemoryCategory::OptimizerState)];
+  uint64_t budget = info.memory_budget;
+  if (budget == 0) {
+    for (const auto& h : ctx.memory_heaps())
+      if (h.device_local) budget = std::max(budget, h.budget > h.usage ? h.budget - h.usage : 0);
+  }
+  graph::check_budget(plan, budget > fixed ? budget - fixed : 0, "training graph activations");
+  arena = vk::Buffer(ctx, {.size = std::max<uint64_t>(plan.arena_bytes, 4), .name = "activation arena"});
+
+  values.assign(ts.size(), std::nullopt);
+  grads_of.assign(ts.size(), std::nullopt);
+  workspace.assign(nodes.size(), std::nullopt);
+  for (size_t r = 0; r < requests.size(); ++r) {
+    const kernels::TensorRef ref{arena.range(plan.offsets[r], requests[r].bytes), act_type};
+    const auto [kind, owner] = owners[r];
+    (kind == 0 ? values : kind == 1 ? grads_of : workspace)[owner] = ref;
+  }
+
+  // Feeds: fp32 inputs and int32 labels, one device buffer each (never shared: the upload
+  // writes them while earlier steps may still read the arena), and their staging layout.
+  for (uint32_t t : graph.feeds()) {
+    const auto& ti = ts[t];
+    FeedBuffer f;
+    f.tensor = t;
+    f.labels = ti.role == TensorRole::Labels;
+    f.row_bytes = f.labels ? 4 : 4 * ti.elements();
+    f.staging_offset = staging_bytes;
+    staging_bytes = align_up(staging_bytes + rows * f.row_bytes, 16);
+    f.device = vk::Buffer(ctx, {.size = rows * f.row_bytes, .name = "feed " + ti.name});
+    // Rows past a partial batch are read by the layers (and masked by the loss): keep them finite.
+    const std::vector<uint32_t> zeros(rows * f.row_bytes / 4, 0u);
+    vk::upload(ctx, f.device, std::span<const uint32_t>(zeros));
+    if (!values[t]) values[t] = kernels::TensorRef{f.device.range(), ElemType::F32};
+    feeds.push_back(std::move(f));
+  }
+  staging_bytes += 16;  // the step's valid row count
+
+  uint64_t feed_bytes = 0;
+  for (const auto& f : feeds) feed_bytes += f.device.size();
+  counters.device_bytes[size_t(MemoryCategory::Activations)] =
+      plan.requested_by_category[size_t(MemoryCategory::Activations)] + feed_bytes;
+  counters.device_bytes[size_t(MemoryCategory::Workspace)] = plan.requested_by_category[size_t(MemoryCategory::Workspace)];
+  counters.planned_arena_bytes = plan.arena_bytes;
+}
+
+void Trainer::Impl::initialize_state() {
+  kernels::TrainState s;
+  s.scale = info.loss_scale.mode == kernels::ScaleMode::Off ? 1.0f : info.loss_scale.init_scale;
+  s.lr = kernels::learning_rate(advance_args, 0);
+  state = vk::Buffer(ctx, {.size = sizeof s, .name = "train state"});
+  vk::upload(ctx, state, &s, sizeof s);
+  loss_value = vk::Buffer(ctx, {.size = 4, .name = "loss"});
+  row_loss = vk::Buffer(ctx, {.size = 4ull * rows, .name = "per-row loss"});
+  partials = vk::Buffer(ctx, {.size = 4ull * kernels::LossScale::partial_count(uint32_t(param_elements)),
+                              .name = "gradient norm partials"});
+  device_record = vk::Buffer(ctx, {.size = sizeof(kernels::StepRecord), .name = "step record"});
+  counters.device_bytes[size_t(MemoryCategory::Workspace)] +=
+      state.size() + loss_value.size() + row_loss.size() + partials.size() + device_record.size();
+}
+
+VkCommandBuffer Trainer::Impl::begin_commands(bool simultaneous) {
+  const auto& d = ctx.vk().device;
+  VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  ai.commandPool = pool;
+  ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  ai.commandBufferCount = 1;
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  check(d.vkAllocateCommandBuffers(ctx.device(), &ai, &cmd), "vkAllocateCommandBuffers");
+  VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  // The passes are in every queued step: resubmitted while an earlier submission may be pending.
+  bi.flags = simultaneous ? VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT : 0;
+  check(d.vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
+  return cmd;
+}
+
+void Trainer::Impl::end_commands(VkCommandBuffer cmd) {
+  check(ctx.vk().device.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+}
+
+void Trainer::Impl::record_upload(vk::Recorder& rec, uint32_t slot) {
+  Slot& s = slot == UINT32_MAX ? eval : slots[slot];
+  for (const auto& f : feeds)
+    rec.copy(s.staging.range(f.staging_offset, rows * f.row_bytes), f.device.range(0, rows * f.row_bytes));
+  rec.copy(s.staging.range(staging_bytes - 16, 4), state.range(kernels::kStateValidRowsOffset, 4));
+  rec.copy(s.staging.range(staging_bytes - 12, 4), state.range(kernels::kStateInjectOffset, 4));
+}
+
+void Trainer::Impl::record_forward(vk::Recorder& rec) {
+  const auto& ts = graph.tensors();
+  if (mixed)
+    for (const auto& f : feeds)
+      if (!f.labels && values[f.tensor] && values[f.tensor]->type == ElemType::F16)
+        elementwise.unary(rec, kernels::UnaryOp::Identity, {f.device.range(), ElemType::F32}, *values[f.tensor],
+                          uint32_t(rows * features(f.tensor)));
+  for (const auto& n : graph.nodes()) {
+    const uint32_t cols = uint32_t(features(n.output));
+    switch (n.kind) {
+      case OpKind::Linear: {
+        const uint32_t in = ts[n.inputs[1]].dims[1];
+        const auto x = value(n.inputs[0]), w = param_value(n.inputs[1]), y = value(n.output);
+        kernels::GemmDesc d;
+        d.m = rows, d.n = cols, d.k = in;
+        d.a = {x.range, x.type, in, 0, false};
+        d.b = {w.range, w.type, in, 0, true};
+        d.c = {y.range, y.type, cols, 0, false};
+        if (n.inputs.size() > 2) {
+          const auto b = param_value(n.inputs[2]);
+          d.bias = b.range;
+          d.bias_type = b.type;
+        }
+        d.activation = n.activation;
+        gemm.record(rec, d);
+        break;
+      }
+      case OpKind::Add:
+      case OpKind::Mul: {
+        const auto b = n.broadcast ? param_value(n.inputs[1]) : value(n.inputs[1]);
+        elementwise.binary(rec, n.kind == OpKind::Add ? kernels::BinaryOp::Add : kernels::BinaryOp::Mul,
+                           value(n.inputs[0]), b, value(n.output), rows, cols, n.broadcast);
+        break;
+      }
+      case OpKind::Unary:
+        elementwise.unary(rec, n.unary, value(n.inputs[0]), value(n.output), rows * cols);
+        break;
+      case OpKind::Softmax: {
+        const uint32_t last = ts[n.output].dims.back();
+        softmax.forward(rec, value(n.inputs[0]), value(n.output), rows * (cols / last), last);
+        break;
+      }
+      case OpKind::Reshape:
+        break;  // a view of its input's memory
+    }
+  }
+  const auto& spec = *graph.loss();
+  const uint32_t cols = uint32_t(features(spec.pred));
+  loss.forward(rec, spec.kind, value(spec.pred), target(), state.range(0, 8), row_loss.range(), rows, cols);
+  loss.mean(rec, spec.kind, row_loss.range(), state.range(0, 8), loss_value.range(), rows, cols);
+}
+
+void Trainer::Impl::record_backward(vk::Recorder& rec) {
+  const auto& ts = graph.tensors();
+  const auto& nodes = graph.nodes();
+  const auto& spec = *graph.loss();
+  std::vector<bool> written(ts.size(), false);  // by base tensor: the first contribution writes, later ones add
+  // Parameter gradients always accumulate, so they start at zero each step.
+  rec.fill(grads.range(), 0u);
+  loss.backward(rec, spec.kind, value(spec.pred), target(), state.range(0, 8), grad(spec.pred), rows,
+                uint32_t(features(spec.pred)));
+  written[base(spec.pred)] = true;
+
+  // Adds `contribution` (same shape) into the gradient of activation t.
+  const auto into = [&](uint32_t t, const kernels::TensorRef& contribution, uint32_t n) {
+    if (written[base(t)]) {
+      elementwise.binary(rec, kernels::BinaryOp::Add, grad(t), contribution, grad(t), 1, n, false);
+    } else {
+      elementwise.unary(rec, kernels::UnaryOp::Identity, contribution, grad(t), n);
+      written[base(t)] = true;
+    }
+  };
+
+  for (size_t i = nodes.size(); i-- > 0;) {
+    const auto& n = nodes[i];
+    if (!requires_grad[n.output] || !written[base(n.output)]) continue;
+    const uint32_t cols = uint32_t(features(n.output));
+    const auto dy = grad(n.output);
+    switch (n.kind) {
+      case OpKind::Linear: {
+        const uint32_t x = n.inputs[0], w = n.inputs[1];
+        const uint32_t in = ts[w].dims[1];
+        kernels::TensorRef g = dy;
+        if (n.activation == kernels::Activation::Relu) {
+          // relu'(pre) = [y > 0]: the fused output is enough.
+          g = *workspace[i];
+          elementwise.unary_backward(rec, kernels::UnaryOp::Relu, value(n.output), dy, g, rows * cols, false);
+        }
+        const auto xv = value(x), gw = param_grad(w);
+        kernels::GemmDesc dw;  // dW += Gᵀ·X
+        dw.m = cols, dw.n = in, dw.k = rows;
+        dw.a = {g.range, g.type, cols, 0, true};
+        dw.b = {xv.range, xv.type, in, 0, false};
+        dw.c = {gw.range, ElemType::F32, in, 0, false};
+        dw.beta = 1.0f;
+        gemm.record(rec, dw);
+        if (n.inputs.size() > 2) elementwise.column_sum(rec, g, param_grad(n.inputs[2]), rows, cols, true);
+        if (requires_grad[x]) {
+          const auto wv = param_value(w), gx = grad(x);
+          kernels::GemmDesc dx;  // dX (+)= G·W
+          dx.m = rows, dx.n = in, dx.k = cols;
+          dx.a = {g.range, g.type, cols, 0, false};
+          dx.b = {wv.range, wv.type, in, 0, false};
+          dx.c = {gx.range, gx.type, in, 0, false};
+          dx.beta = written[base(x)] ? 1.0f : 0.0f;
+          gemm.record(rec, dx);
+          written[base(x)] = true;
+        }
+        break;
+      }
+      case OpKind::Add:
+        if (requires_grad[n.inputs[0]]) into(n.inputs[0], dy, rows * cols);
+        if (n.broadcast)
+          elementwise.column_sum(rec, dy, param_grad(n.inputs[1]), rows, cols, true);
+        else if (requires_grad[n.inputs[1]])
+          into(n.inputs[1], dy, rows * cols);
+        break;
+      case OpKind::Mul: {
+        const uint32_t a = n.inputs[0], b = n.inputs[1];
+        const auto bv = n.broadcast ? param_value(b) : value(b);
+        const auto scratch = *workspace[i];
+        if (requires_grad[a]) {
+          elementwise.binary(rec, kernels::BinaryOp::Mul, dy, bv, scratch, rows, cols, n.broadcast);
+          into(a, scratch, rows * cols);
+        }
+        if (n.broadcast) {
+          elementwise.binary(rec, kernels::BinaryOp::Mul, dy, value(a), scratch, rows, cols, false);
+          elementwise.column_sum(rec, scratch, param_grad(b), rows, cols, true);
+        } else if (requires_grad[b]) {
+          elementwise.binary(rec, kernels::BinaryOp::Mul, dy, value(a), scratch, rows, cols, false);
+          into(b, scratch, rows * cols);
+        }
+        break;
+      }
+      case OpKind::Unary:
+        if (requires_grad[n.inputs[0]]) {
+          const uint32_t x = n.inputs[0];
+          elementwise.unary_backward(rec, n.unary, value(x), dy, grad(x), rows * cols, written[base(x)]);
+          written[base(x)] = true;
+        }
+        break;
+      case OpKind::Softmax:
+        if (requires_grad[n.inputs[0]]) {
+          const uint32_t x = n.inputs[0], last = ts[n.output].dims.back();
+          softmax.backward(rec, value(n.output), dy, grad(x), rows * (cols / last), last, written[base(x)]);
+          written[base(x)] = true;
+        }
+        break;
+      case OpKind::Reshape:
+        break;  // shares its input's gradient memory
+    }
+  }
+}
+
+void Trainer::Impl::record_passes() {
+  const auto& d = ctx.vk().device;
+  VkCommandPoolCreateInfo pi{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+  pi.queueFamilyIndex = ctx.queue_family();
+  check(d.vkCreateCommandPool(ctx.device(), &pi, nullptr, &pool), "vkCreateCommandPool");
+  // Hazard tracking does not cross command buffers: every pass starts with a full barrier.
+  const vk::RecorderOptions opts{.begin_with_barrier = true};
+  const auto pass = [&](auto&& body) {
+    VkCommandBuffer cmd = begin_commands(true);
+    {
+      vk::Recorder rec(ctx, cmd, opts);
+      body(rec);
+    }
+    end_commands(cmd);
+    return cmd;
+  };
+  forward = pass([&](vk::Recorder& rec) { record_forward(rec); });
+  backward = pass([&](vk::Recorder& rec) { record_backward(rec); });
+  scale_pass = pass([&](vk::Recorder& rec) {
+    loss_scale.unscale(rec, state.range(), grads.range(), uint32_t(param_elements), partials.range(),
+                       loss_value.range(), info.optimizer.max_grad_norm);
+  });
+  update = pass([&](vk::Recorder& rec) {
+    const auto m = exp_avg ? exp_avg.range() : masters.range();
+    const auto v = exp_avg_sq ? exp_avg_sq.range() : m;
+    optimizer.record(rec, optimizer_args, state.range(), masters.range(), grads.range(), m, v,
+                     mixed ? std::optional(working_copy.range()) : std::nullopt);
+    loss_scale.advance(rec, state.range(), device_record.range(), advance_args);
+  });
+
+  VkFenceCreateInfo fi{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  slots.resize(info.ring_slots);
+  for (uint32_t i = 0; i < slots.size(); ++i) {
+    Slot& s = slots[i];
+    s.staging = vk::Buffer(ctx, {.size = staging_bytes, .use = vk::MemoryUse::Upload, .name = "batch staging"});
+    s.record = vk::Buffer(ctx, {.size = sizeof(kernels::StepRecord), .use = vk::MemoryUse::Readback, .name = "step record"});
+    s.upload = begin_commands(false);
+    {
+      vk::Recorder rec(ctx, s.upload, opts);
+      record_upload(rec, i);
+    }
+    end_commands(s.upload);
+    s.readout = begin_commands(false);
+    {
+      vk::Recorder rec(ctx, s.readout, opts);
+      rec.copy(device_record.range(), s.record.range());
+      rec.host_read(s.record.range());
+    }
+    end_commands(s.readout);
+    check(d.vkCreateFence(ctx.device(), &fi, nullptr, &s.fence), "vkCreateFence");
+  }
+
+  // Evaluation: its own staging and upload, the shared forward pass, then the predictions and
+  // the loss copied out.
+  const auto& spec = *graph.loss();
+  const auto pred = value(spec.pred);
+  eval.staging = vk::Buffer(ctx, {.size = staging_bytes, .use = vk::MemoryUse::Upload, .name = "evaluation staging"});
+  eval_out = vk::Buffer(ctx, {.size = pred.range.size + 4, .use = vk::MemoryUse::Readback, .name = "evaluation output"});
+  eval.upload = begin_commands(false);
+  {
+    vk::Recorder rec(ctx, eval.upload, opts);
+    record_upload(rec, UINT32_MAX);
+  }
+  end_commands(eval.upload);
+  eval_copy = begin_commands(false);
+  {
+    vk::Recorder rec(ctx, eval_copy, opts);
+    rec.copy(pred.range, eval_out.range(0, pred.range.size));
+    rec.copy(loss_value.range(), eval_out.range(pred.range.size, 4));
+    rec.host_read(eval_out.range());
+  }
+  end_commands(eval_copy);
+  check(d.vkCreateFence(ctx.device(), &fi, nullptr, &eval.fence), "vkCreateFence");
+}
+
+}  // namespace vkgrad::train

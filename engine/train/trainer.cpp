@@ -1,0 +1,220 @@
+// The Trainer's runtime: the step ring, submissions, metrics and host reads.
+#include "trainer_impl.hpp"
+
+#include "vk/dispatch.hpp"
+#include "vkgrad/error.hpp"
+#include "vkgrad/vk/pipeline.hpp"
+
+#include <glm/gtc/packing.hpp>
+
+#include <cstring>
+
+namespace vkgrad::train {
+
+OptimizerConfig OptimizerConfig::sgd(float lr, float momentum, float weight_decay, bool nesterov) {
+  OptimizerConfig c;
+  c.kind = kernels::OptimizerKind::Sgd;
+  c.lr = lr;
+  c.momentum = momentum;
+  c.weight_decay = weight_decay;
+  c.nesterov = nesterov;
+  return c;
+}
+
+OptimizerConfig OptimizerConfig::adam(float lr, float weight_decay) {
+  OptimizerConfig c;
+  c.kind = kernels::OptimizerKind::Adam;
+  c.lr = lr;
+  c.weight_decay = weight_decay;
+  return c;
+}
+
+OptimizerConfig OptimizerConfig::adamw(float lr, float weight_decay) {
+  OptimizerConfig c;
+  c.kind = kernels::OptimizerKind::AdamW;
+  c.lr = lr;
+  c.weight_decay = weight_decay;
+  return c;
+}
+
+void Trainer::Impl::write_staging(uint32_t slot, const Batch& batch, const char* what) {
+  Slot& s = slot == UINT32_MAX ? eval : slots[slot];
+  if (batch.rows == 0 || batch.rows > rows)
+    throw Error(std::string(what) + ": a batch of " + std::to_string(batch.rows) + " rows; this trainer takes 1.." +
+                    std::to_string(rows),
+                "split the data into batches of at most TrainerCreateInfo::batch_size rows");
+  if (batch.feeds.size() != feeds.size())
+    throw Error(std::string(what) + ": the batch has " + std::to_string(batch.feeds.size()) + " feeds, the graph " +
+                    std::to_string(feeds.size()),
+                "give one Feed per Graph::feeds() entry, in declaration order");
+  auto* base_ptr = static_cast<std::byte*>(s.staging.mapped());
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    const FeedBuffer& f = feeds[i];
+    const Feed& in = batch.feeds[i];
+    const auto& name = graph.tensors()[f.tensor].name;
+    const uint64_t bytes = uint64_t(batch.rows) * f.row_bytes;
+    const uint64_t given = f.labels ? in.labels.size_bytes() : in.values.size_bytes();
+    if (given != bytes)
+      throw Error(std::string(what) + ": feed '" + name + "' has " + std::to_string(given / 4) + " values, expected " +
+                      std::to_string(bytes / 4) + " (" + std::to_string(batch.rows) + " rows × " +
+                      std::to_string(f.row_bytes / 4) + ")",
+                  f.labels ? "pass one int32 class index per row" : "pass rows × features floats, row-major");
+    std::memcpy(base_ptr + f.staging_offset, f.labels ? static_cast<const void*>(in.labels.data())
+                                                      : static_cast<const void*>(in.values.data()),
+                bytes);
+  }
+  std::memcpy(base_ptr + staging_bytes - 16, &batch.rows, 4);
+  const uint32_t inject = batch.inject_nonfinite_gradient ? 1 : 0;
+  std::memcpy(base_ptr + staging_bytes - 12, &inject, 4);
+  s.staging.flush();
+}
+
+void Trainer::Impl::submit(std::vector<VkCommandBuffer> commands, VkFence fence) {
+  check(ctx.vk().device.vkResetFences(ctx.device(), 1, &fence), "vkResetFences");
+  ctx.submit(commands, fence);
+  ++counters.submits;
+}
+
+void Trainer::Impl::absorb(const kernels::StepRecord& r) {
+  if (newest.valid && r.iteration + 1 <= newest.steps) return;  // an older step than we have
+  newest.valid = true;
+  newest.steps = uint64_t(r.iteration) + 1;
+  newest.optimizer_steps = r.optimizer_step;
+  newest.loss = r.loss;
+  newest.loss_scale = r.scale;
+  newest.skipped = r.skipped != 0;
+  newest.skipped_steps = r.skipped_steps;
+  newest.nonfinite_losses = r.nonfinite_losses;
+  newest.grad_norm = r.grad_norm;
+}
+
+// Reads a finished slot's record; waits for it first if `wait`.
+void Trainer::Impl::wait_slot(uint32_t i, bool count_backpressure) {
+  Slot& s = slots[i];
+  if (!s.in_flight) return;
+  const auto& d = ctx.vk().device;
+  if (count_backpressure && d.vkGetFenceStatus(ctx.device(), s.fence) == VK_NOT_READY) ++counters.backpressure_waits;
+  check(d.vkWaitForFences(ctx.device(), 1, &s.fence, VK_TRUE, UINT64_MAX), "vkWaitForFences (training step)");
+  s.record.invalidate();
+  kernels::StepRecord r;
+  std::memcpy(&r, s.record.mapped(), sizeof r);
+  absorb(r);
+  s.in_flight = false;
+}
+
+void Trainer::Impl::poll() {
+  const auto& d = ctx.vk().device;
+  for (uint32_t i = 0; i < slots.size(); ++i) {
+    if (!slots[i].in_flight) continue;
+    const VkResult r = d.vkGetFenceStatus(ctx.device(), slots[i].fence);
+    if (r == VK_SUCCESS) wait_slot(i, false);
+    else if (r != VK_NOT_READY) check(r, "vkGetFenceStatus (training step)");
+  }
+}
+
+Trainer::Trainer(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info)
+    : impl_(std::make_unique<Impl>(ctx, graph, info)) {}
+
+Trainer::~Trainer() = default;
+
+void Trainer::step(const Batch& batch) {
+  Impl& m = *impl_;
+  const uint32_t slot = uint32_t(m.queued % m.slots.size());
+  m.wait_slot(slot, true);
+  m.write_staging(slot, batch, "Trainer::step");
+  const auto& s = m.slots[slot];
+  m.submit({s.upload, m.forward, m.backward, m.scale_pass, m.update, s.readout}, s.fence);
+  m.slots[slot].in_flight = true;
+  ++m.queued;
+}
+
+Metrics Trainer::metrics(Wait wait) {
+  Impl& m = *impl_;
+  if (wait == Wait::Yes) {
+    ++m.counters.blocking_reads;
+    for (uint32_t i = 0; i < m.slots.size(); ++i) m.wait_slot(i, false);
+  } else {
+    m.poll();
+  }
+  return m.newest;
+}
+
+Trainer::Evaluation Trainer::evaluate(const Batch& batch) {
+  Impl& m = *impl_;
+  m.write_staging(UINT32_MAX, batch, "Trainer::evaluate");
+  m.submit({m.eval.upload, m.forward, m.eval_copy}, m.eval.fence);
+  ++m.counters.blocking_reads;
+  check(m.ctx.vk().device.vkWaitForFences(m.ctx.device(), 1, &m.eval.fence, VK_TRUE, UINT64_MAX),
+        "vkWaitForFences (evaluation)");
+  m.eval_out.invalidate();
+  const auto& spec = *m.graph.loss();
+  const uint64_t cols = m.features(spec.pred);
+  const auto pred = m.value(spec.pred);
+  const auto* bytes = static_cast<const std::byte*>(m.eval_out.mapped());
+  Evaluation e;
+  e.predictions.resize(batch.rows * cols);
+  for (size_t i = 0; i < e.predictions.size(); ++i) {
+    if (pred.type == kernels::ElemType::F32) {
+      std::memcpy(&e.predictions[i], bytes + 4 * i, 4);
+    } else {
+      uint16_t h;
+      std::memcpy(&h, bytes + 2 * i, 2);
+      e.predictions[i] = glm::unpackHalf1x16(h);
+    }
+  }
+  std::memcpy(&e.loss, bytes + pred.range.size, 4);
+  return e;
+}
+
+std::vector<float> Trainer::predict(const Batch& batch) { return evaluate(batch).predictions; }
+
+std::vector<float> Trainer::parameter(const std::string& name) {
+  Impl& m = *impl_;
+  const auto& p = m.param(name);
+  ++m.counters.blocking_reads;
+  std::vector<float> out(p.count);
+  vk::download(m.ctx, m.masters, std::span<float>(out), 4 * p.offset);
+  return out;
+}
+
+std::vector<float> Trainer::gradient(const std::string& name) {
+  Impl& m = *impl_;
+  const auto& p = m.param(name);
+  ++m.counters.blocking_reads;
+  std::vector<float> out(p.count);
+  vk::download(m.ctx, m.grads, std::span<float>(out), 4 * p.offset);
+  return out;
+}
+
+void Trainer::set_parameter(const std::string& name, std::span<const float> values) {
+  Impl& m = *impl_;
+  const auto& p = m.param(name);
+  if (values.size() != p.count)
+    throw Error("set_parameter('" + name + "'): " + std::to_string(values.size()) + " values for a parameter of " +
+                    std::to_string(p.count),
+                "pass the whole tensor, row-major");
+  vk::upload(m.ctx, m.masters, values, 4 * p.offset);
+  if (m.mixed) {
+    std::vector<uint16_t> half(p.count + (p.count & 1), 0);
+    for (size_t i = 0; i < p.count; ++i) half[i] = glm::packHalf1x16(values[i]);
+    vk::upload(m.ctx, m.working_copy, std::span<const uint16_t>(half), 2 * p.offset);
+  }
+}
+
+std::vector<std::string> Trainer::parameter_names() const {
+  std::vector<std::string> out;
+  for (const auto& p : impl_->params) out.push_back(impl_->graph.tensors()[p.tensor].name);
+  return out;
+}
+
+Counters Trainer::counters() const {
+  Counters c = impl_->counters;
+  c.pipeline_creations = impl_->ctx.pipelines().stats().created;
+  return c;
+}
+
+const graph::MemoryPlan& Trainer::memory_plan() const { return impl_->plan; }
+
+uint32_t Trainer::batch_size() const { return impl_->rows; }
+
+}  // namespace vkgrad::train

@@ -1,0 +1,120 @@
+// Trainer internals shared by compile.cpp (memory and recorded passes) and trainer.cpp (the
+// step ring and host reads).
+#pragma once
+
+#include "vkgrad/kernels/elementwise.hpp"
+#include "vkgrad/kernels/gemm.hpp"
+#include "vkgrad/kernels/loss.hpp"
+#include "vkgrad/kernels/loss_scale.hpp"
+#include "vkgrad/kernels/optimizer.hpp"
+#include "vkgrad/kernels/softmax.hpp"
+#include "vkgrad/kernels/train_state.hpp"
+#include "vkgrad/train/trainer.hpp"
+#include "vkgrad/vk/buffer.hpp"
+#include "vkgrad/vk/context.hpp"
+#include "vkgrad/vk/recorder.hpp"
+
+#include <optional>
+#include <vector>
+
+namespace vkgrad::train {
+
+struct Trainer::Impl {
+  Impl(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info);
+  ~Impl();
+
+  // --- compile.cpp ---
+  void lay_out_parameters();
+  void plan_memory();
+  void initialize_state();
+  void record_passes();
+  void record_forward(vk::Recorder& rec);
+  void record_backward(vk::Recorder& rec);
+  void record_upload(vk::Recorder& rec, uint32_t slot);
+  VkCommandBuffer begin_commands(bool simultaneous);
+  void end_commands(VkCommandBuffer cmd);
+
+  // --- trainer.cpp ---
+  void write_staging(uint32_t slot, const Batch& batch, const char* what);
+  void wait_slot(uint32_t slot, bool count_backpressure);
+  void absorb(const kernels::StepRecord& r);
+  void poll();
+  void submit(std::vector<VkCommandBuffer> commands, VkFence fence);
+
+  struct Param {
+    uint32_t tensor = 0;
+    uint64_t offset = 0;  // elements into the flat buffers (aligned for binding)
+    uint64_t count = 0;
+  };
+  struct FeedBuffer {
+    uint32_t tensor = 0;
+    bool labels = false;
+    uint64_t row_bytes = 0;    // bytes of one row in staging and on the device
+    vk::Buffer device;         // fp32 values or int32 labels, [batch rows]
+    uint64_t staging_offset = 0;
+  };
+  struct Slot {
+    vk::Buffer staging;
+    vk::Buffer record;
+    VkCommandBuffer upload = VK_NULL_HANDLE;
+    VkCommandBuffer readout = VK_NULL_HANDLE;
+    VkFence fence = VK_NULL_HANDLE;
+    bool in_flight = false;
+  };
+
+  kernels::TensorRef param_value(uint32_t tensor) const;   // what forward reads
+  kernels::TensorRef param_grad(uint32_t tensor) const;    // FP32 gradient
+  kernels::TensorRef value(uint32_t tensor) const;         // activation (or cast input) storage
+  kernels::TensorRef grad(uint32_t tensor) const;          // activation gradient storage
+  kernels::TensorRef target() const;                       // the loss target as fed
+  uint32_t base(uint32_t tensor) const;                    // reshape aliases resolved
+  uint64_t features(uint32_t tensor) const;
+  const Param& param(const std::string& name) const;
+
+  vk::Context& ctx;
+  graph::Graph graph;
+  TrainerCreateInfo info;
+  uint32_t rows = 0;
+  kernels::ElemType act_type = kernels::ElemType::F16;
+  bool mixed = true;
+
+  kernels::Gemm gemm;
+  kernels::Elementwise elementwise;
+  kernels::Softmax softmax;
+  kernels::Loss loss;
+  kernels::LossScale loss_scale;
+  kernels::Optimizer optimizer;
+  kernels::AdvanceArgs advance_args;
+  kernels::OptimizerArgs optimizer_args;
+
+  std::vector<Param> params;
+  uint64_t param_elements = 0;
+  vk::Buffer masters, grads, exp_avg, exp_avg_sq, working_copy;
+
+  vk::Buffer state, loss_value, row_loss, partials, device_record;
+  std::vector<FeedBuffer> feeds;
+  uint64_t staging_bytes = 0;
+
+  graph::MemoryPlan plan;
+  vk::Buffer arena;
+  std::vector<std::optional<kernels::TensorRef>> values;  // per tensor
+  std::vector<std::optional<kernels::TensorRef>> grads_of;
+  std::vector<std::optional<kernels::TensorRef>> workspace;  // per node: backward scratch
+  std::vector<bool> requires_grad;
+
+  VkCommandPool pool = VK_NULL_HANDLE;
+  VkCommandBuffer forward = VK_NULL_HANDLE, backward = VK_NULL_HANDLE, scale_pass = VK_NULL_HANDLE,
+                  update = VK_NULL_HANDLE;
+  std::vector<Slot> slots;
+  uint64_t queued = 0;
+
+  // Evaluation: its own staging and readout, sharing the forward pass.
+  Slot eval;
+  vk::Buffer eval_out;  // readback of the predictions
+  VkCommandBuffer eval_copy = VK_NULL_HANDLE;
+
+  Metrics newest;
+  Counters counters;
+};
+
+}  // namespace vkgrad::train

@@ -1,0 +1,67 @@
+// vkgrad::kernels::Elementwise — pointwise activations and their gradients, add and multiply
+// with row broadcast, and deterministic column sums (shaders/elementwise.comp), fp32 math over
+// fp32 or fp16 tensors.
+//
+// One shader serves every call: the operation, op code, shapes and flags are push constants and
+// the operands' element types are specialization constants, so there is one pipeline per
+// combination of element types used (8 at most), taken from the Context's registry on first use
+// and then reused without allocating. An output may be exactly one of its operation's inputs
+// (same range, same element type) for in-place updates; any other overlap is an Error.
+// Recording is const but fills that pipeline cache: one thread at a time.
+#pragma once
+
+#include "vkgrad/kernels/tensor_ref.hpp"
+#include "vkgrad/vk/recorder.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace vkgrad::vk {
+class Context;
+}
+
+namespace vkgrad::kernels {
+
+// 0-3 share their codes (and their fp32 formulas) with Activation, the GEMM epilogue's.
+enum class UnaryOp : uint32_t { Identity = 0, Relu = 1, Gelu = 2, GeluTanh = 3, Tanh = 4, Sigmoid = 5 };
+enum class BinaryOp : uint32_t { Add = 0, Mul = 1 };
+
+// Mirrors the push constants of shaders/elementwise.comp.
+struct ElementwiseArgs {
+  uint32_t mode;  // 0 unary, 1 unary backward, 2 binary, 3 column sum
+  uint32_t op;    // UnaryOp or BinaryOp
+  uint32_t n;     // elements of the flat modes (0-2)
+  uint32_t rows, cols;
+  uint32_t flags;  // bit 0: accumulate, bit 1: broadcast b
+};
+static_assert(sizeof(ElementwiseArgs) <= 128);
+
+class Elementwise {
+public:
+  explicit Elementwise(vk::Context& ctx);
+
+  // y = f(x) over n elements; x and y may have different element types (Identity converts).
+  void unary(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& y, uint32_t n) const;
+  // dx = dy · f'(x) over n elements (x is the op's input); with accumulate, dx += dy · f'(x).
+  // relu'(0) = 0; the GELU derivatives are PyTorch's.
+  void unary_backward(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& dy, const TensorRef& dx,
+                      uint32_t n, bool accumulate) const;
+  // c = a ∘ b, a and c [rows, cols]; b is [rows, cols], or [cols] applied to every row when
+  // broadcast_b. c may be the same range as a, or as an unbroadcast b (in place).
+  void binary(vk::Recorder& rec, BinaryOp op, const TensorRef& a, const TensorRef& b, const TensorRef& c,
+              uint32_t rows, uint32_t cols, bool broadcast_b) const;
+  // out[j] = Σ_r x[r][j] (out has cols elements) in fp32 in a fixed order: the same bits on
+  // every run, no float atomics. With accumulate, out[j] += that. rows = 0 gives zeros.
+  void column_sum(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, uint32_t rows, uint32_t cols,
+                  bool accumulate) const;
+
+private:
+  const vk::Pipeline& pipeline(ElemType in0, ElemType in1, ElemType out) const;
+  void dispatch(vk::Recorder& rec, const ElementwiseArgs& args, const TensorRef& in0, const TensorRef& in1,
+                const TensorRef& out, bool reads_out, uint32_t groups, const char* label) const;
+
+  vk::Context& ctx_;
+  mutable std::array<const vk::Pipeline*, 8> pipelines_{};  // by element types, filled on first use
+};
+
+}  // namespace vkgrad::kernels

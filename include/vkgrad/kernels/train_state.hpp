@@ -1,0 +1,45 @@
+// The trainer's device-side step state and per-step record (mirror shaders/common/train_state.glsl).
+// Plain values; thread-safe.
+#pragma once
+
+#include <cstdint>
+
+namespace vkgrad::kernels {
+
+struct TrainState {
+  float scale = 1.0f;
+  uint32_t valid_rows = 0;
+  uint32_t found_inf = 0;
+  uint32_t growth_tracker = 0;
+  uint32_t iteration = 0;
+  uint32_t optimizer_step = 0;
+  uint32_t skipped_steps = 0;
+  uint32_t nonfinite_losses = 0;
+  float lr = 0.0f;
+  float clip_coef = 1.0f;
+  float loss = 0.0f;
+  float grad_norm = 0.0f;
+  uint32_t skip = 0;
+  uint32_t inject_nonfinite = 0;  // written by the upload: poison one gradient this step
+  uint32_t pad[2] = {};
+};
+static_assert(sizeof(TrainState) == 64);
+
+// Byte offsets the upload and the loss kernels address directly.
+inline constexpr uint32_t kStateScaleOffset = 0;      // LossParams begins here: {scale, valid_rows}
+inline constexpr uint32_t kStateValidRowsOffset = 4;
+inline constexpr uint32_t kStateInjectOffset = 52;
+
+struct StepRecord {
+  uint32_t iteration = 0;
+  float loss = 0.0f;
+  float scale = 0.0f;
+  uint32_t skipped = 0;
+  uint32_t optimizer_step = 0;
+  uint32_t skipped_steps = 0;
+  uint32_t nonfinite_losses = 0;
+  float grad_norm = 0.0f;
+};
+static_assert(sizeof(StepRecord) == 32);
+
+}  // namespace vkgrad::kernels

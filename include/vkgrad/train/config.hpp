@@ -1,0 +1,62 @@
+// Trainer configuration: plain structs in the style of Vulkan create-infos. Zero-initialized
+// and default values give PyTorch's defaults. Plain values; thread-safe.
+#pragma once
+
+#include "vkgrad/kernels/loss_scale.hpp"
+#include "vkgrad/kernels/optimizer.hpp"
+#include "vkgrad/kernels/variant.hpp"
+
+#include <cstdint>
+#include <optional>
+
+namespace vkgrad::train {
+
+using kernels::Precision;  // Mixed (default): FP16 activations and working copies; Fp32: everything FP32
+
+// torch.amp.GradScaler's dynamic loss scaling, decided on the device.
+struct LossScaleConfig {
+  kernels::ScaleMode mode = kernels::ScaleMode::Dynamic;  // Static keeps init_scale; Off uses 1
+  float init_scale = 65536.0f;
+  float growth_factor = 2.0f;
+  float backoff_factor = 0.5f;
+  uint32_t growth_interval = 2000;
+};
+
+struct OptimizerConfig {
+  kernels::OptimizerKind kind = kernels::OptimizerKind::AdamW;
+  float lr = 1e-3f;
+  float beta1 = 0.9f;   // Adam, AdamW
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.01f;  // AdamW's default; use sgd()/adam() for theirs (0)
+  float momentum = 0.0f;       // SGD
+  float dampening = 0.0f;      // SGD
+  bool nesterov = false;       // SGD
+  float max_grad_norm = 0.0f;  // clip by global norm when > 0 (after unscaling)
+
+  static OptimizerConfig sgd(float lr, float momentum = 0.0f, float weight_decay = 0.0f, bool nesterov = false);
+  static OptimizerConfig adam(float lr = 1e-3f, float weight_decay = 0.0f);
+  static OptimizerConfig adamw(float lr = 1e-3f, float weight_decay = 0.01f);
+};
+
+// Learning rate per iteration, evaluated on the device (see kernels::learning_rate).
+struct ScheduleConfig {
+  kernels::ScheduleKind kind = kernels::ScheduleKind::Constant;
+  uint32_t warmup_steps = 0;
+  uint32_t total_steps = 0;  // Cosine: the step at which the rate reaches min_lr
+  float min_lr = 0.0f;
+};
+
+struct TrainerCreateInfo {
+  uint32_t batch_size = 0;  // rows per step (the compiled maximum); required
+  Precision precision = Precision::Mixed;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  LossScaleConfig loss_scale;
+  uint32_t ring_slots = 2;  // steps the host may run ahead of the device (>= 2)
+  uint64_t seed = 0;        // parameter initialization
+  // Device memory the trainer may plan for; 0 = the device-local heap's current budget.
+  uint64_t memory_budget = 0;
+};
+
+}  // namespace vkgrad::train

@@ -1,0 +1,111 @@
+// vkgrad::train::Trainer — a Graph compiled into recorded passes, trained one step per submit.
+//
+// Owns the device memory of the model (FP32 masters, FP16 working copies, gradients, optimizer
+// state, the activation arena planned by the memory planner), the per-step device state with
+// the loss scale, and a ring of upload slots. Compiling records the forward, backward,
+// loss-scale and update passes once; step() copies a batch into a staging slot and submits
+// [upload, forward, backward, loss-scale, update, readout] in one vkQueueSubmit2 without
+// waiting, unless the ring is full. No device value is read per step: the loss scale, skip
+// decision, learning rate and counters advance on the device. Borrows the Context, which must
+// outlive it. Not thread-safe: one thread at a time.
+#pragma once
+
+#include "vkgrad/graph/graph.hpp"
+#include "vkgrad/graph/memory_plan.hpp"
+#include "vkgrad/train/config.hpp"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace vkgrad::vk {
+class Context;
+}
+
+namespace vkgrad::train {
+
+// One graph feed's data for a batch: `values` (rows × features floats) for an input, `labels`
+// (rows int32 class indices) for labels.
+struct Feed {
+  std::span<const float> values;
+  std::span<const int32_t> labels;
+};
+
+// Data for one step, one Feed per Graph::feeds() entry in order. `rows` may be below the
+// compiled batch size (the last batch of an epoch): the loss then averages over those rows
+// only and the others contribute nothing.
+struct Batch {
+  uint32_t rows = 0;
+  std::vector<Feed> feeds;
+  // Testing and drills: poison one gradient with inf in this step, as an overflow would.
+  bool inject_nonfinite_gradient = false;
+};
+
+// The newest completed step, as the device recorded it.
+struct Metrics {
+  bool valid = false;         // false until a step has completed
+  uint64_t steps = 0;         // steps completed, skipped included
+  uint64_t optimizer_steps = 0;
+  float loss = 0.0f;          // that step's mean loss
+  float loss_scale = 0.0f;    // the scale that step used
+  bool skipped = false;       // that step was not applied
+  uint64_t skipped_steps = 0; // all skipped steps (gradient overflow or non-finite loss)
+  uint64_t nonfinite_losses = 0;
+  float grad_norm = 0.0f;     // global norm of the unscaled gradients
+};
+
+struct Counters {
+  uint64_t submits = 0;
+  uint64_t blocking_reads = 0;     // waits on the device for data (metrics(Wait), parameter reads, evaluate)
+  uint64_t backpressure_waits = 0; // step() found its ring slot still running and waited
+  uint64_t pipeline_creations = 0; // by the Context's registry so far
+  std::array<uint64_t, size_t(graph::MemoryCategory::Count)> device_bytes{};  // by category
+  uint64_t planned_arena_bytes = 0;  // activations and workspace after sharing
+};
+
+enum class Wait { No, Yes };
+
+class Trainer {
+public:
+  Trainer(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // Queues one training step; returns once the batch is copied into its staging slot.
+  void step(const Batch& batch);
+  // The newest completed step without waiting; with Wait::Yes, after every queued step.
+  Metrics metrics(Wait wait = Wait::No);
+
+  // Forward only, sharing the weights, at up to the compiled batch size; waits for the result.
+  // Returns the loss graph's predictions, rows × features, as floats.
+  std::vector<float> predict(const Batch& batch);
+  // The mean loss over the batch's rows and the predictions (labels or targets required).
+  struct Evaluation {
+    float loss = 0.0f;
+    std::vector<float> predictions;
+  };
+  Evaluation evaluate(const Batch& batch);
+
+  // FP32 master values of a parameter (waits for queued steps).
+  std::vector<float> parameter(const std::string& name);
+  // The FP32 gradient of a parameter from the newest step, unscaled (waits for queued steps).
+  std::vector<float> gradient(const std::string& name);
+  // Replaces a parameter's master (and working copy) values, e.g. from a checkpoint.
+  void set_parameter(const std::string& name, std::span<const float> values);
+  std::vector<std::string> parameter_names() const;
+
+  Counters counters() const;
+  const graph::MemoryPlan& memory_plan() const;
+  uint32_t batch_size() const;
+
+  struct Impl;
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vkgrad::train

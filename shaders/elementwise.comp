@@ -1,0 +1,107 @@
+#version 460
+// The elementwise family (vkgrad::kernels::Elementwise): one entry point, the operation chosen
+// by p.mode, element types by specialization constants, all arithmetic in fp32.
+//
+//   MODE_UNARY       y = f(x)               0 x [n]               1 unused  2 y [n]
+//   MODE_UNARY_BWD   dx (+)= dy · f'(x)     0 x [n]               1 dy [n]  2 dx [n]
+//   MODE_BINARY      c = a ∘ b              0 a [rows·cols]       1 b       2 c [rows·cols]
+//                    (b is [rows·cols], or [cols] repeated for every row with FLAG_BROADCAST)
+//   MODE_COLUMN_SUM  out (+)= Σ_r x[r][·]   0 x [rows, cols]      1 unused  2 out [cols]
+//
+// Flat modes grid-stride over element pairs: invocation i owns elements 2i and 2i + 1, one
+// fp16 word, so no two invocations write the same word (common/out_pairs.glsl). Dispatch:
+// (min(ceil(pairs / 256), 4096), 1, 1). The column sum gives a workgroup 64 columns at a
+// time (32 column pairs × 8 row slices, the slices summed in a fixed order, so the result is
+// deterministic); dispatch (min(ceil(cols / 64), 4096), 1, 1). 256 invocations each.
+#extension GL_GOOGLE_include_directive : require
+#include "common/unary.glsl"
+#include "common/words.glsl"
+
+layout(local_size_x = 256) in;
+
+// Element types (vkgrad::kernels::ElemType) of bindings 0, 1 and 2.
+layout(constant_id = 16) const uint IN0_TYPE = TYPE_F32;
+layout(constant_id = 17) const uint IN1_TYPE = TYPE_F32;
+layout(constant_id = 18) const uint OUT_TYPE = TYPE_F32;
+
+#define MODE_UNARY 0u
+#define MODE_UNARY_BWD 1u
+#define MODE_BINARY 2u
+#define MODE_COLUMN_SUM 3u
+
+#define BINARY_ADD 0u
+#define BINARY_MUL 1u
+
+#define FLAG_ACCUMULATE 1u
+#define FLAG_BROADCAST 2u
+
+// Mirrors vkgrad::kernels::ElementwiseArgs (include/vkgrad/kernels/elementwise.hpp).
+layout(push_constant) uniform ElementwiseArgs {
+  uint mode;
+  uint op;    // UNARY_* or BINARY_*
+  uint n;     // elements of the flat modes
+  uint rows, cols;
+  uint flags;
+} p;
+
+layout(std430, binding = 0) readonly buffer In0_block { uint in0_words[]; };
+layout(std430, binding = 1) readonly buffer In1_block { uint in1_words[]; };
+layout(std430, binding = 2) buffer Out_block { uint out_words[]; };
+
+#include "common/out_pairs.glsl"
+
+float in0(uint i) { return LOAD_ELEM(in0_words, IN0_TYPE, i); }
+float in1(uint i) { return LOAD_ELEM(in1_words, IN1_TYPE, i); }
+
+// The value of flat element i of a flat mode.
+float flat_value(uint i) {
+  if (p.mode == MODE_UNARY) return unary(in0(i), p.op);
+  if (p.mode == MODE_UNARY_BWD) return in1(i) * unary_grad(in0(i), p.op);
+  const float b = in1((p.flags & FLAG_BROADCAST) != 0u ? i % p.cols : i);
+  return p.op == BINARY_MUL ? in0(i) * b : in0(i) + b;
+}
+
+void flat_modes() {
+  const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  const bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
+  for (uint w = gl_GlobalInvocationID.x; w < (p.n + 1u) / 2u; w += stride) {
+    const bvec2 own = pair_in(w, 0u, p.n);
+    // Element 2w + 1 is not read past the end: an fp32 input may end right at element n.
+    const vec2 v = vec2(flat_value(2u * w), own.y ? flat_value(2u * w + 1u) : 0.0);
+    write_out_pair(w, own, v, accumulate);
+  }
+}
+
+#define COLSUM_PAIRS 32u   // column pairs per block
+#define COLSUM_SLICES 8u   // row slices: 256 / 32
+
+shared vec2 colsum_partial[COLSUM_SLICES * COLSUM_PAIRS];
+
+void column_sum() {
+  const uint lane = gl_LocalInvocationID.x % COLSUM_PAIRS;
+  const uint slice = gl_LocalInvocationID.x / COLSUM_PAIRS;
+  const uint blocks = (p.cols + 2u * COLSUM_PAIRS - 1u) / (2u * COLSUM_PAIRS);
+  for (uint block = gl_WorkGroupID.x; block < blocks; block += gl_NumWorkGroups.x) {
+    const uint w = block * COLSUM_PAIRS + lane;  // this lane's column pair
+    const bvec2 own = pair_in(w, 0u, p.cols);
+    vec2 s = vec2(0.0);
+    for (uint r = slice; r < p.rows; r += COLSUM_SLICES) {
+      const uint row = r * p.cols;
+      if (own.x) s.x += in0(row + 2u * w);
+      if (own.y) s.y += in0(row + 2u * w + 1u);
+    }
+    colsum_partial[slice * COLSUM_PAIRS + lane] = s;
+    barrier();
+    if (slice == 0u && own.x) {
+      vec2 total = colsum_partial[lane];
+      for (uint k = 1u; k < COLSUM_SLICES; ++k) total += colsum_partial[k * COLSUM_PAIRS + lane];
+      write_out_pair(w, own, total, (p.flags & FLAG_ACCUMULATE) != 0u);
+    }
+    barrier();  // before the next block overwrites the partials
+  }
+}
+
+void main() {
+  if (p.mode == MODE_COLUMN_SUM) column_sum();
+  else flat_modes();
+}

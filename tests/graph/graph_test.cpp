@@ -1,0 +1,78 @@
+// Graph building: shapes checked as ops are added, errors naming the op and both shapes.
+#include "vkgrad/error.hpp"
+#include "vkgrad/graph/graph.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vkgrad::test {
+namespace {
+
+std::string error_of(auto&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Graph, LinearCreatesPyTorchNamedParameters) {
+  graph::Graph g;
+  const auto x = g.input("x", {784});
+  const auto h = g.linear(x, 512, "layers.0", kernels::Activation::Relu);
+  const auto y = g.linear(h, 10, "layers.1");
+  g.cross_entropy(y, g.labels("y"));
+  std::vector<std::string> names;
+  for (uint32_t p : g.parameters()) names.push_back(g.tensors()[p].name);
+  EXPECT_EQ(names, (std::vector<std::string>{"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"}));
+  EXPECT_EQ(g.tensors()[g.parameters()[0]].dims, (std::vector<uint32_t>{512, 784}));
+  EXPECT_EQ(g.info(y).dims, std::vector<uint32_t>{10});
+  // ReLU is fused into the GEMM: two nodes for two layers.
+  EXPECT_EQ(g.nodes().size(), 2u);
+  EXPECT_EQ(g.feeds().size(), 2u);
+}
+
+TEST(Graph, GeluGetsItsOwnNode) {
+  graph::Graph g;
+  g.linear(g.input("x", {4}), 3, "l", kernels::Activation::Gelu);
+  ASSERT_EQ(g.nodes().size(), 2u);
+  EXPECT_EQ(g.nodes()[1].kind, graph::OpKind::Unary);
+}
+
+TEST(Graph, ShapeErrorsNameTheOpAndBothShapes) {
+  graph::Graph g;
+  const auto a = g.input("a", {512});
+  const auto b = g.input("b", {256});
+  const auto msg = error_of([&] { g.add(a, b); });
+  EXPECT_NE(msg.find("add"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[batch, 512]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[batch, 256]"), std::string::npos) << msg;
+  const auto w = g.parameter("w", {10, 100}, {});
+  const auto lin = error_of([&] { g.linear(a, w, std::nullopt); });
+  EXPECT_NE(lin.find("[batch, 512]"), std::string::npos) << lin;
+  EXPECT_NE(lin.find("[10, 100]"), std::string::npos) << lin;
+  EXPECT_NE(error_of([&] { g.reshape(a, {3, 5}); }).find("reshape"), std::string::npos);
+}
+
+TEST(Graph, LossRules) {
+  graph::Graph g;
+  const auto x = g.input("x", {4});
+  const auto y = g.linear(x, 3, "l");
+  EXPECT_THROW(g.cross_entropy(y, g.input("t", {3})), Error);  // needs labels()
+  EXPECT_THROW(g.mse(y, g.input("t2", {4})), Error);           // shape differs
+  g.mse(y, g.input("t3", {3}));
+  EXPECT_THROW(g.l1(y, g.input("t4", {3})), Error);  // one loss per graph
+  EXPECT_THROW(g.input("x", {2}), Error);            // names are unique
+}
+
+TEST(Graph, ReshapeIsAView) {
+  graph::Graph g;
+  const auto x = g.input("x", {2, 6});
+  const auto f = g.flatten(x);
+  const auto r = g.reshape(f, {3, 4});
+  EXPECT_EQ(g.info(r).alias_of, int32_t(x.id));
+  EXPECT_EQ(g.info(f).dims, std::vector<uint32_t>{12});
+}
+
+}  // namespace
+}  // namespace vkgrad::test

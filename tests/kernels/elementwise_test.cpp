@@ -1,0 +1,393 @@
+// Elementwise kernels (unary, unary backward, binary, column sum) against the float64
+// reference, over fp32 and fp16 operands in every mix the tests name.
+//
+// Inputs are rounded to their storage type first, so the reference sees what the device sees;
+// the bound per element is the error of the fp32 computation, plus the rounding to the output
+// type (u = 2^-11·|ref| for fp16, 2^-24 for fp32) and one step of its smallest value (2^-24 for
+// fp16 subnormals; 2^-126 for fp32, whose denormals a device may flush). The fp32 computation:
+// - Identity, Relu: exact (conversions are exact or are the output rounding).
+// - Gelu, GeluTanh: erf approximation (1.5e-7) and fp32 transcendentals: 1e-6·|x| + 2^-20, as
+//   the GEMM epilogue test. Their derivatives (|f'| ≤ 1.13, arguments O(1) where not flat):
+//   1e-6 absolute.
+// - Tanh: Taylor series below |x| = 0.4, (1 − t)/(1 + t) from t = e^(-2|x|) above; Vulkan's exp
+//   is good to (3 + 2|arg|) ulp, which moves the result by ≤ 2·2^-24 absolute, and the
+//   arithmetic adds ≤ 6 ulp: (8|y| + 4)·2^-24. Sigmoid through t = e^(-|x|): ((8 + 2|x|)|y| + 1)·2^-24.
+//   tanh' = 4t/(1 + t)²: (7 + 4|x|)·2^-24 relative; σ' = t/(1 + t)²: (7 + 2|x|)·2^-24 relative.
+// - Backward: dy·f'(x) adds 2^-24 of the product, accumulation 2^-24·(|product| + |old|).
+// - Binary: one fp32 rounding, 2^-24·|ref|.
+// - Column sum: each invocation sums every 8th row, then 8 partials are added in order (and
+//   the old value with accumulate): chain ceil(rows/8) + 9 additions, each ≤ 2^-24·Σ|terms|.
+// Bytes after each output tensor (the padding half of an odd fp16 tensor included) must come
+// back untouched.
+#include "numerics.hpp"
+#include "reference/elementwise.hpp"
+#include "vk_fixture.hpp"
+#include "vkgrad/error.hpp"
+#include "vkgrad/kernels/elementwise.hpp"
+#include "vkgrad/vk/buffer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+namespace vkgrad::test {
+namespace {
+
+using kernels::BinaryOp;
+using kernels::ElemType;
+using kernels::Storage;
+using kernels::UnaryOp;
+
+constexpr ElemType F32 = ElemType::F32, F16 = ElemType::F16;
+constexpr size_t kTail = 16;  // sentinel bytes after every tensor
+
+Storage storage_of(ElemType t) { return t == F32 ? Storage::F32 : Storage::F16; }
+double u_out(ElemType t) { return t == F16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -24); }
+double tiny(ElemType t) { return t == F16 ? std::ldexp(1.0, -24) : std::ldexp(1.0, -126); }
+const double kEps = std::ldexp(1.0, -24);
+
+// A tensor on the device: its n elements, then kTail sentinel bytes nobody may write.
+struct Tensor {
+  vk::Buffer buffer;
+  ElemType type = F32;
+  size_t n = 0;
+  std::vector<std::byte> image;  // the buffer's bytes as uploaded
+  kernels::TensorRef ref() const { return {buffer.range(0, kernels::tensor_bytes(type, n)), type}; }
+};
+
+// `values` (already rounded to `type`), or all-0xFF bytes (NaN in both types) when empty.
+Tensor make_tensor(vk::Context& ctx, std::span<const double> values, size_t n, ElemType type, const char* name) {
+  Tensor t{vk::Buffer(ctx, {.size = kernels::tensor_bytes(type, n) + kTail, .name = name}), type, n, {}};
+  t.image.assign(t.buffer.size(), std::byte{0xFF});
+  if (!values.empty()) {
+    const auto bytes = encode(storage_of(type), values);
+    std::memcpy(t.image.data(), bytes.data(), bytes.size());
+  }
+  vk::upload(ctx, t.buffer, t.image.data(), t.image.size());
+  return t;
+}
+
+// Downloads the elements, checking that the bytes after them are as uploaded.
+std::vector<double> read_back(vk::Context& ctx, const Tensor& t) {
+  std::vector<std::byte> bytes(t.image.size());
+  vk::download(ctx, t.buffer, bytes.data(), bytes.size());
+  const size_t used = t.n * kernels::elem_bytes(t.type);
+  EXPECT_EQ(std::memcmp(bytes.data() + used, t.image.data() + used, bytes.size() - used), 0)
+      << "bytes after the " << t.n << "-element tensor were written";
+  return decode(storage_of(t.type), bytes, t.n);
+}
+
+// x values: random in [-6, 6) with the awkward ones first (after element 0): zero, the tanh
+// branch point, tiny and large arguments, and ±80 and ±1000 where exp overflows unguarded.
+std::vector<double> inputs(size_t n, ElemType t, uint32_t seed) {
+  auto v = uniform(n, -6, 6, seed);
+  const double special[] = {0, 80, -80, 0.4, -0.4, 1e-3, -1e-3, 20, -20, 1000, -1000, 3.5, -9, 0.3999};
+  for (size_t i = 1; i < n && i <= std::size(special); ++i) v[i] = special[i - 1];
+  return round_for(storage_of(t), v);
+}
+
+void run(vk::Context& ctx, const std::function<void(vk::Recorder&)>& record) {
+  ctx.run_now([&](VkCommandBuffer cmd) {
+    vk::Recorder rec(ctx, cmd);
+    record(rec);
+  });
+}
+
+double value_error(UnaryOp op, double x, double y) {
+  switch (op) {
+    case UnaryOp::Gelu:
+    case UnaryOp::GeluTanh: return 1e-6 * std::fabs(x) + std::ldexp(1.0, -20);
+    case UnaryOp::Tanh: return (8 * std::fabs(y) + 4) * kEps;
+    case UnaryOp::Sigmoid: return ((8 + 2 * std::fabs(x)) * std::fabs(y) + 1) * kEps;
+    default: return 0;
+  }
+}
+
+double grad_error(UnaryOp op, double x, double g) {
+  switch (op) {
+    case UnaryOp::Gelu:
+    case UnaryOp::GeluTanh: return 1e-6;
+    case UnaryOp::Tanh: return (7 + 4 * std::fabs(x)) * kEps * std::fabs(g);
+    case UnaryOp::Sigmoid: return (7 + 2 * std::fabs(x)) * kEps * std::fabs(g);
+    default: return 0;
+  }
+}
+
+const char* op_name(UnaryOp op) {
+  static const char* names[] = {"identity", "relu", "gelu", "gelu_tanh", "tanh", "sigmoid"};
+  return names[uint32_t(op)];
+}
+
+const UnaryOp kUnaryOps[] = {UnaryOp::Identity, UnaryOp::Relu, UnaryOp::Gelu,
+                             UnaryOp::GeluTanh, UnaryOp::Tanh, UnaryOp::Sigmoid};
+
+// --- the reference itself -------------------------------------------------------------------
+
+// The reference derivatives against central differences of the reference functions, in
+// float64 (h = 1e-6: truncation ~h²·f''' and rounding ~1e-16/h, both far below 1e-7).
+TEST(ElementwiseReference, DerivativesMatchFiniteDifferences) {
+  const double h = 1e-6;
+  for (UnaryOp op : kUnaryOps) {
+    for (double x = -7.0; x <= 7.0; x += 0.0625) {
+      if (op == UnaryOp::Relu && std::fabs(x) < 2 * h) continue;  // the kink
+      const uint32_t c = uint32_t(op);
+      const double fd = (reference::unary(c, x + h) - reference::unary(c, x - h)) / (2 * h);
+      EXPECT_NEAR(reference::unary_grad(c, x), fd, 1e-7) << op_name(op) << " at " << x;
+    }
+  }
+}
+
+// --- unary ----------------------------------------------------------------------------------
+
+struct UnaryTypes {
+  ElemType x, y;
+  const char* name;
+};
+const UnaryTypes kUnaryTypes[] = {{F32, F32, "f32"}, {F16, F16, "f16"}, {F32, F16, "f32_f16"}, {F16, F32, "f16_f32"}};
+
+class UnaryTest : public VkTestWithParam<std::tuple<UnaryOp, UnaryTypes, uint32_t>> {};
+
+TEST_P(UnaryTest, MatchesReference) {
+  const auto& [op, types, n] = GetParam();
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  const auto x = inputs(n, types.x, 100 + n);
+  Tensor bx = make_tensor(ctx, x, n, types.x, "x");
+  Tensor by = make_tensor(ctx, {}, n, types.y, "y");
+  run(ctx, [&](vk::Recorder& rec) { ew.unary(rec, op, bx.ref(), by.ref(), n); });
+  const auto got = read_back(ctx, by);
+  std::vector<double> want(n), tol(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    want[i] = reference::unary(uint32_t(op), x[i]);
+    tol[i] = value_error(op, x[i], want[i]) + u_out(types.y) * std::fabs(want[i]) + tiny(types.y);
+  }
+  EXPECT_TRUE(all_close(got, want, tol));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, UnaryTest,
+                         ::testing::Combine(::testing::ValuesIn(kUnaryOps), ::testing::ValuesIn(kUnaryTypes),
+                                            ::testing::Values(1u, 15u, 1027u)),
+                         [](const auto& info) {
+                           return std::string(op_name(std::get<0>(info.param))) + "_" + std::get<1>(info.param).name +
+                                  "_n" + std::to_string(std::get<2>(info.param));
+                         });
+
+// --- unary backward -------------------------------------------------------------------------
+
+struct BackwardTypes {
+  ElemType x, dy, dx;
+  bool accumulate;
+  const char* name;
+};
+const BackwardTypes kBackwardTypes[] = {{F32, F32, F32, false, "f32"},
+                                        {F16, F16, F16, true, "f16_acc"},
+                                        {F16, F16, F32, true, "f16_f32_acc"},
+                                        {F32, F32, F16, false, "f32_f16"}};
+
+class UnaryBackwardTest : public VkTestWithParam<std::tuple<UnaryOp, BackwardTypes, uint32_t>> {};
+
+TEST_P(UnaryBackwardTest, MatchesReference) {
+  const auto& [op, types, n] = GetParam();
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  const auto x = inputs(n, types.x, 200 + n);
+  const auto dy = round_for(storage_of(types.dy), uniform(n, -2, 2, 300 + n));
+  const auto old = round_for(storage_of(types.dx), uniform(n, -1, 1, 400 + n));
+  Tensor bx = make_tensor(ctx, x, n, types.x, "x");
+  Tensor bdy = make_tensor(ctx, dy, n, types.dy, "dy");
+  // Without accumulate dx starts as NaN: reading it would show.
+  Tensor bdx = make_tensor(ctx, types.accumulate ? std::span<const double>(old) : std::span<const double>(), n,
+                           types.dx, "dx");
+  run(ctx, [&](vk::Recorder& rec) { ew.unary_backward(rec, op, bx.ref(), bdy.ref(), bdx.ref(), n, types.accumulate); });
+  const auto got = read_back(ctx, bdx);
+  std::vector<double> want(n), tol(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const double g = reference::unary_grad(uint32_t(op), x[i]);
+    const double prod = dy[i] * g;
+    want[i] = prod + (types.accumulate ? old[i] : 0.0);
+    tol[i] = std::fabs(dy[i]) * grad_error(op, x[i], g) + kEps * std::fabs(prod) +
+             (types.accumulate ? kEps * (std::fabs(prod) + std::fabs(old[i])) : 0.0) +
+             u_out(types.dx) * std::fabs(want[i]) + tiny(types.dx);
+  }
+  EXPECT_TRUE(all_close(got, want, tol));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, UnaryBackwardTest,
+                         ::testing::Combine(::testing::ValuesIn(kUnaryOps), ::testing::ValuesIn(kBackwardTypes),
+                                            ::testing::Values(1u, 15u, 1027u)),
+                         [](const auto& info) {
+                           return std::string(op_name(std::get<0>(info.param))) + "_" + std::get<1>(info.param).name +
+                                  "_n" + std::to_string(std::get<2>(info.param));
+                         });
+
+// dx written over dy (the same range): each invocation reads the pair it then overwrites.
+TEST(ElementwiseInPlace, UnaryBackwardOverItsGradient) {
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  const uint32_t n = 301;
+  const auto x = inputs(n, F16, 7);
+  const auto dy = round_for(Storage::F16, uniform(n, -2, 2, 8));
+  Tensor bx = make_tensor(ctx, x, n, F16, "x");
+  Tensor bdy = make_tensor(ctx, dy, n, F16, "dy");
+  run(ctx, [&](vk::Recorder& rec) { ew.unary_backward(rec, UnaryOp::Sigmoid, bx.ref(), bdy.ref(), bdy.ref(), n, false); });
+  const auto got = read_back(ctx, bdy);
+  std::vector<double> want(n), tol(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const double g = reference::unary_grad(uint32_t(UnaryOp::Sigmoid), x[i]);
+    want[i] = dy[i] * g;
+    tol[i] = std::fabs(dy[i]) * grad_error(UnaryOp::Sigmoid, x[i], g) + kEps * std::fabs(want[i]) +
+             u_out(F16) * std::fabs(want[i]) + tiny(F16);
+  }
+  EXPECT_TRUE(all_close(got, want, tol));
+  expect_no_validation_messages();
+}
+
+// --- binary ---------------------------------------------------------------------------------
+
+struct BinaryCase {
+  const char* name;
+  BinaryOp op;
+  uint32_t rows, cols;
+  bool broadcast;
+  ElemType a, b, c;
+  bool in_place = false;  // c is a's range
+};
+
+const BinaryCase kBinaryCases[] = {
+    {"add_one", BinaryOp::Add, 1, 1, false, F32, F32, F32},
+    {"mul_f16", BinaryOp::Mul, 7, 13, false, F16, F16, F16},
+    {"add_broadcast_odd_cols_f16", BinaryOp::Add, 5, 7, true, F16, F32, F16},
+    {"mul_broadcast_f32", BinaryOp::Mul, 33, 255, true, F32, F32, F32},
+    {"add_broadcast_mixed", BinaryOp::Add, 17, 3, true, F16, F16, F32},
+    {"add_broadcast_in_place_f16", BinaryOp::Add, 9, 11, true, F16, F16, F16, true},
+    {"mul_in_place_f32", BinaryOp::Mul, 3, 1000, false, F32, F16, F32, true},
+    {"add_broadcast_one_col", BinaryOp::Add, 301, 1, true, F16, F32, F16},
+};
+
+class BinaryTest : public VkTestWithParam<BinaryCase> {};
+
+TEST_P(BinaryTest, MatchesReference) {
+  const BinaryCase& bc = GetParam();
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  const size_t n = size_t(bc.rows) * bc.cols, nb = bc.broadcast ? bc.cols : n;
+  const auto a = round_for(storage_of(bc.a), uniform(n, -3, 3, 500 + uint32_t(n)));
+  const auto b = round_for(storage_of(bc.b), uniform(nb, -3, 3, 600 + uint32_t(n)));
+  Tensor ba = make_tensor(ctx, a, n, bc.a, "a");
+  Tensor bb = make_tensor(ctx, b, nb, bc.b, "b");
+  Tensor bcc = make_tensor(ctx, {}, bc.in_place ? 1 : n, bc.c, "c");
+  const Tensor& out = bc.in_place ? ba : bcc;
+  run(ctx, [&](vk::Recorder& rec) {
+    ew.binary(rec, bc.op, ba.ref(), bb.ref(), out.ref(), bc.rows, bc.cols, bc.broadcast);
+  });
+  const auto got = read_back(ctx, out);
+  const auto want = reference::binary(uint32_t(bc.op), a, b, bc.rows, bc.cols, bc.broadcast);
+  std::vector<double> tol(n);
+  for (size_t i = 0; i < n; ++i) tol[i] = (kEps + u_out(out.type)) * std::fabs(want[i]) + tiny(out.type);
+  EXPECT_TRUE(all_close(got, want, tol));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, BinaryTest, ::testing::ValuesIn(kBinaryCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// --- column sum -----------------------------------------------------------------------------
+
+struct ColumnSumCase {
+  const char* name;
+  uint32_t rows, cols;
+  ElemType x, out;
+  bool accumulate;
+};
+
+const ColumnSumCase kColumnSumCases[] = {
+    {"one", 1, 1, F32, F32, false},
+    {"odd_f16", 3, 7, F16, F16, false},
+    {"tall_f16_acc", 300, 5, F16, F32, true},
+    {"odd_cols_f32_to_f16_acc", 17, 129, F32, F16, true},
+    {"wide", 4, 1000, F16, F16, false},
+    {"no_rows_acc", 0, 9, F32, F32, true},
+};
+
+class ColumnSumTest : public VkTestWithParam<ColumnSumCase> {};
+
+TEST_P(ColumnSumTest, MatchesReference) {
+  const ColumnSumCase& cc = GetParam();
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  const size_t n = size_t(cc.rows) * cc.cols;
+  const auto x = round_for(storage_of(cc.x), uniform(n, -2, 2, 700 + uint32_t(n)));
+  const auto old = round_for(storage_of(cc.out), uniform(cc.cols, -4, 4, 800 + cc.cols));
+  // rows = 0 still binds x: give it one element.
+  Tensor bx = make_tensor(ctx, x, std::max<size_t>(n, 1), cc.x, "x");
+  Tensor bout = make_tensor(ctx, cc.accumulate ? std::span<const double>(old) : std::span<const double>(), cc.cols,
+                            cc.out, "out");
+  run(ctx, [&](vk::Recorder& rec) { ew.column_sum(rec, bx.ref(), bout.ref(), cc.rows, cc.cols, cc.accumulate); });
+  const auto got = read_back(ctx, bout);
+  auto want = reference::column_sum(x, cc.rows, cc.cols);
+  std::vector<double> tol(cc.cols);
+  const double chain = std::ceil(cc.rows / 8.0) + 9;
+  for (uint32_t j = 0; j < cc.cols; ++j) {
+    double magnitude = cc.accumulate ? std::fabs(old[j]) : 0.0;
+    for (uint32_t r = 0; r < cc.rows; ++r) magnitude += std::fabs(x[size_t(r) * cc.cols + j]);
+    if (cc.accumulate) want[j] += old[j];
+    tol[j] = chain * kEps * magnitude + u_out(cc.out) * std::fabs(want[j]) + tiny(cc.out);
+  }
+  EXPECT_TRUE(all_close(got, want, tol));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ColumnSumTest, ::testing::ValuesIn(kColumnSumCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// --- beyond one dispatch's worth of workgroups ----------------------------------------------
+
+// More pairs than 4096 workgroups of 256 cover, and more columns than 4096 blocks of 64: the
+// grid-stride loops must reach every element. The column sum runs twice: same bits.
+TEST(ElementwiseLarge, GridStrideReachesEveryElement) {
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  const uint32_t n = 2 * 256 * 4096 + 4097;  // odd: the last pair is half padding
+  const auto x = round_for(Storage::F32, uniform(n, -2, 2, 9));
+  Tensor bx = make_tensor(ctx, x, n, F32, "x");
+  Tensor by = make_tensor(ctx, {}, n, F16, "y");
+  const uint32_t rows = 2, cols = 64 * 4096 + 33;
+  Tensor s1 = make_tensor(ctx, {}, cols, F32, "sum1");
+  Tensor s2 = make_tensor(ctx, {}, cols, F32, "sum2");
+  run(ctx, [&](vk::Recorder& rec) {
+    ew.unary(rec, UnaryOp::Identity, bx.ref(), by.ref(), n);
+    ew.column_sum(rec, bx.ref(), s1.ref(), rows, cols, false);
+    ew.column_sum(rec, bx.ref(), s2.ref(), rows, cols, false);
+  });
+  EXPECT_TRUE(all_close(read_back(ctx, by), round_for(Storage::F16, x), 0, 0));
+  const auto sum1 = read_back(ctx, s1), sum2 = read_back(ctx, s2);
+  EXPECT_TRUE(all_close(sum1, reference::column_sum(x, rows, cols), 10 * kEps * 4, 0));
+  EXPECT_EQ(sum1, sum2) << "column sums differ between runs";
+  expect_no_validation_messages();
+}
+
+// --- argument checks ------------------------------------------------------------------------
+
+using ElementwiseErrors = VkTest;
+
+TEST_F(ElementwiseErrors, BadArgumentsAreRejected) {
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  vk::Buffer buf(ctx, {.size = 1024});
+  const kernels::TensorRef x{buf.range(0, 256), F32}, y{buf.range(512, 256), F32};
+  run(ctx, [&](vk::Recorder& rec) {
+    EXPECT_THROW(ew.unary(rec, UnaryOp::Relu, x, y, 65), Error);  // 65 fp32 elements need 260 bytes
+    EXPECT_THROW(ew.unary(rec, UnaryOp(9), x, y, 8), Error);
+    const kernels::TensorRef shifted{buf.range(4, 256), F32};
+    EXPECT_THROW(ew.unary(rec, UnaryOp::Relu, x, shifted, 8), Error);  // overlaps x, not in place
+    const kernels::TensorRef retyped{buf.range(0, 256), F16};
+    EXPECT_THROW(ew.unary(rec, UnaryOp::Relu, x, retyped, 8), Error);  // same bytes, other type
+    EXPECT_THROW(ew.binary(rec, BinaryOp::Add, y, x, x, 2, 4, true), Error);  // c over a broadcast b
+    EXPECT_THROW(ew.binary(rec, BinaryOp(2), x, x, y, 2, 4, false), Error);
+    EXPECT_THROW(ew.column_sum(rec, x, y, 100, 1, false), Error);  // x too small
+    EXPECT_THROW(ew.column_sum(rec, x, x, 2, 2, false), Error);    // out over x
+    EXPECT_THROW(ew.binary(rec, BinaryOp::Add, x, x, y, 0x10000, 0x10000, false), Error);  // 2^32 elements
+  });
+}
+
+}  // namespace
+}  // namespace vkgrad::test

@@ -1,0 +1,105 @@
+// Every op's backward, checked on the device against central finite differences of the
+// device's own forward loss, in fp32. Graphs combine all ops: linear (plain and fused ReLU),
+// GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast and same-shape), softmax, reshape,
+// and each loss.
+//
+// Tolerance: the loss is fp32 (relative rounding ~6e-8·|L| per evaluation), so a difference
+// quotient with h = 2e-3 carries ~3e-5·|L|/h... of noise plus an O(h²) truncation error;
+// |fd − g| ≤ 3e-3 + 3e-2·|g| covers both, while a wrong backward is off by O(|g|).
+#include "numerics.hpp"
+#include "vk_fixture.hpp"
+#include "vkgrad/train/trainer.hpp"
+
+#include <cmath>
+
+namespace vkgrad::test {
+namespace {
+
+using kernels::Activation;
+
+struct GraphCase {
+  const char* name;
+  graph::Graph (*build)();
+  bool labels;
+  uint32_t out;
+};
+
+graph::Graph elementwise_graph() {
+  graph::Graph g;
+  const auto x = g.input("x", {6});
+  auto h = g.gelu(g.linear(x, 8, "a"));
+  h = g.gelu_tanh(g.linear(h, 8, "b"));
+  h = g.add(h, g.parameter("shift", {8}, {graph::InitKind::Uniform, -0.5, 0.5}));
+  h = g.mul(h, g.parameter("gain", {8}, {graph::InitKind::Uniform, 0.5, 1.5}));
+  h = g.tanh(g.linear(h, 4, "c"));
+  g.mse(h, g.input("t", {4}));
+  return g;
+}
+
+graph::Graph softmax_graph() {
+  graph::Graph g;
+  const auto x = g.input("x", {6});
+  const auto s = g.sigmoid(g.linear(x, 8, "a"));
+  const auto v = g.linear(x, 8, "b", Activation::Relu);
+  auto h = g.add(g.mul(s, v), g.linear(x, 8, "c"));
+  h = g.flatten(g.softmax(g.reshape(h, {2, 4})));
+  g.cross_entropy(g.linear(h, 3, "d"), g.labels("y"));
+  return g;
+}
+
+graph::Graph l1_graph() {
+  graph::Graph g;
+  const auto x = g.input("x", {6});
+  g.l1(g.linear(g.linear(x, 5, "a", Activation::Relu), 3, "b"), g.input("t", {3}));
+  return g;
+}
+
+class GradCheck : public VkTestWithParam<GraphCase> {};
+
+TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
+  const GraphCase& c = GetParam();
+  const uint32_t rows = 5;
+  train::TrainerCreateInfo info;
+  info.batch_size = rows;
+  info.precision = train::Precision::Fp32;
+  info.optimizer = train::OptimizerConfig::sgd(0.0f);
+  info.loss_scale.mode = kernels::ScaleMode::Off;
+  info.seed = 77;
+  train::Trainer t(context(), c.build(), info);
+  std::vector<float> x, targets;
+  for (double v : uniform(rows * 6, -1, 1, 1)) x.push_back(float(v));
+  for (double v : uniform(rows * c.out, -1, 1, 2)) targets.push_back(float(v));
+  const std::vector<int32_t> labels = {0, 2, 1, 2, 0};
+  train::Batch batch{rows, {{x}, c.labels ? train::Feed{{}, labels} : train::Feed{targets}}};
+  t.step(batch);
+  ASSERT_FALSE(t.metrics(train::Wait::Yes).skipped);
+
+  const float h = 2e-3f;
+  for (const auto& name : t.parameter_names()) {
+    const auto grad = t.gradient(name);
+    auto values = t.parameter(name);
+    // A few entries per parameter keep the device round trips affordable.
+    for (size_t i = 0; i < values.size(); i += std::max<size_t>(1, values.size() / 5)) {
+      const float v = values[i];
+      values[i] = v + h;
+      t.set_parameter(name, values);
+      const double up = t.evaluate(batch).loss;
+      values[i] = v - h;
+      t.set_parameter(name, values);
+      const double down = t.evaluate(batch).loss;
+      values[i] = v;
+      t.set_parameter(name, values);
+      const double fd = (up - down) / (2.0 * h);
+      EXPECT_NEAR(grad[i], fd, 3e-3 + 3e-2 * std::fabs(fd)) << c.name << ": " << name << "[" << i << "]";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, GradCheck,
+                         ::testing::Values(GraphCase{"elementwise_mse", elementwise_graph, false, 4},
+                                           GraphCase{"softmax_cross_entropy", softmax_graph, true, 3},
+                                           GraphCase{"relu_l1", l1_graph, false, 3}),
+                         [](const ::testing::TestParamInfo<GraphCase>& p) { return std::string(p.param.name); });
+
+}  // namespace
+}  // namespace vkgrad::test

@@ -1,0 +1,427 @@
+// The trainer against float64 references: gradients of MLPs in both precisions, the loss-scale
+// state machine (GradScaler's rules), skipped steps leaving state bitwise unchanged,
+// underflow rescue, determinism, partial batches, counters and the memory-budget error.
+#include "numerics.hpp"
+#include "reference/mlp.hpp"
+#include "vk_fixture.hpp"
+#include "vkgrad/error.hpp"
+#include "vkgrad/train/trainer.hpp"
+
+#include <glm/gtc/packing.hpp>
+
+#include <cmath>
+#include <cstring>
+
+namespace vkgrad::test {
+namespace {
+
+using kernels::Activation;
+using train::Precision;
+using train::Wait;
+
+struct MlpCase {
+  const char* name;
+  reference::MlpActivation activation;
+  reference::MlpLoss loss;
+};
+
+Activation graph_activation(reference::MlpActivation a) {
+  switch (a) {
+    case reference::MlpActivation::Relu: return Activation::Relu;
+    case reference::MlpActivation::Gelu: return Activation::Gelu;
+    case reference::MlpActivation::GeluTanh: return Activation::GeluTanh;
+    default: return Activation::None;
+  }
+}
+
+// An MLP graph as reference::Mlp describes it.
+graph::Graph mlp_graph(const std::vector<uint32_t>& sizes, reference::MlpActivation a, reference::MlpLoss loss) {
+  graph::Graph g;
+  graph::Tensor h = g.input("x", {sizes[0]});
+  const graph::Tensor y = loss == reference::MlpLoss::CrossEntropy ? g.labels("y") : g.input("t", {sizes.back()});
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) {
+    const bool last = l + 2 == sizes.size();
+    h = g.linear(h, sizes[l + 1], "layers." + std::to_string(l), last ? Activation::None : graph_activation(a));
+    if (!last && a == reference::MlpActivation::Tanh) h = g.tanh(h);
+    if (!last && a == reference::MlpActivation::Sigmoid) h = g.sigmoid(h);
+  }
+  if (loss == reference::MlpLoss::CrossEntropy) g.cross_entropy(h, y);
+  if (loss == reference::MlpLoss::Mse) g.mse(h, y);
+  if (loss == reference::MlpLoss::L1) g.l1(h, y);
+  return g;
+}
+
+struct Data {
+  std::vector<float> x, targets;
+  std::vector<int32_t> labels;
+  train::Batch batch(uint32_t rows, bool ce) const {
+    train::Batch b;
+    b.rows = rows;
+    b.feeds.push_back({std::span(x).first(rows * (x.size() / max_rows))});
+    if (ce)
+      b.feeds.push_back({{}, std::span(labels).first(rows)});
+    else
+      b.feeds.push_back({std::span(targets).first(rows * (targets.size() / max_rows))});
+    return b;
+  }
+  uint32_t max_rows = 0;
+};
+
+Data make_data(uint32_t rows, uint32_t in, uint32_t out, uint32_t seed) {
+  Data d;
+  d.max_rows = rows;
+  for (double v : uniform(size_t(rows) * in, -1, 1, seed)) d.x.push_back(float(v));
+  for (double v : uniform(size_t(rows) * out, -1, 1, seed + 1)) d.targets.push_back(float(v));
+  for (double v : uniform(rows, 0, out, seed + 2)) d.labels.push_back(int32_t(v));
+  return d;
+}
+
+// The reference MLP with the trainer's current parameters; under mixed precision the weights
+// the device multiplies with are the fp16 working copies, so the reference rounds them too.
+reference::Mlp reference_of(train::Trainer& t, const std::vector<uint32_t>& sizes, const MlpCase& c, bool round16) {
+  reference::Mlp m{sizes, c.activation, c.loss, {}, {}};
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) {
+    for (const char* part : {".weight", ".bias"}) {
+      std::vector<double> v;
+      for (float f : t.parameter("layers." + std::to_string(l) + part))
+        v.push_back(round16 ? glm::unpackHalf1x16(glm::packHalf1x16(f)) : f);
+      (std::string(part) == ".weight" ? m.weights : m.biases).push_back(v);
+    }
+  }
+  return m;
+}
+
+double max_abs(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+class TrainerGradients : public VkTestWithParam<std::tuple<Precision, MlpCase>> {};
+
+// One step with lr = 0 leaves the weights alone and the unscaled gradients readable.
+// Tolerance, relative to the tensor's largest gradient: fp32 — accumulation over ≤ 12 terms
+// per layer and three GEMMs deep, ~1e-5; mixed — activations and activation gradients are
+// rounded to fp16 (2^-11 each) through three layers, ~1e-2.
+TEST_P(TrainerGradients, MatchReference) {
+  const auto& [precision, c] = GetParam();
+  const std::vector<uint32_t> sizes = {7, 12, 9, 5};
+  const uint32_t rows = 11;
+  const bool ce = c.loss == reference::MlpLoss::CrossEntropy;
+  vk::Context& ctx = context();
+  train::TrainerCreateInfo info;
+  info.batch_size = rows;
+  info.precision = precision;
+  info.optimizer = train::OptimizerConfig::sgd(0.0f);
+  info.seed = 5;
+  train::Trainer t(ctx, mlp_graph(sizes, c.activation, c.loss), info);
+  const Data d = make_data(rows, sizes[0], sizes.back(), 3);
+  t.step(d.batch(rows, ce));
+  const auto metrics = t.metrics(Wait::Yes);
+  ASSERT_TRUE(metrics.valid);
+  EXPECT_FALSE(metrics.skipped);
+
+  const bool mixed = precision == Precision::Mixed;
+  const auto m = reference_of(t, sizes, c, mixed);
+  std::vector<double> x(d.x.begin(), d.x.end()), targets(d.targets.begin(), d.targets.end());
+  const auto ref = reference::mlp_gradients(m, x, d.labels, targets, rows);
+  const double rel = mixed ? 1e-2 : 1e-5;
+  EXPECT_NEAR(metrics.loss, ref.loss, (mixed ? 1e-2 : 1e-5) * std::max(1.0, std::fabs(ref.loss)));
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) {
+    for (const char* part : {".weight", ".bias"}) {
+      const std::string name = "layers." + std::to_string(l) + part;
+      const auto& want = std::string(part) == ".weight" ? ref.weights[l] : ref.biases[l];
+      std::vector<double> got;
+      for (float f : t.gradient(name)) got.push_back(f);
+      EXPECT_TRUE(all_close(got, want, rel * max_abs(want) + 1e-7, 0.0)) << name;
+    }
+  }
+}
+
+const MlpCase kMlpCases[] = {
+    {"relu_ce", reference::MlpActivation::Relu, reference::MlpLoss::CrossEntropy},
+    {"gelu_mse", reference::MlpActivation::Gelu, reference::MlpLoss::Mse},
+    {"gelu_tanh_l1", reference::MlpActivation::GeluTanh, reference::MlpLoss::L1},
+    {"tanh_ce", reference::MlpActivation::Tanh, reference::MlpLoss::CrossEntropy},
+    {"sigmoid_mse", reference::MlpActivation::Sigmoid, reference::MlpLoss::Mse},
+};
+
+INSTANTIATE_TEST_SUITE_P(Mlps, TrainerGradients,
+                         ::testing::Combine(::testing::Values(Precision::Fp32, Precision::Mixed),
+                                            ::testing::ValuesIn(kMlpCases)),
+                         [](const ::testing::TestParamInfo<std::tuple<Precision, MlpCase>>& p) {
+                           return std::string(std::get<0>(p.param) == Precision::Mixed ? "mixed_" : "fp32_") +
+                                  std::get<1>(p.param).name;
+                         });
+
+TEST(MlpReference, GradientsMatchFiniteDifferences) {
+  for (const auto& c : kMlpCases) {
+    reference::Mlp m{{4, 6, 3}, c.activation, c.loss, {}, {}};
+    m.weights = {uniform(24, -1, 1, 1), uniform(18, -1, 1, 2)};
+    m.biases = {uniform(6, -0.5, 0.5, 3), uniform(3, -0.5, 0.5, 4)};
+    const auto x = uniform(20, -1, 1, 5), targets = uniform(15, -1, 1, 6);
+    const std::vector<int32_t> labels = {0, 2, 1, 1, 0};
+    const auto g = reference::mlp_gradients(m, x, labels, targets, 5);
+    // Central differences in float64: truncation O(h²), rounding ~1e-16/h; both far below 1e-6.
+    const double h = 1e-6;
+    for (size_t l = 0; l < 2; ++l) {
+      for (size_t i = 0; i < m.weights[l].size(); ++i) {
+        auto p = m, q = m;
+        p.weights[l][i] += h;
+        q.weights[l][i] -= h;
+        const double fd = (reference::mlp_loss(p, x, labels, targets, 5) - reference::mlp_loss(q, x, labels, targets, 5)) / (2 * h);
+        EXPECT_NEAR(g.weights[l][i], fd, 1e-6) << c.name << " layer " << l << " weight " << i;
+      }
+      for (size_t i = 0; i < m.biases[l].size(); ++i) {
+        auto p = m, q = m;
+        p.biases[l][i] += h;
+        q.biases[l][i] -= h;
+        const double fd = (reference::mlp_loss(p, x, labels, targets, 5) - reference::mlp_loss(q, x, labels, targets, 5)) / (2 * h);
+        EXPECT_NEAR(g.biases[l][i], fd, 1e-6) << c.name << " layer " << l << " bias " << i;
+      }
+    }
+  }
+}
+
+train::TrainerCreateInfo small_info(Precision p, uint32_t rows) {
+  train::TrainerCreateInfo info;
+  info.batch_size = rows;
+  info.precision = p;
+  info.optimizer = train::OptimizerConfig::adam(1e-2f);
+  info.seed = 9;
+  return info;
+}
+
+const std::vector<uint32_t> kSizes = {6, 10, 4};
+
+graph::Graph small_graph() { return mlp_graph(kSizes, reference::MlpActivation::Relu, reference::MlpLoss::CrossEntropy); }
+
+std::vector<std::vector<float>> all_parameters(train::Trainer& t) {
+  std::vector<std::vector<float>> out;
+  for (const auto& n : t.parameter_names()) out.push_back(t.parameter(n));
+  return out;
+}
+
+bool bitwise_equal(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].size() != b[i].size() || std::memcmp(a[i].data(), b[i].data(), 4 * a[i].size()) != 0) return false;
+  return true;
+}
+
+using LossScaling = VkTest;
+
+// A skipped step leaves masters, moments and the optimizer step untouched: after [skip, step]
+// the weights are bitwise those of a twin that took only [step].
+TEST_F(LossScaling, SkippedStepLeavesStateBitwiseUnchanged) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 21);
+  auto info = small_info(Precision::Fp32, 8);
+  train::Trainer a(context(), small_graph(), info);
+  train::Trainer b(context(), small_graph(), info);
+  const auto initial = all_parameters(a);
+  auto poisoned = d.batch(8, true);
+  poisoned.inject_nonfinite_gradient = true;
+  a.step(poisoned);
+  const auto m1 = a.metrics(Wait::Yes);
+  EXPECT_TRUE(m1.skipped);
+  EXPECT_EQ(m1.skipped_steps, 1u);
+  EXPECT_EQ(m1.optimizer_steps, 0u);
+  EXPECT_EQ(m1.nonfinite_losses, 0u);
+  EXPECT_FLOAT_EQ(m1.loss_scale, 65536.0f);
+  EXPECT_TRUE(bitwise_equal(all_parameters(a), initial));
+  a.step(d.batch(8, true));
+  b.step(d.batch(8, true));
+  const auto ma = a.metrics(Wait::Yes), mb = b.metrics(Wait::Yes);
+  EXPECT_FALSE(ma.skipped);
+  EXPECT_EQ(ma.optimizer_steps, 1u);
+  EXPECT_EQ(ma.steps, 2u);
+  EXPECT_FLOAT_EQ(ma.loss_scale, 32768.0f);  // backed off once
+  EXPECT_FLOAT_EQ(mb.loss_scale, 65536.0f);
+  EXPECT_TRUE(bitwise_equal(all_parameters(a), all_parameters(b)));
+  EXPECT_FALSE(bitwise_equal(all_parameters(a), initial));
+}
+
+TEST_F(LossScaling, ScaleGrowsAfterTheIntervalAndBacksOffOnOverflow) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 22);
+  auto info = small_info(Precision::Mixed, 8);
+  info.loss_scale.init_scale = 1024.0f;
+  info.loss_scale.growth_interval = 3;
+  train::Trainer t(context(), small_graph(), info);
+  std::vector<float> used;
+  for (int i = 0; i < 8; ++i) {
+    auto b = d.batch(8, true);
+    b.inject_nonfinite_gradient = i == 4;
+    t.step(b);
+    used.push_back(t.metrics(Wait::Yes).loss_scale);
+  }
+  // Three clean steps at 1024, then 2048; step 4 overflows at 2048 → 1024, tracker reset.
+  EXPECT_EQ(used, (std::vector<float>{1024, 1024, 1024, 2048, 2048, 1024, 1024, 1024}));
+  const auto m = t.metrics(Wait::Yes);
+  EXPECT_EQ(m.skipped_steps, 1u);
+  EXPECT_EQ(m.optimizer_steps, 7u);
+}
+
+// A real overflow: an fp16 loss gradient at scale 2^24 exceeds 65504. The scale halves each
+// step until the gradients fit, and only then are steps applied.
+TEST_F(LossScaling, Fp16OverflowBacksOffUntilGradientsFit) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 23);
+  auto info = small_info(Precision::Mixed, 8);
+  info.loss_scale.init_scale = 16777216.0f;
+  train::Trainer t(context(), small_graph(), info);
+  const auto initial = all_parameters(t);
+  t.step(d.batch(8, true));
+  const auto first = t.metrics(Wait::Yes);
+  EXPECT_TRUE(first.skipped);
+  EXPECT_TRUE(bitwise_equal(all_parameters(t), initial));
+  for (int i = 0; i < 12; ++i) t.step(d.batch(8, true));
+  const auto m = t.metrics(Wait::Yes);
+  EXPECT_FALSE(m.skipped);
+  EXPECT_GE(m.skipped_steps, 1u);
+  EXPECT_LT(m.loss_scale, 16777216.0f);
+  EXPECT_EQ(m.optimizer_steps + m.skipped_steps, 13u);
+}
+
+TEST_F(LossScaling, NonFiniteLossIsCountedApartAndKeepsTheScale) {
+  Data d = make_data(8, kSizes[0], kSizes.back(), 24);
+  d.x[3] = INFINITY;
+  train::Trainer t(context(), small_graph(), small_info(Precision::Mixed, 8));
+  t.step(d.batch(8, true));
+  const auto m = t.metrics(Wait::Yes);
+  EXPECT_TRUE(m.skipped);
+  EXPECT_EQ(m.nonfinite_losses, 1u);
+  EXPECT_EQ(m.skipped_steps, 1u);
+  EXPECT_FLOAT_EQ(m.loss_scale, 65536.0f);
+  EXPECT_TRUE(std::isnan(m.loss) || std::isinf(m.loss));
+}
+
+// Loss gradients of about 1e-8 flush to zero in fp16 (below half its smallest subnormal, so
+// denormal support does not matter); scaled by 65536 they are ordinary fp16 numbers. Only the
+// scaled model learns; the unscaled one's weights never move.
+TEST_F(LossScaling, ScalingRescuesGradientsThatUnderflowFp16) {
+  const uint32_t rows = 256, cols = 512;
+  const auto make = [&] {
+    graph::Graph g;
+    const auto x = g.input("x", {cols});
+    const auto t = g.input("t", {cols});
+    g.mse(g.mul(x, g.parameter("w", {cols}, graph::Init{graph::InitKind::Ones})), t);
+    return g;
+  };
+  std::vector<float> xs, ts;
+  for (double v : uniform(size_t(rows) * cols, 0.5e-2, 1e-2, 31)) {
+    xs.push_back(float(v));
+    ts.push_back(float(1.1 * v));
+  }
+  train::Batch batch{rows, {{xs}, {ts}}};
+  std::vector<float> final_loss;
+  for (auto mode : {kernels::ScaleMode::Dynamic, kernels::ScaleMode::Off}) {
+    auto info = small_info(Precision::Mixed, rows);
+    info.loss_scale.mode = mode;
+    train::Trainer tr(context(), make(), info);
+    const float before = tr.evaluate(batch).loss;
+    for (int i = 0; i < 30; ++i) tr.step(batch);
+    final_loss.push_back(tr.evaluate(batch).loss / before);
+    if (mode == kernels::ScaleMode::Off) {
+      for (float w : tr.parameter("w")) ASSERT_EQ(w, 1.0f) << "an unscaled fp16 gradient reached the weights";
+    }
+  }
+  EXPECT_LT(final_loss[0], 0.25f) << "dynamic scaling should rescue the gradients";
+  EXPECT_FLOAT_EQ(final_loss[1], 1.0f) << "without scaling nothing is learned";
+}
+
+using TrainerTest = VkTest;
+
+// Same seed, same data: bitwise the same weights (no float atomics, fixed reduction orders).
+TEST_F(TrainerTest, SameSeedSameBits) {
+  const Data d = make_data(16, kSizes[0], kSizes.back(), 41);
+  std::vector<std::vector<std::vector<float>>> runs;
+  for (int r = 0; r < 2; ++r) {
+    train::Trainer t(context(), small_graph(), small_info(Precision::Mixed, 16));
+    for (int i = 0; i < 5; ++i) t.step(d.batch(16, true));
+    runs.push_back(all_parameters(t));
+  }
+  EXPECT_TRUE(bitwise_equal(runs[0], runs[1]));
+}
+
+// Mixed precision learns what fp32 learns: both cut the loss of a fixed batch by more than
+// half, and their final losses agree within 10 % of the fp32 loss (fp16 rounding of
+// activations perturbs each Adam step by ~1e-3 relative; the trajectories stay close).
+TEST_F(TrainerTest, MixedTracksFp32) {
+  const std::vector<uint32_t> sizes = {12, 32, 32, 5};
+  const Data d = make_data(32, sizes[0], sizes.back(), 42);
+  std::vector<float> first, last;
+  for (auto p : {Precision::Fp32, Precision::Mixed}) {
+    train::Trainer t(context(), mlp_graph(sizes, reference::MlpActivation::Gelu, reference::MlpLoss::CrossEntropy),
+                     small_info(p, 32));
+    first.push_back(t.evaluate(d.batch(32, true)).loss);
+    for (int i = 0; i < 40; ++i) t.step(d.batch(32, true));
+    last.push_back(t.evaluate(d.batch(32, true)).loss);
+  }
+  EXPECT_NEAR(first[1], first[0], 1e-2 * first[0]);
+  EXPECT_LT(last[0], 0.5f * first[0]);
+  EXPECT_LT(last[1], 0.5f * first[1]);
+  EXPECT_NEAR(last[1], last[0], 0.1f * last[0]);
+}
+
+// A partial batch averages over its own rows: its loss and gradients equal the reference's
+// over those rows, whatever the unused rows hold.
+TEST_F(TrainerTest, PartialBatchIsMasked) {
+  const MlpCase c{"relu_ce", reference::MlpActivation::Relu, reference::MlpLoss::CrossEntropy};
+  auto info = small_info(Precision::Fp32, 16);
+  info.optimizer = train::OptimizerConfig::sgd(0.0f);
+  train::Trainer t(context(), small_graph(), info);
+  const Data full = make_data(16, kSizes[0], kSizes.back(), 43);
+  t.step(full.batch(16, true));  // fills every row of the device's input buffers
+  const Data d = make_data(16, kSizes[0], kSizes.back(), 44);
+  t.step(d.batch(5, true));
+  const auto m = t.metrics(Wait::Yes);
+  const auto ref_model = reference_of(t, kSizes, c, false);
+  const std::vector<double> x(d.x.begin(), d.x.begin() + 5 * kSizes[0]);
+  const auto ref = reference::mlp_gradients(ref_model, x, d.labels, {}, 5);
+  EXPECT_NEAR(m.loss, ref.loss, 1e-5 * std::max(1.0, ref.loss));
+  std::vector<double> got;
+  for (float f : t.gradient("layers.0.weight")) got.push_back(f);
+  EXPECT_TRUE(all_close(got, ref.weights[0], 1e-5 * max_abs(ref.weights[0]) + 1e-7, 0.0));
+  // Evaluation at a smaller batch sees the same rows.
+  EXPECT_NEAR(t.evaluate(d.batch(5, true)).loss, ref.loss, 1e-5 * std::max(1.0, ref.loss));
+}
+
+// After the first step: one submit per step, no blocking reads, no new pipelines.
+TEST_F(TrainerTest, StepsNeitherWaitNorCreatePipelines) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 45);
+  train::Trainer t(context(), small_graph(), small_info(Precision::Mixed, 8));
+  t.step(d.batch(8, true));
+  (void)t.metrics(Wait::Yes);
+  const auto before = t.counters();
+  for (int i = 0; i < 6; ++i) t.step(d.batch(8, true));
+  const auto after = t.counters();
+  EXPECT_EQ(after.submits - before.submits, 6u);
+  EXPECT_EQ(after.blocking_reads, before.blocking_reads);
+  EXPECT_EQ(after.pipeline_creations, before.pipeline_creations);
+  EXPECT_EQ(t.metrics(Wait::Yes).steps, 7u);
+}
+
+TEST_F(TrainerTest, MemoryBudgetErrorIsClear) {
+  auto info = small_info(Precision::Mixed, 8);
+  info.memory_budget = 4096;
+  try {
+    train::Trainer t(context(), small_graph(), info);
+    FAIL() << "expected vkgrad::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("batch"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TrainerTest, BadBatchesAreRejected) {
+  train::Trainer t(context(), small_graph(), small_info(Precision::Mixed, 8));
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 46);
+  auto b = d.batch(8, true);
+  b.rows = 9;
+  EXPECT_THROW(t.step(b), Error);
+  b = d.batch(8, true);
+  b.feeds.pop_back();
+  EXPECT_THROW(t.step(b), Error);
+  EXPECT_THROW(t.parameter("layers.7.weight"), Error);
+}
+
+}  // namespace
+}  // namespace vkgrad::test
