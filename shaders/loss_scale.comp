@@ -1,7 +1,7 @@
 #version 460
 // The loss-scale pass and the end-of-step bookkeeping, one entry per STAGE define:
 //
-// STAGE_UNSCALE   grads[i] *= 1/scale over the flat FP32 gradient buffer; sets found_inf if
+// STAGE_UNSCALE   grads[i] *= 1/(scale·micro-batches) over the flat FP32 gradients; found_inf if
 //                 any value is inf or NaN; partials[workgroup] = Σ g² of its elements.
 //                 Bindings: 0 state (rw), 1 grads [n] (rw), 2 partials [workgroups] (w).
 //                 Dispatch: up to 1024 workgroups of 256, grid-stride.
@@ -22,7 +22,10 @@ layout(std430, binding = 0) buffer State_block { TrainState state; };
 #if defined(STAGE_UNSCALE)
 layout(std430, binding = 1) buffer Grads_block { float grads[]; };
 layout(std430, binding = 2) writeonly buffer Partials_block { float partials[]; };
-layout(push_constant) uniform Args { uint n; } args;
+layout(push_constant) uniform Args {
+  uint n;
+  float inv_micro_batches;  // gradients of several micro-batches are averaged here
+} args;
 shared float sums[256];
 shared uint bad;
 
@@ -32,7 +35,7 @@ void main() {
   barrier();
   // Invocation 0 then reads its own write back in the loop below.
   if (gl_GlobalInvocationID.x == 0u && state.inject_nonfinite != 0u) grads[0] = uintBitsToFloat(0x7F800000u);
-  const float inv_scale = 1.0 / state.scale;
+  const float inv_scale = args.inv_micro_batches / state.scale;
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   float s = 0.0;
   bool found = false;

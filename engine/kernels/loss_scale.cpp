@@ -13,6 +13,7 @@ constexpr uint32_t kMaxPartials = 1024;
 
 struct UnscaleArgs {
   uint32_t n;
+  float inv_micro_batches;
 };
 struct FinalizeArgs {
   uint32_t partial_count;
@@ -21,8 +22,8 @@ struct FinalizeArgs {
 }  // namespace
 
 LossScale::LossScale(vk::Context& ctx)
-    : unscale_(&ctx.pipelines().get({.shader = "loss_scale_unscale", .bindings = 3, .push_constant_size = 4})),
-      finalize_(&ctx.pipelines().get({.shader = "loss_scale_finalize", .bindings = 3, .push_constant_size = 8})),
+    : unscale_(&ctx.pipelines().get({.shader = "loss_scale_unscale", .bindings = 3, .push_constant_size = sizeof(UnscaleArgs)})),
+      finalize_(&ctx.pipelines().get({.shader = "loss_scale_finalize", .bindings = 3, .push_constant_size = sizeof(FinalizeArgs)})),
       advance_(&ctx.pipelines().get({.shader = "loss_scale_advance",
                                      .bindings = 2,
                                      .push_constant_size = sizeof(AdvanceArgs)})) {}
@@ -32,9 +33,10 @@ uint32_t LossScale::partial_count(uint32_t n) {
 }
 
 void LossScale::unscale(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& grads, uint32_t n,
-                        const vk::BufferRange& partials, const vk::BufferRange& loss, float max_grad_norm) const {
+                        const vk::BufferRange& partials, const vk::BufferRange& loss, float max_grad_norm,
+                        uint32_t micro_batches) const {
   const uint32_t groups = partial_count(n);
-  const UnscaleArgs ua{n};
+  const UnscaleArgs ua{n, 1.0f / float(std::max(1u, micro_batches))};
   const vk::Binding b1[] = {{state, vk::Access::ReadWrite}, {grads, vk::Access::ReadWrite}, {partials, vk::Access::Write}};
   rec.dispatch({.pipeline = unscale_, .bindings = b1, .push_constants = &ua, .groups = {groups, 1, 1},
                 .label = "loss_scale.unscale"});

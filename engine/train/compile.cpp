@@ -26,6 +26,8 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
     : ctx(c), graph(g), info(i), gemm(c), elementwise(c), softmax(c), loss(c), loss_scale(c), optimizer(c) {
   if (info.batch_size == 0) throw Error("TrainerCreateInfo::batch_size is 0", "set the number of rows per step");
   if (info.ring_slots < 2) throw Error("TrainerCreateInfo::ring_slots must be at least 2", "use 2 or 3");
+  if (info.accumulation_steps == 0)
+    throw Error("TrainerCreateInfo::accumulation_steps is 0", "use 1 for no gradient accumulation");
   if (!graph.loss()) throw Error("the graph has no loss", "end the graph with cross_entropy(), mse() or l1()");
   if (graph.parameters().empty()) throw Error("the graph has no parameters to train", "add a linear layer or parameter()");
   rows = info.batch_size;
@@ -372,13 +374,14 @@ void Trainer::Impl::record_forward(vk::Recorder& rec) {
   loss.mean(rec, spec.kind, row_loss.range(), state.range(0, 8), loss_value.range(), rows, cols);
 }
 
-void Trainer::Impl::record_backward(vk::Recorder& rec) {
+void Trainer::Impl::record_backward(vk::Recorder& rec, bool first_micro_batch) {
   const auto& ts = graph.tensors();
   const auto& nodes = graph.nodes();
   const auto& spec = *graph.loss();
   std::vector<bool> written(ts.size(), false);  // by base tensor: the first contribution writes, later ones add
-  // Parameter gradients always accumulate, so they start at zero each step.
-  rec.fill(grads.range(), 0u);
+  // Parameter gradients always accumulate, so they start at zero with each update's first
+  // micro-batch.
+  if (first_micro_batch) rec.fill(grads.range(), 0u);
   loss.backward(rec, spec.kind, value(spec.pred), target(), state.range(0, 8), grad(spec.pred), rows,
                 uint32_t(features(spec.pred)));
   written[base(spec.pred)] = true;
@@ -491,10 +494,12 @@ void Trainer::Impl::record_passes() {
     return cmd;
   };
   forward = pass([&](vk::Recorder& rec) { record_forward(rec); });
-  backward = pass([&](vk::Recorder& rec) { record_backward(rec); });
+  backward = pass([&](vk::Recorder& rec) { record_backward(rec, true); });
+  if (info.accumulation_steps > 1)
+    backward_accumulate = pass([&](vk::Recorder& rec) { record_backward(rec, false); });
   scale_pass = pass([&](vk::Recorder& rec) {
     loss_scale.unscale(rec, state.range(), grads.range(), uint32_t(param_elements), partials.range(),
-                       loss_value.range(), info.optimizer.max_grad_norm);
+                       loss_value.range(), info.optimizer.max_grad_norm, info.accumulation_steps);
   });
   update = pass([&](vk::Recorder& rec) {
     const auto m = exp_avg ? exp_avg.range() : masters.range();

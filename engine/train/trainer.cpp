@@ -8,6 +8,7 @@
 #include <glm/gtc/packing.hpp>
 
 #include <cstring>
+#include <utility>
 
 namespace vkgrad::train {
 
@@ -86,6 +87,7 @@ void Trainer::Impl::absorb(const kernels::StepRecord& r) {
   newest.skipped_steps = r.skipped_steps;
   newest.nonfinite_losses = r.nonfinite_losses;
   newest.grad_norm = r.grad_norm;
+  history.push_back(newest);
 }
 
 // Reads a finished slot's record; waits for it first if `wait`.
@@ -95,16 +97,19 @@ void Trainer::Impl::wait_slot(uint32_t i, bool count_backpressure) {
   const auto& d = ctx.vk().device;
   if (count_backpressure && d.vkGetFenceStatus(ctx.device(), s.fence) == VK_NOT_READY) ++counters.backpressure_waits;
   check(d.vkWaitForFences(ctx.device(), 1, &s.fence, VK_TRUE, UINT64_MAX), "vkWaitForFences (training step)");
+  s.in_flight = false;
+  if (!s.has_record) return;
   s.record.invalidate();
   kernels::StepRecord r;
   std::memcpy(&r, s.record.mapped(), sizeof r);
   absorb(r);
-  s.in_flight = false;
 }
 
+// Slots in submission order: the next slot to reuse holds the oldest step.
 void Trainer::Impl::poll() {
   const auto& d = ctx.vk().device;
-  for (uint32_t i = 0; i < slots.size(); ++i) {
+  for (uint32_t j = 0; j < slots.size(); ++j) {
+    const uint32_t i = uint32_t((queued + j) % slots.size());
     if (!slots[i].in_flight) continue;
     const VkResult r = d.vkGetFenceStatus(ctx.device(), slots[i].fence);
     if (r == VK_SUCCESS) wait_slot(i, false);
@@ -122,9 +127,17 @@ void Trainer::step(const Batch& batch) {
   const uint32_t slot = uint32_t(m.queued % m.slots.size());
   m.wait_slot(slot, true);
   m.write_staging(slot, batch, "Trainer::step");
-  const auto& s = m.slots[slot];
-  m.submit({s.upload, m.forward, m.backward, m.scale_pass, m.update, s.readout}, s.fence);
-  m.slots[slot].in_flight = true;
+  auto& s = m.slots[slot];
+  // Micro-batch k of an update: the first zeroes the gradients, the last applies them.
+  const uint32_t k = uint32_t(m.queued % m.info.accumulation_steps);
+  const bool last = k + 1 == m.info.accumulation_steps;
+  if (last)
+    m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate, m.scale_pass, m.update, s.readout},
+             s.fence);
+  else
+    m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate}, s.fence);
+  s.in_flight = true;
+  s.has_record = last;
   ++m.queued;
 }
 
@@ -132,11 +145,16 @@ Metrics Trainer::metrics(Wait wait) {
   Impl& m = *impl_;
   if (wait == Wait::Yes) {
     ++m.counters.blocking_reads;
-    for (uint32_t i = 0; i < m.slots.size(); ++i) m.wait_slot(i, false);
+    for (uint32_t j = 0; j < m.slots.size(); ++j) m.wait_slot(uint32_t((m.queued + j) % m.slots.size()), false);
   } else {
     m.poll();
   }
   return m.newest;
+}
+
+std::vector<Metrics> Trainer::take_history() {
+  impl_->poll();
+  return std::exchange(impl_->history, {});
 }
 
 Trainer::Evaluation Trainer::evaluate(const Batch& batch) {

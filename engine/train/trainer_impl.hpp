@@ -29,7 +29,7 @@ struct Trainer::Impl {
   void initialize_state();
   void record_passes();
   void record_forward(vk::Recorder& rec);
-  void record_backward(vk::Recorder& rec);
+  void record_backward(vk::Recorder& rec, bool first_micro_batch);
   void record_upload(vk::Recorder& rec, uint32_t slot);
   VkCommandBuffer begin_commands(bool simultaneous);
   void end_commands(VkCommandBuffer cmd);
@@ -60,6 +60,7 @@ struct Trainer::Impl {
     VkCommandBuffer readout = VK_NULL_HANDLE;
     VkFence fence = VK_NULL_HANDLE;
     bool in_flight = false;
+    bool has_record = false;  // the submission ended an update and so wrote a record
   };
 
   kernels::TensorRef param_value(uint32_t tensor) const;   // what forward reads
@@ -105,6 +106,7 @@ struct Trainer::Impl {
   VkCommandPool pool = VK_NULL_HANDLE;
   VkCommandBuffer forward = VK_NULL_HANDLE, backward = VK_NULL_HANDLE, scale_pass = VK_NULL_HANDLE,
                   update = VK_NULL_HANDLE;
+  VkCommandBuffer backward_accumulate = VK_NULL_HANDLE;  // later micro-batches: gradients add up
   std::vector<Slot> slots;
   uint64_t queued = 0;
 
@@ -114,6 +116,7 @@ struct Trainer::Impl {
   VkCommandBuffer eval_copy = VK_NULL_HANDLE;
 
   Metrics newest;
+  std::vector<Metrics> history;
   Counters counters;
 };
 

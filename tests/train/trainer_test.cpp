@@ -400,6 +400,49 @@ TEST_F(TrainerTest, StepsNeitherWaitNorCreatePipelines) {
   EXPECT_EQ(t.metrics(Wait::Yes).steps, 7u);
 }
 
+// Two micro-batches of 4 rows give the gradient of one batch of 8 (the average of the two
+// micro-batch means), checked once and applied once.
+TEST_F(TrainerTest, AccumulationEqualsTheLargeBatch) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 47);
+  auto info = small_info(Precision::Fp32, 8);
+  info.optimizer = train::OptimizerConfig::sgd(0.0f);
+  train::Trainer big(context(), small_graph(), info);
+  big.step(d.batch(8, true));
+  info.batch_size = 4;
+  info.accumulation_steps = 2;
+  train::Trainer acc(context(), small_graph(), info);
+  train::Batch first = d.batch(4, true), second;
+  second.rows = 4;
+  second.feeds.push_back({std::span(d.x).subspan(4 * kSizes[0], 4 * kSizes[0])});
+  second.feeds.push_back({{}, std::span(d.labels).subspan(4, 4)});
+  acc.step(first);
+  acc.step(second);
+  EXPECT_EQ(acc.metrics(Wait::Yes).optimizer_steps, 1u);
+  EXPECT_EQ(acc.metrics(Wait::Yes).steps, 1u);
+  for (const auto& name : big.parameter_names()) {
+    std::vector<double> want, got;
+    for (float f : big.gradient(name)) want.push_back(f);
+    for (float f : acc.gradient(name)) got.push_back(f);
+    EXPECT_TRUE(all_close(got, want, 1e-6 * max_abs(want) + 1e-9, 1e-5)) << name;
+  }
+}
+
+// Each completed step shows up once in the history, in order.
+TEST_F(TrainerTest, HistoryHasEveryStepOnce) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 48);
+  auto info = small_info(Precision::Mixed, 8);
+  info.ring_slots = 3;
+  train::Trainer t(context(), small_graph(), info);
+  std::vector<uint64_t> seen;
+  for (int i = 0; i < 10; ++i) {
+    t.step(d.batch(8, true));
+    for (const auto& m : t.take_history()) seen.push_back(m.steps);
+  }
+  (void)t.metrics(Wait::Yes);
+  for (const auto& m : t.take_history()) seen.push_back(m.steps);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+}
+
 TEST_F(TrainerTest, MemoryBudgetErrorIsClear) {
   auto info = small_info(Precision::Mixed, 8);
   info.memory_budget = 4096;

@@ -35,9 +35,11 @@ public:
   explicit LossScale(vk::Context& ctx);
   // Workgroups (and partial sums) of the unscale stage for n gradients.
   static uint32_t partial_count(uint32_t n);
-  // grads *= 1/scale, found_inf, Σg² partials; then grad_norm, clip_coef, loss and skip.
+  // grads *= 1/(scale · micro_batches) (the average over accumulated micro-batches),
+  // found_inf, Σg² partials; then grad_norm, clip_coef, loss and skip.
   void unscale(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& grads, uint32_t n,
-               const vk::BufferRange& partials, const vk::BufferRange& loss, float max_grad_norm) const;
+               const vk::BufferRange& partials, const vk::BufferRange& loss, float max_grad_norm,
+               uint32_t micro_batches = 1) const;
   // After the optimizer: scale, counters, next learning rate; writes this step's record.
   void advance(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& record,
                const AdvanceArgs& args) const;

@@ -54,6 +54,9 @@ struct TrainerCreateInfo {
   ScheduleConfig schedule;
   LossScaleConfig loss_scale;
   uint32_t ring_slots = 2;  // steps the host may run ahead of the device (>= 2)
+  // Micro-batches per update: gradients of this many step() calls are averaged, then checked
+  // for overflow once and applied once. Metrics report the last micro-batch's loss.
+  uint32_t accumulation_steps = 1;
   uint64_t seed = 0;        // parameter initialization
   // Device memory the trainer may plan for; 0 = the device-local heap's current budget.
   uint64_t memory_budget = 0;

@@ -75,10 +75,15 @@ public:
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
-  // Queues one training step; returns once the batch is copied into its staging slot.
+  // Queues one training step (one micro-batch with gradient accumulation); returns once the
+  // batch is copied into its staging slot.
   void step(const Batch& batch);
   // The newest completed step without waiting; with Wait::Yes, after every queued step.
   Metrics metrics(Wait wait = Wait::No);
+
+  // Every step completed since the last call, oldest first, as the device recorded them
+  // (without waiting). For traces: each step appears exactly once.
+  std::vector<Metrics> take_history();
 
   // Forward only, sharing the weights, at up to the compiled batch size; waits for the result.
   // Returns the loss graph's predictions, rows × features, as floats.
