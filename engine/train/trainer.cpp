@@ -219,6 +219,80 @@ void Trainer::set_parameter(const std::string& name, std::span<const float> valu
   }
 }
 
+namespace {
+
+// The optimizer-state tensors a configuration keeps, with the prefixes PyTorch's state_dict uses.
+std::vector<std::pair<std::string, const vk::Buffer*>> moment_buffers(const Trainer::Impl& m) {
+  std::vector<std::pair<std::string, const vk::Buffer*>> out;
+  const bool adam = m.info.optimizer.kind != kernels::OptimizerKind::Sgd;
+  if (m.exp_avg) out.emplace_back(adam ? "optim.exp_avg." : "optim.momentum_buffer.", &m.exp_avg);
+  if (m.exp_avg_sq) out.emplace_back("optim.exp_avg_sq.", &m.exp_avg_sq);
+  return out;
+}
+
+}  // namespace
+
+TrainingState Trainer::save_state() {
+  Impl& m = *impl_;
+  (void)metrics(Wait::Yes);
+  TrainingState st;
+  std::vector<float> all(m.param_elements);
+  vk::download(m.ctx, m.masters, std::span<float>(all));
+  const auto slice = [&](const Impl::Param& p) {
+    const auto& dims = m.graph.tensors()[p.tensor].dims;
+    return TrainingState::Tensor{
+        {dims.begin(), dims.end()},
+        std::vector<float>(all.begin() + std::ptrdiff_t(p.offset), all.begin() + std::ptrdiff_t(p.offset + p.count))};
+  };
+  for (const auto& p : m.params) st.tensors[m.graph.tensors()[p.tensor].name] = slice(p);
+  for (const auto& [prefix, buffer] : moment_buffers(m)) {
+    vk::download(m.ctx, *buffer, std::span<float>(all));
+    for (const auto& p : m.params) st.tensors[prefix + m.graph.tensors()[p.tensor].name] = slice(p);
+  }
+  vk::download(m.ctx, m.state, &st.device, sizeof st.device);
+  return st;
+}
+
+void Trainer::load_state(const TrainingState& st) {
+  Impl& m = *impl_;
+  (void)metrics(Wait::Yes);
+  const auto find = [&](const std::string& name, uint64_t count) -> const std::vector<float>& {
+    const auto it = st.tensors.find(name);
+    if (it == st.tensors.end())
+      throw Error("the training state has no tensor '" + name + "'",
+                  "load a checkpoint saved from the same model and optimizer");
+    if (it->second.values.size() != count)
+      throw Error("the training state's '" + name + "' has " + std::to_string(it->second.values.size()) +
+                      " values, the model " + std::to_string(count),
+                  "load a checkpoint saved from the same model");
+    return it->second.values;
+  };
+  std::vector<float> all(m.param_elements, 0.0f);
+  const auto gather = [&](const std::string& prefix) {
+    for (const auto& p : m.params) {
+      const auto& v = find(prefix + m.graph.tensors()[p.tensor].name, p.count);
+      std::copy(v.begin(), v.end(), all.begin() + std::ptrdiff_t(p.offset));
+    }
+  };
+  // Everything is checked before anything is written: a bad state leaves the trainer as it was.
+  for (const auto& p : m.params) (void)find(m.graph.tensors()[p.tensor].name, p.count);
+  for (const auto& [prefix, buffer] : moment_buffers(m))
+    for (const auto& p : m.params) (void)find(prefix + m.graph.tensors()[p.tensor].name, p.count);
+  for (const auto& [prefix, buffer] : moment_buffers(m)) {
+    gather(prefix);
+    vk::upload(m.ctx, *buffer, std::span<const float>(all));
+  }
+  for (const auto& p : m.params) {
+    const auto& name = m.graph.tensors()[p.tensor].name;
+    set_parameter(name, find(name, p.count));
+  }
+  kernels::TrainState device = st.device;
+  device.found_inf = 0;
+  device.inject_nonfinite = 0;
+  vk::upload(m.ctx, m.state, &device, sizeof device);
+  m.newest = {};
+}
+
 std::vector<std::string> Trainer::parameter_names() const {
   std::vector<std::string> out;
   for (const auto& p : impl_->params) out.push_back(impl_->graph.tensors()[p.tensor].name);

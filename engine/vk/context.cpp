@@ -99,7 +99,9 @@ uint32_t compute_queue_family(const DispatchTable& vk, VkPhysicalDevice pd, uint
 
 }  // namespace
 
-Context::Context(const ContextCreateInfo& info) : dispatch_(std::make_unique<DispatchTable>()) {
+Context::Context(const ContextCreateInfo& create_info) : dispatch_(std::make_unique<DispatchTable>()) {
+  ContextCreateInfo info = create_info;
+  if (info.read_env && validation_env()) info.validation = true;
   on_message_ = std::make_unique<ValidationCallback>(info.on_message ? info.on_message : print_message);
   try {
     create_instance(info);

@@ -51,6 +51,11 @@ std::vector<Feature> parse_disable_list(std::string_view list) {
   return out;
 }
 
+bool validation_env() {
+  const std::string v = getenv_string("VKGRAD_VALIDATION");
+  return !v.empty() && v != "0";
+}
+
 std::vector<Feature> parse_disable_env() { return parse_disable_list(getenv_string("VKGRAD_DISABLE")); }
 
 std::filesystem::path default_cache_dir() {

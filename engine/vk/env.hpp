@@ -19,6 +19,8 @@ void parse_device_env(std::optional<uint32_t>& index, std::string& name);
 // VKGRAD_DISABLE=coopmat,fp16-arith,storage16. Throws Error on an unknown name.
 std::vector<Feature> parse_disable_env();
 std::vector<Feature> parse_disable_list(std::string_view list);
+// VKGRAD_VALIDATION set to anything but "" or "0".
+bool validation_env();
 // XDG_CACHE_HOME/vkgrad, else HOME/.cache/vkgrad, else LOCALAPPDATA/vkgrad; empty if none set.
 std::filesystem::path default_cache_dir();
 std::string lowercase(std::string s);

@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <string>
 
 namespace vkgrad::test {
@@ -56,14 +57,15 @@ struct Tensor {
   kernels::TensorRef ref() const { return {buffer.range(0, kernels::tensor_bytes(type, n)), type}; }
 };
 
-// `values` (already rounded to `type`), or all-0xFF bytes (NaN in both types) when empty.
+// `values` (already rounded to `type`), or, when empty, a fill_nan buffer: NaN in both types,
+// so that reading an output before writing it shows.
 Tensor make_tensor(vk::Context& ctx, std::span<const double> values, size_t n, ElemType type, const char* name) {
-  Tensor t{vk::Buffer(ctx, {.size = kernels::tensor_bytes(type, n) + kTail, .name = name}), type, n, {}};
+  const size_t size = kernels::tensor_bytes(type, n) + kTail;
+  Tensor t{vk::Buffer(ctx, {.size = size, .name = name, .fill_nan = values.empty()}), type, n, {}};
   t.image.assign(t.buffer.size(), std::byte{0xFF});
-  if (!values.empty()) {
-    const auto bytes = encode(storage_of(type), values);
-    std::memcpy(t.image.data(), bytes.data(), bytes.size());
-  }
+  if (values.empty()) return t;
+  const auto bytes = encode(storage_of(type), values);
+  std::memcpy(t.image.data(), bytes.data(), bytes.size());
   vk::upload(ctx, t.buffer, t.image.data(), t.image.size());
   return t;
 }
@@ -168,9 +170,9 @@ TEST_P(UnaryTest, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Ops, UnaryTest,
                          ::testing::Combine(::testing::ValuesIn(kUnaryOps), ::testing::ValuesIn(kUnaryTypes),
                                             ::testing::Values(1u, 15u, 1027u)),
-                         [](const auto& info) {
-                           return std::string(op_name(std::get<0>(info.param))) + "_" + std::get<1>(info.param).name +
-                                  "_n" + std::to_string(std::get<2>(info.param));
+                         [](const auto& p) {
+                           return std::string(op_name(std::get<0>(p.param))) + "_" + std::get<1>(p.param).name +
+                                  "_n" + std::to_string(std::get<2>(p.param));
                          });
 
 // --- unary backward -------------------------------------------------------------------------
@@ -216,13 +218,15 @@ TEST_P(UnaryBackwardTest, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Ops, UnaryBackwardTest,
                          ::testing::Combine(::testing::ValuesIn(kUnaryOps), ::testing::ValuesIn(kBackwardTypes),
                                             ::testing::Values(1u, 15u, 1027u)),
-                         [](const auto& info) {
-                           return std::string(op_name(std::get<0>(info.param))) + "_" + std::get<1>(info.param).name +
-                                  "_n" + std::to_string(std::get<2>(info.param));
+                         [](const auto& p) {
+                           return std::string(op_name(std::get<0>(p.param))) + "_" + std::get<1>(p.param).name +
+                                  "_n" + std::to_string(std::get<2>(p.param));
                          });
 
 // dx written over dy (the same range): each invocation reads the pair it then overwrites.
-TEST(ElementwiseInPlace, UnaryBackwardOverItsGradient) {
+using ElementwiseInPlace = VkTest;
+
+TEST_F(ElementwiseInPlace, UnaryBackwardOverItsGradient) {
   vk::Context& ctx = context();
   const kernels::Elementwise ew(ctx);
   const uint32_t n = 301;
@@ -240,7 +244,6 @@ TEST(ElementwiseInPlace, UnaryBackwardOverItsGradient) {
              u_out(F16) * std::fabs(want[i]) + tiny(F16);
   }
   EXPECT_TRUE(all_close(got, want, tol));
-  expect_no_validation_messages();
 }
 
 // --- binary ---------------------------------------------------------------------------------
@@ -289,7 +292,7 @@ TEST_P(BinaryTest, MatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, BinaryTest, ::testing::ValuesIn(kBinaryCases),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& p) { return std::string(p.param.name); });
 
 // --- column sum -----------------------------------------------------------------------------
 
@@ -337,13 +340,15 @@ TEST_P(ColumnSumTest, MatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, ColumnSumTest, ::testing::ValuesIn(kColumnSumCases),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& p) { return std::string(p.param.name); });
 
 // --- beyond one dispatch's worth of workgroups ----------------------------------------------
 
 // More pairs than 4096 workgroups of 256 cover, and more columns than 4096 blocks of 64: the
 // grid-stride loops must reach every element. The column sum runs twice: same bits.
-TEST(ElementwiseLarge, GridStrideReachesEveryElement) {
+using ElementwiseLarge = VkTest;
+
+TEST_F(ElementwiseLarge, GridStrideReachesEveryElement) {
   vk::Context& ctx = context();
   const kernels::Elementwise ew(ctx);
   const uint32_t n = 2 * 256 * 4096 + 4097;  // odd: the last pair is half padding
@@ -358,11 +363,12 @@ TEST(ElementwiseLarge, GridStrideReachesEveryElement) {
     ew.column_sum(rec, bx.ref(), s1.ref(), rows, cols, false);
     ew.column_sum(rec, bx.ref(), s2.ref(), rows, cols, false);
   });
-  EXPECT_TRUE(all_close(read_back(ctx, by), round_for(Storage::F16, x), 0, 0));
+  // Against x itself, not a host rounding of it: the host's fp16 rounding (GLM) breaks ties upwards.
+  EXPECT_TRUE(all_close(read_back(ctx, by), x, tiny(F16), u_out(F16)));
   const auto sum1 = read_back(ctx, s1), sum2 = read_back(ctx, s2);
-  EXPECT_TRUE(all_close(sum1, reference::column_sum(x, rows, cols), 10 * kEps * 4, 0));
+  const double sum_tol = (std::ceil(rows / 8.0) + 9) * kEps * 2.0 * rows;  // |x| < 2
+  EXPECT_TRUE(all_close(sum1, reference::column_sum(x, rows, cols), sum_tol, 0));
   EXPECT_EQ(sum1, sum2) << "column sums differ between runs";
-  expect_no_validation_messages();
 }
 
 // --- argument checks ------------------------------------------------------------------------

@@ -25,6 +25,14 @@ double sum_abs(std::span<const double> x) {
   return s;
 }
 
+namespace {
+// 1 − tanh² x without the cancellation that makes it 0 in float64 beyond |x| ≈ 19.
+double sech2(double x) {
+  const double c = std::cosh(x);
+  return 1 / (c * c);
+}
+}  // namespace
+
 double unary(uint32_t op, double x) {
   switch (op) {
     case 4: return std::tanh(x);
@@ -43,16 +51,14 @@ double unary_grad(uint32_t op, double x) {
     }
     case 3: {
       const double beta = std::sqrt(2 / std::numbers::pi), kappa = 0.044715;
-      const double t = std::tanh(beta * (x + kappa * x * x * x));
-      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * beta * (1 + 3 * kappa * x * x);
+      const double u = beta * (x + kappa * x * x * x);
+      return 0.5 * (1 + std::tanh(u)) + 0.5 * x * sech2(u) * beta * (1 + 3 * kappa * x * x);
     }
-    case 4: {
-      const double t = std::tanh(x);
-      return 1 - t * t;
-    }
+    case 4: return sech2(x);
     case 5: {
-      const double s = 1 / (1 + std::exp(-x));
-      return s * (1 - s);
+      // σ(1 − σ) as e^-|x| / (1 + e^-|x|)²: 1 − σ rounds to 0 in float64 too once x > 37.
+      const double t = std::exp(-std::fabs(x));
+      return t / ((1 + t) * (1 + t));
     }
     default: return 1;
   }

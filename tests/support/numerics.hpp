@@ -15,7 +15,8 @@
 
 namespace vkgrad::test {
 
-// Round to the nearest fp16 value (ties to even) and back.
+// Round to an fp16 value and back, as glm::packHalf1x16 does (nearest, but ties do not go to
+// even as IEEE rounding would; references use the same rounded inputs the device is given).
 float round_half(float x);
 std::vector<double> round_for(kernels::Storage s, std::span<const double> values);
 

@@ -443,6 +443,87 @@ TEST_F(TrainerTest, HistoryHasEveryStepOnce) {
   EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
 }
 
+// 2N steps straight, or N steps, save, load into a fresh trainer, N more: the same bits.
+TEST_F(TrainerTest, SaveAndLoadResumeBitwise) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 49);
+  auto info = small_info(Precision::Mixed, 8);
+  info.schedule = {kernels::ScheduleKind::Cosine, 2, 8, 1e-4f};
+  info.loss_scale.growth_interval = 2;
+  const auto batch = [&](int i) {
+    auto b = d.batch(8, true);
+    b.inject_nonfinite_gradient = i == 1;  // a skipped step in the first half
+    return b;
+  };
+  train::Trainer straight(context(), small_graph(), info);
+  for (int i = 0; i < 8; ++i) straight.step(batch(i));
+  train::TrainingState saved;
+  {
+    train::Trainer first(context(), small_graph(), info);
+    for (int i = 0; i < 4; ++i) first.step(batch(i));
+    saved = first.save_state();
+  }
+  EXPECT_EQ(saved.device.iteration, 4u);
+  EXPECT_EQ(saved.device.optimizer_step, 3u);
+  EXPECT_TRUE(saved.tensors.count("optim.exp_avg_sq.layers.1.bias"));
+  info.seed = 1234;  // different initial weights: load_state must replace them all
+  train::Trainer resumed(context(), small_graph(), info);
+  resumed.load_state(saved);
+  for (int i = 4; i < 8; ++i) resumed.step(batch(i));
+  EXPECT_TRUE(bitwise_equal(all_parameters(resumed), all_parameters(straight)));
+  const auto a = straight.metrics(Wait::Yes), b = resumed.metrics(Wait::Yes);
+  EXPECT_EQ(a.steps, b.steps);
+  EXPECT_EQ(a.loss_scale, b.loss_scale);
+  EXPECT_EQ(a.skipped_steps, b.skipped_steps);
+  saved.tensors.erase("optim.exp_avg.layers.0.weight");
+  EXPECT_THROW(resumed.load_state(saved), Error);
+}
+
+// Clipping by global norm: the device's norm is that of the unscaled gradients, and with
+// SGD(lr = 1) the whole update has exactly the clipped norm (torch.nn.utils.clip_grad_norm_).
+TEST_F(TrainerTest, GradientClippingBoundsTheUpdate) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 50);
+  auto info = small_info(Precision::Fp32, 8);
+  info.optimizer = train::OptimizerConfig::sgd(1.0f);
+  info.optimizer.max_grad_norm = 1e-3f;
+  train::Trainer t(context(), small_graph(), info);
+  const auto before = all_parameters(t);
+  t.step(d.batch(8, true));
+  const auto m = t.metrics(Wait::Yes);
+  const auto after = all_parameters(t);
+  const auto names = t.parameter_names();
+  double grad_sq = 0, step_sq = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (float g : t.gradient(names[i])) grad_sq += double(g) * g;
+    for (size_t j = 0; j < before[i].size(); ++j) step_sq += std::pow(double(before[i][j]) - after[i][j], 2);
+  }
+  EXPECT_NEAR(m.grad_norm, std::sqrt(grad_sq), 1e-5 * std::sqrt(grad_sq));
+  ASSERT_GT(std::sqrt(grad_sq), 1e-2) << "the test needs a gradient larger than the clip norm";
+  // The weights themselves are ~0.3, so each difference carries ~2^-24·0.3 of rounding.
+  EXPECT_NEAR(std::sqrt(step_sq), 1e-3, 2e-5);
+}
+
+// The learning rate the device computes for each iteration follows the schedule.
+TEST_F(TrainerTest, ScheduleRunsOnTheDevice) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 51);
+  auto info = small_info(Precision::Mixed, 8);
+  info.schedule = {kernels::ScheduleKind::Cosine, 3, 10, 1e-4f};
+  train::Trainer t(context(), small_graph(), info);
+  kernels::AdvanceArgs args;
+  args.schedule = kernels::ScheduleKind::Cosine;
+  args.base_lr = info.optimizer.lr;
+  args.min_lr = 1e-4f;
+  args.warmup_steps = 3;
+  args.total_steps = 10;
+  EXPECT_FLOAT_EQ(kernels::learning_rate(args, 0), info.optimizer.lr / 3);
+  EXPECT_FLOAT_EQ(kernels::learning_rate(args, 3), info.optimizer.lr);
+  EXPECT_FLOAT_EQ(kernels::learning_rate(args, 10), 1e-4f);
+  EXPECT_FLOAT_EQ(kernels::learning_rate(args, 50), 1e-4f);
+  for (uint32_t i = 0; i < 12; ++i) {
+    EXPECT_NEAR(t.save_state().device.lr, kernels::learning_rate(args, i), 1e-7) << "iteration " << i;
+    t.step(d.batch(8, true));
+  }
+}
+
 TEST_F(TrainerTest, MemoryBudgetErrorIsClear) {
   auto info = small_info(Precision::Mixed, 8);
   info.memory_budget = 4096;

@@ -1,6 +1,9 @@
 // vkgrad-bench: throughput numbers (and JSON), never pass/fail.
 //   vkgrad-bench gemm [--sizes 256,512,1024] [--variant all|coopmat|tiled16|fp32] [--json]
+//   vkgrad-bench train [--layers 1024,1024,1024,1024] [--batch 1024] [--steps 50]
+//                      [--precision mixed|fp32] [--init F] [--data F] [--trace F] [--json]
 #include "gemm_bench.hpp"
+#include "train_bench.hpp"
 #include "vkgrad/error.hpp"
 
 #include <CLI/CLI.hpp>
@@ -23,10 +26,29 @@ int main(int argc, char** argv) {
   g->add_option("--peak-tflops", peak, "the device's peak, to report the fraction reached");
   g->add_option("--seconds", gemm.seconds_per_row, "timed work per row (seconds)");
   g->add_flag("--json", as_json, "one JSON document on stdout");
+  vkgrad::bench::TrainBenchOptions train;
+  auto* t = app.add_subcommand("train", "training steps of an MLP: speed, counters, memory");
+  t->add_option("--model", train.model, "mlp");
+  t->add_option("--layers", train.layers, "layer sizes, input first")->delimiter(',');
+  t->add_option("--activation", train.activation, "relu, gelu, gelu_tanh, tanh, sigmoid");
+  t->add_option("--loss", train.loss, "cross_entropy or mse");
+  t->add_option("--optimizer", train.optimizer, "sgd, adam or adamw");
+  t->add_option("--lr", train.lr, "learning rate");
+  t->add_option("--momentum", train.momentum, "SGD momentum");
+  t->add_option("--batch", train.batch, "rows per step")->check(CLI::Range(1u, 1u << 20));
+  t->add_option("--steps", train.steps, "steps in all")->check(CLI::Range(1u, 1u << 30));
+  t->add_option("--warmup", train.warmup, "untimed steps first");
+  t->add_option("--precision", train.precision, "mixed or fp32");
+  t->add_option("--seed", train.seed, "initialization seed");
+  t->add_option("--init", train.init, "safetensors with the parameters (layers.N.weight, layers.N.bias)");
+  t->add_option("--data", train.data, "safetensors with x [S, in] and y, consumed in order");
+  t->add_option("--trace", train.trace, "write one JSON line per step: step, loss, loss_scale, skipped");
+  t->add_option("--inject-nonfinite", train.inject_nonfinite, "steps whose gradients get an inf")->delimiter(',');
+  t->add_flag("--json", as_json, "one JSON document on stdout");
   CLI11_PARSE(app, argc, argv);
   if (peak > 0) gemm.peak_tflops = peak;
   try {
-    const auto doc = vkgrad::bench::run_gemm_bench(gemm);
+    const auto doc = app.got_subcommand(g) ? vkgrad::bench::run_gemm_bench(gemm) : vkgrad::bench::run_train_bench(train);
     if (as_json) std::cout << doc.dump(2) << '\n';
   } catch (const vkgrad::Error& e) {
     std::fprintf(stderr, "vkgrad-bench: %s\n", e.what());

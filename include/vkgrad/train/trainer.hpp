@@ -12,9 +12,11 @@
 
 #include "vkgrad/graph/graph.hpp"
 #include "vkgrad/graph/memory_plan.hpp"
+#include "vkgrad/kernels/train_state.hpp"
 #include "vkgrad/train/config.hpp"
 
 #include <array>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -68,6 +70,19 @@ struct Counters {
 
 enum class Wait { No, Yes };
 
+// Everything needed to resume training bitwise: FP32 masters under their graph names, the
+// optimizer's moments as "optim.exp_avg.NAME", "optim.exp_avg_sq.NAME" (Adam, AdamW) or
+// "optim.momentum_buffer.NAME" (SGD with momentum), and the device's step state (loss scale,
+// growth tracker, iteration, optimizer step, counters).
+struct TrainingState {
+  struct Tensor {
+    std::vector<uint64_t> shape;
+    std::vector<float> values;
+  };
+  std::map<std::string, Tensor> tensors;
+  kernels::TrainState device;
+};
+
 class Trainer {
 public:
   Trainer(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info);
@@ -102,6 +117,11 @@ public:
   // Replaces a parameter's master (and working copy) values, e.g. from a checkpoint.
   void set_parameter(const std::string& name, std::span<const float> values);
   std::vector<std::string> parameter_names() const;
+
+  // The whole training state (waits for queued steps), and its restoration: a trainer built
+  // from the same graph and configuration continues exactly where the saved one stopped.
+  TrainingState save_state();
+  void load_state(const TrainingState& state);
 
   Counters counters() const;
   const graph::MemoryPlan& memory_plan() const;

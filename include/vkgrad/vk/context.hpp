@@ -49,7 +49,8 @@ struct ContextCreateInfo {
   bool read_env = true;  // honour VKGRAD_DEVICE and VKGRAD_DISABLE
 
   // Khronos validation layer, with synchronization validation. Messages go to `on_message`
-  // (default: warnings and errors printed to stderr).
+  // (default: warnings and errors printed to stderr). VKGRAD_VALIDATION=1 turns it on too
+  // when `read_env`.
   bool validation = false;
   bool sync_validation = true;  // only with `validation`
   ValidationCallback on_message;

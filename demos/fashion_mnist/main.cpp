@@ -1,0 +1,250 @@
+// fashion_mnist: vkgrad's main demo. Trains an MLP (784-512-256-10, ReLU, AdamW, mixed
+// precision by default) on Fashion-MNIST, shows progress per epoch, evaluates on the test set,
+// and leaves a run folder with metrics.jsonl, a loss/accuracy plot and the final checkpoint.
+// `--json` prints one summary document on stdout.
+#include "plot.hpp"
+#include "progress.hpp"
+#include "vkgrad/data/batcher.hpp"
+#include "vkgrad/error.hpp"
+#include "vkgrad/io/checkpoint.hpp"
+#include "vkgrad/io/idx.hpp"
+#include "vkgrad/train/trainer.hpp"
+#include "vkgrad/vk/context.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace {
+
+using namespace vkgrad;
+namespace fs = std::filesystem;
+
+// Fashion-MNIST's training-set pixel statistics (on [0, 1]).
+constexpr float kMean = 0.2860f;
+constexpr float kStd = 0.3530f;
+
+struct Options {
+  std::string data = "/usr/share/datasets/fashion-mnist";
+  uint32_t epochs = 8;
+  std::string schedule = "cosine";
+  uint32_t batch = 128;
+  float lr = 1e-3f;
+  uint64_t seed = 0;
+  std::string precision = "mixed";
+  std::string out;
+  std::string resume;
+  std::string export_state_dict;
+  uint32_t limit = 0;  // use only this many training samples (smoke tests)
+  uint32_t max_skipped = 50;
+  bool json = false;
+};
+
+fs::path find_file(const fs::path& dir, const std::string& stem) {
+  for (const char* ext : {".gz", ""})
+    if (fs::exists(dir / (stem + ext))) return dir / (stem + ext);
+  throw Error("no " + stem + "[.gz] in " + dir.string(),
+              "install Debian's dataset-fashion-mnist or point --data at a folder with the four IDX files");
+}
+
+std::string timestamp() {
+  const std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return buf;
+}
+
+graph::Graph model() {
+  graph::Graph g;
+  auto h = g.input("x", {784});
+  const auto y = g.labels("y");
+  h = g.linear(h, 512, "layers.0", kernels::Activation::Relu);
+  h = g.linear(h, 256, "layers.1", kernels::Activation::Relu);
+  g.cross_entropy(g.linear(h, 10, "layers.2"), y);
+  return g;
+}
+
+// Test accuracy and mean loss, in batches of the trainer's size.
+std::pair<double, double> evaluate(train::Trainer& t, const io::Dataset& test) {
+  data::Batcher b(test.images, test.labels, 784, {.batch_size = t.batch_size(), .shuffle = false, .mean = kMean, .std = kStd});
+  std::vector<float> x;
+  std::vector<int32_t> y;
+  uint64_t correct = 0;
+  double loss = 0;
+  while (const uint32_t rows = b.next(x, y)) {
+    const auto e = t.evaluate({rows, {{x}, {{}, y}}});
+    loss += double(e.loss) * rows;
+    for (uint32_t r = 0; r < rows; ++r) {
+      const float* p = &e.predictions[size_t(r) * 10];
+      correct += uint64_t(std::max_element(p, p + 10) - p) == uint64_t(y[r]);
+    }
+  }
+  return {double(correct) / test.count, loss / test.count};
+}
+
+int run(const Options& o) {
+  const auto t_start = std::chrono::steady_clock::now();
+  const fs::path dir(o.data);
+  std::fprintf(stderr, "fashion_mnist: loading %s\n", dir.string().c_str());
+  io::Dataset train_set = io::load_idx_dataset(find_file(dir, "train-images-idx3-ubyte"), find_file(dir, "train-labels-idx1-ubyte"));
+  const io::Dataset test_set = io::load_idx_dataset(find_file(dir, "t10k-images-idx3-ubyte"), find_file(dir, "t10k-labels-idx1-ubyte"));
+  if (train_set.rows * train_set.cols != 784 || test_set.rows * test_set.cols != 784)
+    throw Error("the images are " + std::to_string(train_set.rows) + "×" + std::to_string(train_set.cols) +
+                    ", this model takes 28×28",
+                "use Fashion-MNIST or MNIST files");
+  if (o.limit > 0 && o.limit < train_set.count) {
+    train_set.count = o.limit;
+    train_set.images.resize(size_t(o.limit) * 784);
+    train_set.labels.resize(o.limit);
+  }
+
+  const fs::path run_dir = o.out.empty() ? fs::path("runs") / ("fashion_mnist-" + timestamp()) : fs::path(o.out);
+  fs::create_directories(run_dir);
+  vk::Context ctx;
+  train::TrainerCreateInfo info;
+  info.batch_size = o.batch;
+  info.precision = o.precision == "fp32" ? train::Precision::Fp32 : train::Precision::Mixed;
+  info.optimizer = train::OptimizerConfig::adamw(o.lr);
+  // Cosine decay to zero over the whole run (its last epoch settles the weights).
+  if (o.schedule == "cosine")
+    info.schedule = {kernels::ScheduleKind::Cosine, 0, o.epochs * ((train_set.count + o.batch - 1) / o.batch), 0.0f};
+  info.seed = o.seed;
+  info.ring_slots = 3;
+  train::Trainer trainer(ctx, model(), info);
+  data::Batcher batcher(train_set.images, train_set.labels, 784,
+                        {.batch_size = o.batch, .seed = o.seed, .mean = kMean, .std = kStd});
+  std::fprintf(stderr, "device: %s; %s precision; %u training, %u test samples; run folder %s\n",
+               ctx.caps().name.c_str(), o.precision.c_str(), train_set.count, test_set.count, run_dir.string().c_str());
+
+  uint64_t first_epoch = 0;
+  if (!o.resume.empty()) {
+    io::Metadata meta;
+    trainer.load_state(io::load_checkpoint(o.resume, &meta));
+    batcher.seek({std::stoull(meta.at("data.epoch")), std::stoull(meta.at("data.next"))});
+    first_epoch = batcher.position().epoch;
+    std::fprintf(stderr, "resumed from %s at epoch %llu, sample %llu\n", o.resume.c_str(),
+                 static_cast<unsigned long long>(first_epoch), static_cast<unsigned long long>(batcher.position().next));
+  }
+
+  std::ofstream metrics_file(run_dir / "metrics.jsonl", std::ios::app);
+  std::vector<EpochPoint> curve;
+  std::vector<float> x;
+  std::vector<int32_t> y;
+  uint64_t samples = 0, consecutive_skipped = 0;
+  double train_seconds = 0, accuracy = 0;
+  train::Metrics last;
+  for (uint64_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
+    Progress bar(epoch + 1, o.epochs, train_set.count);
+    const auto t0 = std::chrono::steady_clock::now();
+    uint64_t epoch_samples = batcher.position().next, trained = 0;
+    double loss_sum = 0;
+    uint64_t loss_count = 0;
+    const auto absorb = [&](const train::Metrics& m) {
+      consecutive_skipped = m.skipped ? consecutive_skipped + 1 : 0;
+      if (!m.skipped) loss_sum += m.loss, ++loss_count;
+      last = m;
+    };
+    while (const uint32_t rows = batcher.next(x, y)) {
+      trainer.step({rows, {{x}, {{}, y}}});
+      epoch_samples += rows;
+      trained += rows;
+      samples += rows;
+      for (const auto& m : trainer.take_history()) absorb(m);
+      if (consecutive_skipped >= o.max_skipped) {
+        std::fprintf(stderr,
+                     "\nstopped: %llu consecutive steps skipped (loss scale now %g, %llu non-finite losses). "
+                     "%s\n",
+                     static_cast<unsigned long long>(consecutive_skipped), last.loss_scale,
+                     static_cast<unsigned long long>(last.nonfinite_losses),
+                     last.nonfinite_losses > 0
+                         ? "The forward pass overflows (non-finite loss): lower --lr, or try --precision fp32."
+                         : "Gradients overflow fp16 even at small scales: the loss is probably diverging; lower --lr.");
+        return 3;
+      }
+      bar.update(epoch_samples, last);
+    }
+    const auto m = trainer.metrics(train::Wait::Yes);
+    for (const auto& h : trainer.take_history()) absorb(h);
+    const double train_loss = loss_count ? loss_sum / double(loss_count) : double(m.loss);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    train_seconds += seconds;
+    const auto [acc, test_loss] = evaluate(trainer, test_set);
+    accuracy = acc;
+    bar.finish(m, acc);
+    batcher.next_epoch();
+    const nlohmann::json line = {{"epoch", epoch + 1},        {"train_loss", train_loss},
+                                 {"test_loss", test_loss},    {"test_accuracy", acc},
+                                 {"loss_scale", m.loss_scale}, {"skipped_steps", m.skipped_steps},
+                                 {"samples_per_s", double(trained) / seconds}, {"seconds", seconds}};
+    metrics_file << line.dump() << '\n' << std::flush;
+    curve.push_back({double(epoch + 1), train_loss, test_loss, acc});
+    io::save_checkpoint(run_dir / "checkpoint.safetensors", trainer.save_state(),
+                        {{"data.epoch", std::to_string(batcher.position().epoch)},
+                         {"data.next", std::to_string(batcher.position().next)},
+                         {"data.seed", std::to_string(o.seed)},
+                         {"precision", o.precision}});
+  }
+  const auto final_state = trainer.save_state();
+  if (!o.export_state_dict.empty()) io::export_state_dict(o.export_state_dict, final_state);
+  const fs::path png = run_dir / "curve.png";
+  const bool plotted = !curve.empty() && plot_curve(curve, run_dir, png);
+  const auto m = trainer.metrics(train::Wait::Yes);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  std::fprintf(stderr, "test accuracy %.4f after %u epochs in %.1f s; run folder %s%s\n", accuracy, o.epochs, seconds,
+               run_dir.string().c_str(), plotted ? "" : " (no plot: gnuplot failed)");
+  if (o.json) {
+    std::cout << nlohmann::json{{"test_accuracy", accuracy},
+                                {"epochs", o.epochs},
+                                {"precision", o.precision},
+                                {"samples_per_s", train_seconds > 0 ? double(samples) / train_seconds : 0.0},
+                                {"skipped_steps", m.skipped_steps},
+                                {"nonfinite_losses", m.nonfinite_losses},
+                                {"final_loss_scale", m.loss_scale},
+                                {"final_loss", m.loss},
+                                {"seconds", seconds},
+                                {"device", ctx.caps().name},
+                                {"run_dir", run_dir.string()},
+                                {"plot", plotted ? png.string() : ""}}
+                     .dump(2)
+              << '\n';
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fashion_mnist: train an MLP on Fashion-MNIST with vkgrad"};
+  Options o;
+  app.add_option("--data", o.data, "folder with the four Fashion-MNIST IDX files (.gz or not)");
+  app.add_option("--epochs", o.epochs, "epochs")->check(CLI::Range(1u, 1000u));
+  app.add_option("--batch", o.batch, "batch size")->check(CLI::Range(1u, 60000u));
+  app.add_option("--lr", o.lr, "AdamW learning rate");
+  app.add_option("--schedule", o.schedule, "learning-rate schedule: cosine (to 0 at the end) or constant")
+      ->check(CLI::IsMember({"cosine", "constant"}));
+  app.add_option("--seed", o.seed, "initialization and shuffling seed");
+  app.add_option("--precision", o.precision, "mixed or fp32")->check(CLI::IsMember({"mixed", "fp32"}));
+  app.add_option("--out", o.out, "run folder (default runs/fashion_mnist-TIME)");
+  app.add_option("--resume", o.resume, "continue from a checkpoint.safetensors");
+  app.add_option("--export-state-dict", o.export_state_dict, "also write the parameters as a PyTorch state_dict");
+  app.add_option("--limit", o.limit, "train on only the first N samples (smoke tests)");
+  app.add_option("--max-skipped", o.max_skipped, "stop after this many consecutive skipped steps");
+  app.add_flag("--json", o.json, "one JSON summary on stdout");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return run(o);
+  } catch (const vkgrad::Error& e) {
+    std::fprintf(stderr, "fashion_mnist: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fashion_mnist: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,103 @@
+#include "vkgrad/io/checkpoint.hpp"
+
+#include "vkgrad/error.hpp"
+#include "vkgrad/io/safetensors.hpp"
+
+#include <charconv>
+#include <cstring>
+
+namespace vkgrad::io {
+namespace {
+
+// The device-state fields kept in the metadata, by name.
+struct Field {
+  const char* key;
+  uint32_t kernels::TrainState::*u32;
+  float kernels::TrainState::*f32;
+};
+const Field kFields[] = {
+    {"vkgrad.iteration", &kernels::TrainState::iteration, nullptr},
+    {"vkgrad.optimizer_step", &kernels::TrainState::optimizer_step, nullptr},
+    {"vkgrad.skipped_steps", &kernels::TrainState::skipped_steps, nullptr},
+    {"vkgrad.nonfinite_losses", &kernels::TrainState::nonfinite_losses, nullptr},
+    {"vkgrad.lr", nullptr, &kernels::TrainState::lr},
+    {"vkgrad.loss", nullptr, &kernels::TrainState::loss},
+    {"vkgrad.grad_norm", nullptr, &kernels::TrainState::grad_norm},
+};
+
+std::string exact(float v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+template <typename T>
+T parse(const std::string& s, const std::filesystem::path& path, const char* key) {
+  T v{};
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+    throw Error(path.string() + ": metadata '" + key + "' is '" + s + "', not a number", "the checkpoint is damaged");
+  return v;
+}
+
+std::span<const std::byte> bytes_of(const std::vector<float>& v) { return std::as_bytes(std::span(v)); }
+
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& path, const train::TrainingState& state, const Metadata& metadata) {
+  std::vector<TensorToWrite> tensors;
+  for (const auto& [name, t] : state.tensors) tensors.push_back({name, Dtype::F32, t.shape, bytes_of(t.values)});
+  const std::vector<float> scale = {state.device.scale};
+  const int64_t tracker = state.device.growth_tracker;
+  tensors.push_back({"scaler.scale", Dtype::F32, {1}, bytes_of(scale)});
+  tensors.push_back({"scaler.growth_tracker", Dtype::I64, {1}, std::as_bytes(std::span(&tracker, 1))});
+  Metadata meta = metadata;
+  for (const Field& f : kFields)
+    meta[f.key] = f.u32 ? std::to_string(state.device.*f.u32) : exact(state.device.*f.f32);
+  meta["format"] = "pt";
+  save_safetensors(path, tensors, meta);
+}
+
+train::TrainingState load_checkpoint(const std::filesystem::path& path, Metadata* metadata) {
+  const auto file = SafetensorsFile::load(path);
+  train::TrainingState st;
+  for (const auto& name : file.names()) {
+    if (name.rfind("scaler.", 0) == 0) continue;
+    if (file.tensor(name).dtype != Dtype::F32)
+      throw Error(path.string() + ": tensor '" + name + "' is " + std::string(dtype_name(file.tensor(name).dtype)) +
+                      ", checkpoints hold F32",
+                  "load a checkpoint vkgrad saved");
+    st.tensors[name] = {file.tensor(name).shape, file.to_f32(name)};
+  }
+  if (!file.contains("scaler.scale") || !file.contains("scaler.growth_tracker"))
+    throw Error(path.string() + " has no loss-scale state (scaler.scale, scaler.growth_tracker)",
+                "this is a parameters-only file: a training checkpoint is needed to resume");
+  st.device.scale = file.to_f32("scaler.scale").at(0);
+  st.device.growth_tracker = uint32_t(file.to_i64("scaler.growth_tracker").at(0));
+  const auto& meta = file.metadata();
+  for (const Field& f : kFields) {
+    const auto it = meta.find(f.key);
+    if (it == meta.end())
+      throw Error(path.string() + " lacks metadata '" + f.key + "'", "load a checkpoint vkgrad saved");
+    if (f.u32)
+      st.device.*f.u32 = parse<uint32_t>(it->second, path, f.key);
+    else
+      st.device.*f.f32 = parse<float>(it->second, path, f.key);
+  }
+  st.device.clip_coef = 1.0f;
+  if (metadata) {
+    metadata->clear();
+    for (const auto& [k, v] : meta)
+      if (k.rfind("vkgrad.", 0) != 0 && k != "format") (*metadata)[k] = v;
+  }
+  return st;
+}
+
+void export_state_dict(const std::filesystem::path& path, const train::TrainingState& state) {
+  std::vector<TensorToWrite> tensors;
+  for (const auto& [name, t] : state.tensors)
+    if (name.rfind("optim.", 0) != 0) tensors.push_back({name, Dtype::F32, t.shape, bytes_of(t.values)});
+  save_safetensors(path, tensors, {{"format", "pt"}});
+}
+
+}  // namespace vkgrad::io

@@ -1,0 +1,55 @@
+// vkgrad::data::Batcher — seeded shuffling and batching of an in-memory image dataset, with
+// normalization to floats, in the order a resumed run can reproduce exactly.
+//
+// Owns a copy of nothing: it borrows the images and labels (which must outlive it) and keeps
+// the current epoch's permutation. Not thread-safe: one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace vkgrad::data {
+
+struct BatcherCreateInfo {
+  uint32_t batch_size = 128;
+  uint64_t seed = 0;
+  bool shuffle = true;
+  bool drop_last = false;  // keep a final partial batch (the trainer masks it) unless set
+  float mean = 0.0f;       // x = (pixel / 255 - mean) / std
+  float std = 1.0f;
+};
+
+// Where a run stands: the epoch and the next sample within it. Saved in checkpoints.
+struct BatcherPosition {
+  uint64_t epoch = 0;
+  uint64_t next = 0;
+};
+
+class Batcher {
+public:
+  // `images`: count × features bytes; `labels`: count class indices.
+  Batcher(std::span<const uint8_t> images, std::span<const uint8_t> labels, uint32_t features,
+          const BatcherCreateInfo& info);
+
+  // Fills x (rows × features floats) and y (rows labels) with the next batch and returns its
+  // row count; 0 at the end of the epoch (then call next_epoch()).
+  uint32_t next(std::vector<float>& x, std::vector<int32_t>& y);
+  void next_epoch();
+  uint32_t batches_per_epoch() const;
+  uint32_t count() const { return count_; }
+  const BatcherPosition& position() const { return position_; }
+  // Jumps to a saved position: the epoch's permutation is rebuilt from the seed.
+  void seek(const BatcherPosition& position);
+
+private:
+  void shuffle_epoch();
+
+  std::span<const uint8_t> images_, labels_;
+  uint32_t features_ = 0, count_ = 0;
+  BatcherCreateInfo info_;
+  std::vector<uint32_t> order_;
+  BatcherPosition position_;
+};
+
+}  // namespace vkgrad::data

@@ -1,0 +1,76 @@
+// A short run of the fashion_mnist demo on a subset, with the validation layer on: the loss
+// falls, the JSON summary is complete, the run folder has its files, and --resume continues.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#ifndef FASHION_MNIST_BIN
+#error "FASHION_MNIST_BIN must name the demo program"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<nlohmann::json> lines(const fs::path& p) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(p);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(nlohmann::json::parse(l));
+  return out;
+}
+
+int run(const std::string& args, const fs::path& dir, const std::string& tag) {
+  const std::string cmd = "VKGRAD_VALIDATION=1 " FASHION_MNIST_BIN " " + args + " > " + (dir / (tag + ".json")).string() +
+                          " 2> " + (dir / (tag + ".err")).string();
+  return std::system(cmd.c_str());
+}
+
+TEST(FashionMnistDemo, ShortRunLearnsAndReports) {
+  std::random_device rd;
+  const fs::path dir = fs::temp_directory_path() / ("vkgrad-demo-" + std::to_string(rd()));
+  fs::create_directories(dir);
+  const fs::path out = dir / "run";
+  const std::string common = "--limit 3072 --batch 128 --lr 2e-3 --out " + out.string();
+  ASSERT_EQ(run(common + " --epochs 2 --json", dir, "first"), 0) << slurp(dir / "first.err");
+  const std::string err = slurp(dir / "first.err");
+  EXPECT_EQ(err.find("validation"), std::string::npos) << err;
+
+  const auto summary = nlohmann::json::parse(slurp(dir / "first.json"));
+  for (const char* key : {"test_accuracy", "epochs", "precision", "samples_per_s", "skipped_steps", "nonfinite_losses",
+                          "final_loss_scale", "seconds"})
+    EXPECT_TRUE(summary.contains(key)) << key;
+  EXPECT_EQ(summary["epochs"], 2);
+  EXPECT_EQ(summary["precision"], "mixed");
+  EXPECT_GT(summary["test_accuracy"].get<double>(), 0.5);  // 10 classes: chance is 0.1
+  EXPECT_LE(summary["test_accuracy"].get<double>(), 1.0);
+
+  const auto epochs = lines(out / "metrics.jsonl");
+  ASSERT_EQ(epochs.size(), 2u);
+  EXPECT_LT(epochs[1]["test_loss"].get<double>(), epochs[0]["test_loss"].get<double>());
+  EXPECT_TRUE(fs::exists(out / "curve.png"));
+  EXPECT_GT(fs::file_size(out / "curve.png"), 1000u);
+  ASSERT_TRUE(fs::exists(out / "checkpoint.safetensors"));
+
+  // One more epoch from the checkpoint: a third line, and the run continues from epoch 3.
+  ASSERT_EQ(run(common + " --epochs 3 --resume " + (out / "checkpoint.safetensors").string(), dir, "resume"), 0)
+      << slurp(dir / "resume.err");
+  const auto after = lines(out / "metrics.jsonl");
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[2]["epoch"], 3);
+  fs::remove_all(dir);
+}
+
+}  // namespace

@@ -1,0 +1,215 @@
+#include "train_bench.hpp"
+
+#include "vkgrad/error.hpp"
+#include "vkgrad/io/safetensors.hpp"
+#include "vkgrad/train/trainer.hpp"
+#include "vkgrad/vk/context.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <random>
+
+namespace vkgrad::bench {
+namespace {
+
+kernels::Activation activation_of(const std::string& name) {
+  if (name == "relu") return kernels::Activation::Relu;
+  if (name == "gelu") return kernels::Activation::Gelu;
+  if (name == "gelu_tanh") return kernels::Activation::GeluTanh;
+  if (name == "tanh" || name == "sigmoid") return kernels::Activation::None;  // separate ops below
+  throw Error("unknown --activation '" + name + "'", "use relu, gelu, gelu_tanh, tanh or sigmoid");
+}
+
+// The MLP as PyTorch's `self.layers = nn.ModuleList([nn.Linear, ...])` with the activation
+// between layers.
+graph::Graph mlp(const TrainBenchOptions& o) {
+  if (o.model != "mlp") throw Error("unknown --model '" + o.model + "'", "only mlp is available");
+  if (o.layers.size() < 2) throw Error("--layers needs at least an input and an output size", "e.g. 784,512,10");
+  const bool ce = o.loss == "cross_entropy";
+  if (!ce && o.loss != "mse") throw Error("unknown --loss '" + o.loss + "'", "use cross_entropy or mse");
+  graph::Graph g;
+  graph::Tensor h = g.input("x", {o.layers[0]});
+  const graph::Tensor y = ce ? g.labels("y") : g.input("y", {o.layers.back()});
+  const auto act = activation_of(o.activation);
+  for (size_t l = 0; l + 1 < o.layers.size(); ++l) {
+    const bool last = l + 2 == o.layers.size();
+    h = g.linear(h, o.layers[l + 1], "layers." + std::to_string(l), last ? kernels::Activation::None : act);
+    if (!last && o.activation == "tanh") h = g.tanh(h);
+    if (!last && o.activation == "sigmoid") h = g.sigmoid(h);
+  }
+  if (ce)
+    g.cross_entropy(h, y);
+  else
+    g.mse(h, y);
+  return g;
+}
+
+train::OptimizerConfig optimizer_of(const TrainBenchOptions& o) {
+  if (o.optimizer == "sgd") return train::OptimizerConfig::sgd(o.lr, o.momentum);
+  if (o.optimizer == "adam") return train::OptimizerConfig::adam(o.lr);
+  if (o.optimizer == "adamw") return train::OptimizerConfig::adamw(o.lr);
+  throw Error("unknown --optimizer '" + o.optimizer + "'", "use sgd, adam or adamw");
+}
+
+// Samples consumed in order: x [S, in] floats and y as labels or targets.
+struct Samples {
+  uint32_t count = 0;
+  std::vector<float> x, targets;
+  std::vector<int32_t> labels;
+};
+
+Samples synthetic(const TrainBenchOptions& o) {
+  Samples s;
+  s.count = o.batch * 4;
+  std::mt19937 rng(uint32_t(o.seed) + 1);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  s.x.resize(size_t(s.count) * o.layers[0]);
+  for (float& v : s.x) v = u(rng);
+  if (o.loss == "cross_entropy") {
+    s.labels.resize(s.count);
+    for (auto& l : s.labels) l = int32_t(rng() % o.layers.back());
+  } else {
+    s.targets.resize(size_t(s.count) * o.layers.back());
+    for (float& v : s.targets) v = u(rng);
+  }
+  return s;
+}
+
+Samples from_file(const TrainBenchOptions& o) {
+  const auto file = io::SafetensorsFile::load(o.data);
+  Samples s;
+  const auto& x = file.tensor("x");
+  if (x.shape.size() != 2 || x.shape[1] != o.layers[0])
+    throw Error(o.data + ": x must be [S, " + std::to_string(o.layers[0]) + "]", "match --layers to the data");
+  s.count = uint32_t(x.shape[0]);
+  s.x = file.to_f32("x");
+  const auto& y = file.tensor("y");
+  if (o.loss == "cross_entropy") {
+    if (y.shape.size() != 1 || y.shape[0] != s.count)
+      throw Error(o.data + ": y must be [S] class indices for cross_entropy", "store int32 or int64 labels");
+    for (int64_t v : file.to_i64("y")) s.labels.push_back(int32_t(v));
+  } else {
+    if (y.shape.size() != 2 || y.shape[0] != s.count || y.shape[1] != o.layers.back())
+      throw Error(o.data + ": y must be [S, " + std::to_string(o.layers.back()) + "] for mse", "match --layers");
+    s.targets = file.to_f32("y");
+  }
+  return s;
+}
+
+}  // namespace
+
+nlohmann::json run_train_bench(const TrainBenchOptions& o) {
+  if (o.precision != "mixed" && o.precision != "fp32")
+    throw Error("unknown --precision '" + o.precision + "'", "use mixed or fp32");
+  vk::Context ctx;
+  const graph::Graph g = mlp(o);
+  train::TrainerCreateInfo info;
+  info.batch_size = o.batch;
+  info.precision = o.precision == "mixed" ? train::Precision::Mixed : train::Precision::Fp32;
+  info.optimizer = optimizer_of(o);
+  info.seed = o.seed;
+  std::fprintf(stderr, "train: mlp %s, batch %u, %s, %s on %s\n",
+               [&] {
+                 std::string s;
+                 for (uint32_t l : o.layers) s += (s.empty() ? "" : "-") + std::to_string(l);
+                 return s;
+               }().c_str(),
+               o.batch, o.precision.c_str(), o.optimizer.c_str(), ctx.caps().name.c_str());
+  train::Trainer t(ctx, g, info);
+  if (!o.init.empty()) {
+    const auto file = io::SafetensorsFile::load(o.init);
+    for (const auto& name : t.parameter_names()) t.set_parameter(name, file.to_f32(name));
+  }
+  const Samples samples = o.data.empty() ? synthetic(o) : from_file(o);
+  const uint32_t batches = samples.count / o.batch;  // a partial final batch is dropped
+  if (batches == 0)
+    throw Error("the data has " + std::to_string(samples.count) + " samples, fewer than one batch of " +
+                    std::to_string(o.batch),
+                "lower --batch");
+  const bool ce = !samples.labels.empty();
+  const uint32_t in = o.layers[0], out = o.layers.back();
+  const auto batch_at = [&](uint32_t step) {
+    const uint32_t b = step % batches;
+    train::Batch batch;
+    batch.rows = o.batch;
+    batch.feeds.push_back({std::span(samples.x).subspan(size_t(b) * o.batch * in, size_t(o.batch) * in)});
+    if (ce)
+      batch.feeds.push_back({{}, std::span(samples.labels).subspan(size_t(b) * o.batch, o.batch)});
+    else
+      batch.feeds.push_back({std::span(samples.targets).subspan(size_t(b) * o.batch * out, size_t(o.batch) * out)});
+    batch.inject_nonfinite_gradient =
+        std::find(o.inject_nonfinite.begin(), o.inject_nonfinite.end(), step) != o.inject_nonfinite.end();
+    return batch;
+  };
+
+  std::optional<std::ofstream> trace;
+  if (!o.trace.empty()) {
+    trace.emplace(o.trace);
+    if (!*trace) throw Error("cannot write the trace file " + o.trace, "check the path");
+  }
+  const auto write_trace = [&] {
+    if (!trace) return;
+    for (const auto& m : t.take_history())
+      *trace << nlohmann::json{{"step", m.steps - 1}, {"loss", m.loss}, {"loss_scale", m.loss_scale},
+                               {"skipped", m.skipped}}.dump()
+             << '\n';
+  };
+
+  const uint32_t warmup = std::min(o.warmup, o.steps);
+  for (uint32_t s = 0; s < warmup; ++s) {
+    t.step(batch_at(s));
+    write_trace();
+  }
+  (void)t.metrics(train::Wait::Yes);
+  write_trace();
+  const auto before = t.counters();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (uint32_t s = warmup; s < o.steps; ++s) {
+    t.step(batch_at(s));
+    write_trace();
+    if ((s + 1) % 10 == 0) std::fprintf(stderr, "  step %u/%u\r", s + 1, o.steps);
+  }
+  const auto during = t.counters();
+  const auto m = t.metrics(train::Wait::Yes);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  write_trace();
+  const uint32_t timed = o.steps - warmup;
+  const auto per_step = [&](uint64_t a, uint64_t b) { return timed ? double(a - b) / timed : 0.0; };
+  const auto bytes = [&](graph::MemoryCategory c) { return during.device_bytes[size_t(c)]; };
+  nlohmann::json j = {
+      {"device", ctx.caps().name},
+      {"model", o.model},
+      {"layers", o.layers},
+      {"batch", o.batch},
+      {"precision", o.precision},
+      {"optimizer", o.optimizer},
+      {"steps", o.steps},
+      {"timed_steps", timed},
+      {"seconds", seconds},
+      {"steps_per_s", timed ? timed / seconds : 0.0},
+      {"samples_per_s", timed ? double(timed) * o.batch / seconds : 0.0},
+      {"submits_per_step", per_step(during.submits, before.submits)},
+      {"host_reads_per_step", per_step(during.blocking_reads, before.blocking_reads)},
+      {"backpressure_waits", during.backpressure_waits - before.backpressure_waits},
+      {"pipeline_creations_after_warmup", during.pipeline_creations - before.pipeline_creations},
+      {"parameter_bytes", bytes(graph::MemoryCategory::Parameters)},
+      {"gradient_bytes", bytes(graph::MemoryCategory::Gradients)},
+      {"optimizer_bytes", bytes(graph::MemoryCategory::OptimizerState)},
+      {"activation_bytes", bytes(graph::MemoryCategory::Activations)},
+      {"workspace_bytes", bytes(graph::MemoryCategory::Workspace)},
+      {"planned_arena_bytes", during.planned_arena_bytes},
+      {"final_loss", m.loss},
+      {"loss_scale", m.loss_scale},
+      {"skipped_steps", m.skipped_steps},
+      {"nonfinite_losses", m.nonfinite_losses},
+  };
+  std::fprintf(stderr, "  %u steps in %.2f s: %.2f steps/s, %.0f samples/s, final loss %.4f, scale %g, skipped %llu\n",
+               timed, seconds, j["steps_per_s"].get<double>(), j["samples_per_s"].get<double>(), m.loss,
+               m.loss_scale, static_cast<unsigned long long>(m.skipped_steps));
+  return j;
+}
+
+}  // namespace vkgrad::bench

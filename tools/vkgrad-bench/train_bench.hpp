@@ -1,0 +1,34 @@
+// `vkgrad-bench train`: steps/s of a model trained with the Trainer, with its counters and the
+// device-memory split; optionally reproducing a PyTorch run (--init, --data, --trace).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vkgrad::bench {
+
+struct TrainBenchOptions {
+  std::string model = "mlp";
+  std::vector<uint32_t> layers{1024, 1024, 1024, 1024};
+  std::string activation = "relu";    // relu, gelu, gelu_tanh, tanh, sigmoid
+  std::string loss = "cross_entropy";  // cross_entropy, mse
+  std::string optimizer = "adamw";     // sgd, adam, adamw
+  float lr = 1e-3f;
+  float momentum = 0.0f;
+  uint32_t batch = 1024;
+  uint32_t steps = 50;
+  uint32_t warmup = 3;  // steps run before timing starts (pipeline compiles, first touches)
+  std::string precision = "mixed";
+  uint64_t seed = 0;
+  std::string init;   // safetensors with layers.N.weight / layers.N.bias
+  std::string data;   // safetensors with x [S, in] and y
+  std::string trace;  // JSON lines, one per step
+  std::vector<uint32_t> inject_nonfinite;  // 0-based steps whose gradients get an inf
+};
+
+nlohmann::json run_train_bench(const TrainBenchOptions& options);
+
+}  // namespace vkgrad::bench
