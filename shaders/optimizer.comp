@@ -10,6 +10,7 @@
 // Dispatch: up to 1024 workgroups of 256, grid-stride over element pairs.
 #extension GL_GOOGLE_include_directive : require
 #include "common/train_state.glsl"
+#include "common/words.glsl"
 
 layout(local_size_x = 256) in;
 
@@ -76,6 +77,6 @@ void main() {
   for (uint p = gl_GlobalInvocationID.x; p < pairs; p += stride) {
     const float w0 = update(2u * p, lr, t);
     const float w1 = 2u * p + 1u < args.n ? update(2u * p + 1u, lr, t) : 0.0;
-    if (args.write_copy != 0u) copy_words[p] = packHalf2x16(vec2(w0, w1));
+    if (args.write_copy != 0u) copy_words[p] = pack_half2_rte(vec2(w0, w1));
   }
 }

@@ -5,7 +5,6 @@
 #include "vk/dispatch.hpp"
 #include "vkgrad/error.hpp"
 
-#include <glm/gtc/packing.hpp>
 
 #include <algorithm>
 #include <random>
@@ -105,10 +104,10 @@ kernels::TensorRef Trainer::Impl::value(uint32_t t) const {
 }
 
 kernels::TensorRef Trainer::Impl::target() const {
-  // The loss reads its target as fed (fp32 values or int32 labels), never an fp16 copy.
+  // The loss reads its target as fed: int32 labels, or values in the feed's type.
   const uint32_t t = graph.loss()->target;
   for (const auto& f : feeds)
-    if (f.tensor == t) return {f.device.range(), ElemType::F32};
+    if (f.tensor == t) return {f.device.range(), f.type};
   throw Error("internal: the loss target is not a feed", "report this as a vkgrad bug");
 }
 
@@ -154,7 +153,7 @@ void Trainer::Impl::lay_out_parameters() {
   if (mixed) {
     working_copy = vk::Buffer(ctx, {.size = 2 * param_elements, .name = "parameters (fp16 working copy)"});
     std::vector<uint16_t> half(param_elements);
-    for (uint64_t i = 0; i < param_elements; ++i) half[i] = glm::packHalf1x16(host[i]);
+    for (uint64_t i = 0; i < param_elements; ++i) half[i] = kernels::half_bits(host[i]);
     vk::upload(ctx, working_copy, std::span<const uint16_t>(half));
   }
   optimizer_args.n = uint32_t(param_elements);
@@ -218,9 +217,6 @@ void Trainer::Impl::plan_memory() {
         request("grad of activation " + std::to_string(t), act_type, n, first, bwd(size_t(ti.producer)),
                 MemoryCategory::Activations, 1, t);
       }
-    } else if (ti.role == TensorRole::Input && mixed && consumed[t]) {
-      // Inputs arrive as fp32; layers read an fp16 copy made at the start of the forward pass.
-      request(ti.name + " (fp16)", act_type, n, 0, needed[t], MemoryCategory::Activations, 0, t);
     }
   }
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -253,21 +249,26 @@ void Trainer::Impl::plan_memory() {
     (kind == 0 ? values : kind == 1 ? grads_of : workspace)[owner] = ref;
   }
 
-  // Feeds: fp32 inputs and int32 labels, one device buffer each (never shared: the upload
-  // writes them while earlier steps may still read the arena), and their staging layout.
+  // Feeds: inputs and int32 labels, one device buffer each (never in the arena: the upload
+  // writes them while earlier steps may still run), and their staging layout. Under mixed
+  // precision the host converts inputs that layers read to fp16 as it stages them; a loss
+  // target only the loss reads stays fp32.
   for (uint32_t t : graph.feeds()) {
     const auto& ti = ts[t];
     FeedBuffer f;
     f.tensor = t;
     f.labels = ti.role == TensorRole::Labels;
-    f.row_bytes = f.labels ? 4 : 4 * ti.elements();
+    f.row_values = f.labels ? 1 : ti.elements();
+    f.type = mixed && !f.labels && consumed[t] ? ElemType::F16 : ElemType::F32;
+    f.row_bytes = f.row_values * kernels::elem_bytes(f.type);
     f.staging_offset = staging_bytes;
     staging_bytes = align_up(staging_bytes + rows * f.row_bytes, 16);
-    f.device = vk::Buffer(ctx, {.size = rows * f.row_bytes, .name = "feed " + ti.name});
+    const uint64_t bytes = kernels::tensor_bytes(f.type, rows * f.row_values);
+    f.device = vk::Buffer(ctx, {.size = bytes, .name = "feed " + ti.name});
     // Rows past a partial batch are read by the layers (and masked by the loss): keep them finite.
-    const std::vector<uint32_t> zeros(rows * f.row_bytes / 4, 0u);
+    const std::vector<uint32_t> zeros(bytes / 4, 0u);
     vk::upload(ctx, f.device, std::span<const uint32_t>(zeros));
-    if (!values[t]) values[t] = kernels::TensorRef{f.device.range(), ElemType::F32};
+    values[t] = kernels::TensorRef{f.device.range(), f.type};
     feeds.push_back(std::move(f));
   }
   staging_bytes += 16;  // the step's valid row count
@@ -324,11 +325,6 @@ void Trainer::Impl::record_upload(vk::Recorder& rec, uint32_t slot) {
 
 void Trainer::Impl::record_forward(vk::Recorder& rec) {
   const auto& ts = graph.tensors();
-  if (mixed)
-    for (const auto& f : feeds)
-      if (!f.labels && values[f.tensor] && values[f.tensor]->type == ElemType::F16)
-        elementwise.unary(rec, kernels::UnaryOp::Identity, {f.device.range(), ElemType::F32}, *values[f.tensor],
-                          uint32_t(rows * features(f.tensor)));
   for (const auto& n : graph.nodes()) {
     const uint32_t cols = uint32_t(features(n.output));
     switch (n.kind) {

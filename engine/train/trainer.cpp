@@ -5,7 +5,6 @@
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/pipeline.hpp"
 
-#include <glm/gtc/packing.hpp>
 
 #include <cstring>
 #include <utility>
@@ -53,16 +52,24 @@ void Trainer::Impl::write_staging(uint32_t slot, const Batch& batch, const char*
     const FeedBuffer& f = feeds[i];
     const Feed& in = batch.feeds[i];
     const auto& name = graph.tensors()[f.tensor].name;
-    const uint64_t bytes = uint64_t(batch.rows) * f.row_bytes;
-    const uint64_t given = f.labels ? in.labels.size_bytes() : in.values.size_bytes();
-    if (given != bytes)
-      throw Error(std::string(what) + ": feed '" + name + "' has " + std::to_string(given / 4) + " values, expected " +
-                      std::to_string(bytes / 4) + " (" + std::to_string(batch.rows) + " rows × " +
-                      std::to_string(f.row_bytes / 4) + ")",
+    const uint64_t count = uint64_t(batch.rows) * f.row_values;
+    const uint64_t given = f.labels ? in.labels.size() : in.values.size();
+    if (given != count)
+      throw Error(std::string(what) + ": feed '" + name + "' has " + std::to_string(given) + " values, expected " +
+                      std::to_string(count) + " (" + std::to_string(batch.rows) + " rows × " +
+                      std::to_string(f.row_values) + ")",
                   f.labels ? "pass one int32 class index per row" : "pass rows × features floats, row-major");
-    std::memcpy(base_ptr + f.staging_offset, f.labels ? static_cast<const void*>(in.labels.data())
-                                                      : static_cast<const void*>(in.values.data()),
-                bytes);
+    std::byte* dst = base_ptr + f.staging_offset;
+    if (f.labels) {
+      std::memcpy(dst, in.labels.data(), 4 * count);
+    } else if (f.type == kernels::ElemType::F32) {
+      std::memcpy(dst, in.values.data(), 4 * count);
+    } else {
+      for (uint64_t v = 0; v < count; ++v) {
+        const uint16_t h = kernels::half_bits(in.values[v]);
+        std::memcpy(dst + 2 * v, &h, 2);
+      }
+    }
   }
   std::memcpy(base_ptr + staging_bytes - 16, &batch.rows, 4);
   const uint32_t inject = batch.inject_nonfinite_gradient ? 1 : 0;
@@ -177,7 +184,7 @@ Trainer::Evaluation Trainer::evaluate(const Batch& batch) {
     } else {
       uint16_t h;
       std::memcpy(&h, bytes + 2 * i, 2);
-      e.predictions[i] = glm::unpackHalf1x16(h);
+      e.predictions[i] = kernels::half_value(h);
     }
   }
   std::memcpy(&e.loss, bytes + pred.range.size, 4);
@@ -214,7 +221,7 @@ void Trainer::set_parameter(const std::string& name, std::span<const float> valu
   vk::upload(m.ctx, m.masters, values, 4 * p.offset);
   if (m.mixed) {
     std::vector<uint16_t> half(p.count + (p.count & 1), 0);
-    for (size_t i = 0; i < p.count; ++i) half[i] = glm::packHalf1x16(values[i]);
+    for (size_t i = 0; i < p.count; ++i) half[i] = kernels::half_bits(values[i]);
     vk::upload(m.ctx, m.working_copy, std::span<const uint16_t>(half), 2 * p.offset);
   }
 }

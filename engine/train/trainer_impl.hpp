@@ -50,6 +50,8 @@ struct Trainer::Impl {
     uint32_t tensor = 0;
     bool labels = false;
     uint64_t row_bytes = 0;    // bytes of one row in staging and on the device
+    uint64_t row_values = 0;   // values per row
+    kernels::ElemType type = kernels::ElemType::F32;  // labels are int32 whatever this says
     vk::Buffer device;         // fp32 values or int32 labels, [batch rows]
     uint64_t staging_offset = 0;
   };

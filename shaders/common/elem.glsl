@@ -19,14 +19,16 @@
 #error "define one of ELEM_F32, ELEM_F16, ELEM_F16X2"
 #endif
 
+#include "common/words.glsl"
+
 // layout(binding = B) QUAL buffer NAME_block { ELEM_T NAME[]; };
 #define ELEM_BUFFER(B, QUAL, NAME) layout(std430, binding = B) QUAL buffer NAME##_block { ELEM_T NAME[]; }
 
 #if defined(ELEM_F16X2)
 #define LOAD2(BUF, I, N) unpackHalf2x16(BUF[I])
 #define STORE2(BUF, I, N, V)                                                        \
-  BUF[I] = (2u * (I) + 1u < (N)) ? packHalf2x16(V)                                  \
-                                 : ((BUF[I] & 0xFFFF0000u) | (packHalf2x16(V) & 0xFFFFu))
+  BUF[I] = (2u * (I) + 1u < (N)) ? pack_half2_rte(V)                                  \
+                                 : ((BUF[I] & 0xFFFF0000u) | (pack_half2_rte(V) & 0xFFFFu))
 #else
 #define LOAD2(BUF, I, N) \
   vec2(float(BUF[2u * (I)]), (2u * (I) + 1u < (N)) ? float(BUF[2u * (I) + 1u]) : 0.0)

@@ -59,7 +59,7 @@ float epilogue(uint cbase, uint r, uint c, float acc) {
 void store_half_atomic(uint i, float v) {
   const uint shift = (i & 1u) * 16u;
   atomicAnd(c_words[i >> 1], ~(0xFFFFu << shift));
-  atomicOr(c_words[i >> 1], (packHalf2x16(vec2(v, 0.0)) & 0xFFFFu) << shift);
+  atomicOr(c_words[i >> 1], (pack_half2_rte(vec2(v, 0.0)) & 0xFFFFu) << shift);
 }
 
 // Stores C[r][c] and C[r][c+1] (the latter only if c + 1 < N) from accumulators; c is even.
@@ -76,8 +76,8 @@ void store_pair(uint batch, uint r, uint c, vec2 acc) {
     if (second) c_words[i + 1u] = floatBitsToUint(v1);
   } else if (((p.ldc | p.stride_c) & 1u) == 0u) {
     // Word-aligned pair; without a second element the upper half is row padding nobody owns.
-    c_words[i >> 1] = second ? packHalf2x16(vec2(v0, v1))
-                             : ((c_words[i >> 1] & 0xFFFF0000u) | (packHalf2x16(vec2(v0, 0.0)) & 0xFFFFu));
+    c_words[i >> 1] = second ? pack_half2_rte(vec2(v0, v1))
+                             : ((c_words[i >> 1] & 0xFFFF0000u) | (pack_half2_rte(vec2(v0, 0.0)) & 0xFFFFu));
   } else {
     store_half_atomic(i, v0);
     if (second) store_half_atomic(i + 1u, v1);

@@ -22,7 +22,7 @@ void write_out_pair(uint w, bvec2 own, vec2 v, bool accumulate) {
       out_words[i] = floatBitsToUint(accumulate ? v[h] + uintBitsToFloat(out_words[i]) : v[h]);
     }
   } else if (own.x && own.y) {
-    out_words[w] = packHalf2x16(accumulate ? v + unpackHalf2x16(out_words[w]) : v);
+    out_words[w] = pack_half2_rte(accumulate ? v + unpackHalf2x16(out_words[w]) : v);
   } else {
     for (uint h = 0u; h < 2u; ++h) {
       if (!own[h]) continue;
@@ -30,7 +30,7 @@ void write_out_pair(uint w, bvec2 own, vec2 v, bool accumulate) {
       const float r = accumulate ? v[h] + unpackHalf2x16(atomicOr(out_words[w], 0u))[h] : v[h];
       const uint shift = 16u * h;
       atomicAnd(out_words[w], ~(0xFFFFu << shift));
-      atomicOr(out_words[w], (packHalf2x16(vec2(r, 0.0)) & 0xFFFFu) << shift);
+      atomicOr(out_words[w], (pack_half2_rte(vec2(r, 0.0)) & 0xFFFFu) << shift);
     }
   }
 }

@@ -320,6 +320,12 @@ TEST(Safetensors, HostileHeadersGiveShortMessagesAndNoRecursion) {
   for (size_t i = 0; i < depth; ++i) objects += "{\"a\":";
   objects += "1" + std::string(depth, '}');
   EXPECT_TRUE(mentions(parse_error(objects, 0), {"tensor 'a' has an unexpected field 'a'"}));
+  // Nor when a message describes a deeply nested field.
+  const std::string deep = std::string(depth, '[') + std::string(depth, ']');
+  EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":)" + deep + R"(,"data_offsets":[0,0]}})", 0),
+                       {"element 0 is a JSON array of 1 element"}));
+  EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":[],"data_offsets":)" + deep + "}}", 0),
+                       {"data_offsets is a JSON array of 1 element"}));
 }
 
 TEST(Safetensors, RejectsMalformedEntries) {
@@ -339,11 +345,11 @@ TEST(Safetensors, RejectsBadShapes) {
   EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", 8),
                        {"tensor 'w': shape is a JSON number, not a list of integers"}));
   EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8),
-                       {"shape [-2] is not a list of non-negative integers"}));
+                       {"tensor 'w': shape is not a list of non-negative integers (element 0 is -2)"}));
   EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8),
-                       {"is not a list of non-negative integers"}));
-  EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":["2"],"data_offsets":[0,8]}})", 8),
-                       {"is not a list of non-negative integers"}));
+                       {"is not a list of non-negative integers (element 0 is a JSON number)"}));
+  EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":[1,"2"],"data_offsets":[0,8]}})", 8),
+                       {"is not a list of non-negative integers (element 1 is a JSON string)"}));
   EXPECT_TRUE(mentions(
       parse_error(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8),
       {"more than 2^64 elements"}));
@@ -353,9 +359,11 @@ TEST(Safetensors, RejectsBadShapes) {
 
 TEST(Safetensors, RejectsBadDataOffsets) {
   EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", 8),
-                       {"data_offsets [0] is not a list of two non-negative integers"}));
+                       {"data_offsets is a JSON array of 1 element, not two non-negative integers"}));
   EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,-8]}})", 8),
-                       {"is not a list of two non-negative integers"}));
+                       {"data_offsets is a JSON array of 2 elements, not two"}));
+  EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":"0-8"}})", 8),
+                       {"data_offsets is a JSON string, not two"}));
   EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8),
                        {"data_offsets [8, 0] ends before it begins"}));
   EXPECT_TRUE(mentions(parse_error(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 8),

@@ -19,6 +19,7 @@
 //   the old value with accumulate): chain ceil(rows/8) + 9 additions, each ≤ 2^-24·Σ|terms|.
 // Bytes after each output tensor (the padding half of an odd fp16 tensor included) must come
 // back untouched.
+#include "device_tensor.hpp"
 #include "numerics.hpp"
 #include "reference/elementwise.hpp"
 #include "vk_fixture.hpp"
@@ -28,9 +29,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <functional>
 #include <string>
+#include <tuple>
 
 namespace vkgrad::test {
 namespace {
@@ -41,44 +41,6 @@ using kernels::Storage;
 using kernels::UnaryOp;
 
 constexpr ElemType F32 = ElemType::F32, F16 = ElemType::F16;
-constexpr size_t kTail = 16;  // sentinel bytes after every tensor
-
-Storage storage_of(ElemType t) { return t == F32 ? Storage::F32 : Storage::F16; }
-double u_out(ElemType t) { return t == F16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -24); }
-double tiny(ElemType t) { return t == F16 ? std::ldexp(1.0, -24) : std::ldexp(1.0, -126); }
-const double kEps = std::ldexp(1.0, -24);
-
-// A tensor on the device: its n elements, then kTail sentinel bytes nobody may write.
-struct Tensor {
-  vk::Buffer buffer;
-  ElemType type = F32;
-  size_t n = 0;
-  std::vector<std::byte> image;  // the buffer's bytes as uploaded
-  kernels::TensorRef ref() const { return {buffer.range(0, kernels::tensor_bytes(type, n)), type}; }
-};
-
-// `values` (already rounded to `type`), or, when empty, a fill_nan buffer: NaN in both types,
-// so that reading an output before writing it shows.
-Tensor make_tensor(vk::Context& ctx, std::span<const double> values, size_t n, ElemType type, const char* name) {
-  const size_t size = kernels::tensor_bytes(type, n) + kTail;
-  Tensor t{vk::Buffer(ctx, {.size = size, .name = name, .fill_nan = values.empty()}), type, n, {}};
-  t.image.assign(t.buffer.size(), std::byte{0xFF});
-  if (values.empty()) return t;
-  const auto bytes = encode(storage_of(type), values);
-  std::memcpy(t.image.data(), bytes.data(), bytes.size());
-  vk::upload(ctx, t.buffer, t.image.data(), t.image.size());
-  return t;
-}
-
-// Downloads the elements, checking that the bytes after them are as uploaded.
-std::vector<double> read_back(vk::Context& ctx, const Tensor& t) {
-  std::vector<std::byte> bytes(t.image.size());
-  vk::download(ctx, t.buffer, bytes.data(), bytes.size());
-  const size_t used = t.n * kernels::elem_bytes(t.type);
-  EXPECT_EQ(std::memcmp(bytes.data() + used, t.image.data() + used, bytes.size() - used), 0)
-      << "bytes after the " << t.n << "-element tensor were written";
-  return decode(storage_of(t.type), bytes, t.n);
-}
 
 // x values: random in [-6, 6) with the awkward ones first (after element 0): zero, the tanh
 // branch point, tiny and large arguments, and ±80 and ±1000 where exp overflows unguarded.
@@ -87,13 +49,6 @@ std::vector<double> inputs(size_t n, ElemType t, uint32_t seed) {
   const double special[] = {0, 80, -80, 0.4, -0.4, 1e-3, -1e-3, 20, -20, 1000, -1000, 3.5, -9, 0.3999};
   for (size_t i = 1; i < n && i <= std::size(special); ++i) v[i] = special[i - 1];
   return round_for(storage_of(t), v);
-}
-
-void run(vk::Context& ctx, const std::function<void(vk::Recorder&)>& record) {
-  ctx.run_now([&](VkCommandBuffer cmd) {
-    vk::Recorder rec(ctx, cmd);
-    record(rec);
-  });
 }
 
 double value_error(UnaryOp op, double x, double y) {
@@ -123,6 +78,23 @@ const char* op_name(UnaryOp op) {
 
 const UnaryOp kUnaryOps[] = {UnaryOp::Identity, UnaryOp::Relu, UnaryOp::Gelu,
                              UnaryOp::GeluTanh, UnaryOp::Tanh, UnaryOp::Sigmoid};
+
+// The unary suites' cases: every op × every type mix in `types` (x, y, ... and a name) × n = 1,
+// 15 and 1027 elements.
+template <typename Types, size_t N>
+auto unary_cases(const Types (&types)[N]) {
+  return ::testing::Combine(::testing::ValuesIn(kUnaryOps), ::testing::ValuesIn(types),
+                            ::testing::Values(1u, 15u, 1027u));
+}
+
+// Their names: op, type mix, n ("gelu_tanh_f16_f32_acc_n15").
+struct UnaryCaseName {
+  template <typename Types>
+  std::string operator()(const ::testing::TestParamInfo<std::tuple<UnaryOp, Types, uint32_t>>& info) const {
+    const auto& [op, types, n] = info.param;
+    return std::string(op_name(op)) + "_" + types.name + "_n" + std::to_string(n);
+  }
+};
 
 // --- the reference itself -------------------------------------------------------------------
 
@@ -155,8 +127,8 @@ TEST_P(UnaryTest, MatchesReference) {
   vk::Context& ctx = context();
   const kernels::Elementwise ew(ctx);
   const auto x = inputs(n, types.x, 100 + n);
-  Tensor bx = make_tensor(ctx, x, n, types.x, "x");
-  Tensor by = make_tensor(ctx, {}, n, types.y, "y");
+  DeviceTensor bx = make_tensor(ctx, x, n, types.x, "x");
+  DeviceTensor by = make_tensor(ctx, {}, n, types.y, "y");
   run(ctx, [&](vk::Recorder& rec) { ew.unary(rec, op, bx.ref(), by.ref(), n); });
   const auto got = read_back(ctx, by);
   std::vector<double> want(n), tol(n);
@@ -167,13 +139,7 @@ TEST_P(UnaryTest, MatchesReference) {
   EXPECT_TRUE(all_close(got, want, tol));
 }
 
-INSTANTIATE_TEST_SUITE_P(Ops, UnaryTest,
-                         ::testing::Combine(::testing::ValuesIn(kUnaryOps), ::testing::ValuesIn(kUnaryTypes),
-                                            ::testing::Values(1u, 15u, 1027u)),
-                         [](const auto& p) {
-                           return std::string(op_name(std::get<0>(p.param))) + "_" + std::get<1>(p.param).name +
-                                  "_n" + std::to_string(std::get<2>(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Ops, UnaryTest, unary_cases(kUnaryTypes), UnaryCaseName());
 
 // --- unary backward -------------------------------------------------------------------------
 
@@ -196,11 +162,11 @@ TEST_P(UnaryBackwardTest, MatchesReference) {
   const auto x = inputs(n, types.x, 200 + n);
   const auto dy = round_for(storage_of(types.dy), uniform(n, -2, 2, 300 + n));
   const auto old = round_for(storage_of(types.dx), uniform(n, -1, 1, 400 + n));
-  Tensor bx = make_tensor(ctx, x, n, types.x, "x");
-  Tensor bdy = make_tensor(ctx, dy, n, types.dy, "dy");
+  DeviceTensor bx = make_tensor(ctx, x, n, types.x, "x");
+  DeviceTensor bdy = make_tensor(ctx, dy, n, types.dy, "dy");
   // Without accumulate dx starts as NaN: reading it would show.
-  Tensor bdx = make_tensor(ctx, types.accumulate ? std::span<const double>(old) : std::span<const double>(), n,
-                           types.dx, "dx");
+  DeviceTensor bdx = make_tensor(ctx, types.accumulate ? std::span<const double>(old) : std::span<const double>(), n,
+                                 types.dx, "dx");
   run(ctx, [&](vk::Recorder& rec) { ew.unary_backward(rec, op, bx.ref(), bdy.ref(), bdx.ref(), n, types.accumulate); });
   const auto got = read_back(ctx, bdx);
   std::vector<double> want(n), tol(n);
@@ -215,13 +181,7 @@ TEST_P(UnaryBackwardTest, MatchesReference) {
   EXPECT_TRUE(all_close(got, want, tol));
 }
 
-INSTANTIATE_TEST_SUITE_P(Ops, UnaryBackwardTest,
-                         ::testing::Combine(::testing::ValuesIn(kUnaryOps), ::testing::ValuesIn(kBackwardTypes),
-                                            ::testing::Values(1u, 15u, 1027u)),
-                         [](const auto& p) {
-                           return std::string(op_name(std::get<0>(p.param))) + "_" + std::get<1>(p.param).name +
-                                  "_n" + std::to_string(std::get<2>(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Ops, UnaryBackwardTest, unary_cases(kBackwardTypes), UnaryCaseName());
 
 // dx written over dy (the same range): each invocation reads the pair it then overwrites.
 using ElementwiseInPlace = VkTest;
@@ -232,8 +192,8 @@ TEST_F(ElementwiseInPlace, UnaryBackwardOverItsGradient) {
   const uint32_t n = 301;
   const auto x = inputs(n, F16, 7);
   const auto dy = round_for(Storage::F16, uniform(n, -2, 2, 8));
-  Tensor bx = make_tensor(ctx, x, n, F16, "x");
-  Tensor bdy = make_tensor(ctx, dy, n, F16, "dy");
+  DeviceTensor bx = make_tensor(ctx, x, n, F16, "x");
+  DeviceTensor bdy = make_tensor(ctx, dy, n, F16, "dy");
   run(ctx, [&](vk::Recorder& rec) { ew.unary_backward(rec, UnaryOp::Sigmoid, bx.ref(), bdy.ref(), bdy.ref(), n, false); });
   const auto got = read_back(ctx, bdy);
   std::vector<double> want(n), tol(n);
@@ -277,10 +237,10 @@ TEST_P(BinaryTest, MatchesReference) {
   const size_t n = size_t(bc.rows) * bc.cols, nb = bc.broadcast ? bc.cols : n;
   const auto a = round_for(storage_of(bc.a), uniform(n, -3, 3, 500 + uint32_t(n)));
   const auto b = round_for(storage_of(bc.b), uniform(nb, -3, 3, 600 + uint32_t(n)));
-  Tensor ba = make_tensor(ctx, a, n, bc.a, "a");
-  Tensor bb = make_tensor(ctx, b, nb, bc.b, "b");
-  Tensor bcc = make_tensor(ctx, {}, bc.in_place ? 1 : n, bc.c, "c");
-  const Tensor& out = bc.in_place ? ba : bcc;
+  DeviceTensor ba = make_tensor(ctx, a, n, bc.a, "a");
+  DeviceTensor bb = make_tensor(ctx, b, nb, bc.b, "b");
+  DeviceTensor bcc = make_tensor(ctx, {}, bc.in_place ? 1 : n, bc.c, "c");
+  const DeviceTensor& out = bc.in_place ? ba : bcc;
   run(ctx, [&](vk::Recorder& rec) {
     ew.binary(rec, bc.op, ba.ref(), bb.ref(), out.ref(), bc.rows, bc.cols, bc.broadcast);
   });
@@ -322,9 +282,9 @@ TEST_P(ColumnSumTest, MatchesReference) {
   const auto x = round_for(storage_of(cc.x), uniform(n, -2, 2, 700 + uint32_t(n)));
   const auto old = round_for(storage_of(cc.out), uniform(cc.cols, -4, 4, 800 + cc.cols));
   // rows = 0 still binds x: give it one element.
-  Tensor bx = make_tensor(ctx, x, std::max<size_t>(n, 1), cc.x, "x");
-  Tensor bout = make_tensor(ctx, cc.accumulate ? std::span<const double>(old) : std::span<const double>(), cc.cols,
-                            cc.out, "out");
+  DeviceTensor bx = make_tensor(ctx, x, std::max<size_t>(n, 1), cc.x, "x");
+  DeviceTensor bout = make_tensor(ctx, cc.accumulate ? std::span<const double>(old) : std::span<const double>(),
+                                  cc.cols, cc.out, "out");
   run(ctx, [&](vk::Recorder& rec) { ew.column_sum(rec, bx.ref(), bout.ref(), cc.rows, cc.cols, cc.accumulate); });
   const auto got = read_back(ctx, bout);
   auto want = reference::column_sum(x, cc.rows, cc.cols);
@@ -353,11 +313,11 @@ TEST_F(ElementwiseLarge, GridStrideReachesEveryElement) {
   const kernels::Elementwise ew(ctx);
   const uint32_t n = 2 * 256 * 4096 + 4097;  // odd: the last pair is half padding
   const auto x = round_for(Storage::F32, uniform(n, -2, 2, 9));
-  Tensor bx = make_tensor(ctx, x, n, F32, "x");
-  Tensor by = make_tensor(ctx, {}, n, F16, "y");
+  DeviceTensor bx = make_tensor(ctx, x, n, F32, "x");
+  DeviceTensor by = make_tensor(ctx, {}, n, F16, "y");
   const uint32_t rows = 2, cols = 64 * 4096 + 33;
-  Tensor s1 = make_tensor(ctx, {}, cols, F32, "sum1");
-  Tensor s2 = make_tensor(ctx, {}, cols, F32, "sum2");
+  DeviceTensor s1 = make_tensor(ctx, {}, cols, F32, "sum1");
+  DeviceTensor s2 = make_tensor(ctx, {}, cols, F32, "sum2");
   run(ctx, [&](vk::Recorder& rec) {
     ew.unary(rec, UnaryOp::Identity, bx.ref(), by.ref(), n);
     ew.column_sum(rec, bx.ref(), s1.ref(), rows, cols, false);

@@ -17,6 +17,7 @@
 // Every output adds its rounding (2^-11·|ref| for fp16, ε for fp32) and smallest step (2^-24
 // for fp16 subnormals, 2^-126 for fp32, whose denormals a device may flush). Padding rows must
 // come back exactly 0.
+#include "device_tensor.hpp"
 #include "numerics.hpp"
 #include "reference/loss.hpp"
 #include "reference/softmax.hpp"
@@ -28,7 +29,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -41,66 +41,19 @@ using kernels::LossKind;
 using kernels::Storage;
 
 constexpr ElemType F32 = ElemType::F32, F16 = ElemType::F16;
-constexpr size_t kTail = 16;  // sentinel bytes after every tensor
-const double kEps = std::ldexp(1.0, -24);
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-Storage storage_of(ElemType t) { return t == F32 ? Storage::F32 : Storage::F16; }
-double u_out(ElemType t) { return t == F16 ? std::ldexp(1.0, -11) : kEps; }
-double tiny(ElemType t) { return t == F16 ? std::ldexp(1.0, -24) : std::ldexp(1.0, -126); }
-
-// A device buffer: `bytes`, then kTail sentinel bytes nobody may write.
-struct DeviceBytes {
-  vk::Buffer buffer;
-  std::vector<std::byte> image;  // the buffer's bytes as uploaded
-  size_t used = 0;
-  vk::BufferRange range() const { return buffer.range(0, (used + 3) / 4 * 4); }
-};
-
-// `bytes`, or, when empty, a fill_nan buffer (0xFF bytes: NaN in fp32 and fp16).
-DeviceBytes upload_bytes(vk::Context& ctx, std::span<const std::byte> bytes, size_t used, const char* name) {
-  const size_t size = (used + 3) / 4 * 4 + kTail;
-  DeviceBytes d{vk::Buffer(ctx, {.size = size, .name = name, .fill_nan = bytes.empty()}), {}, used};
-  d.image.assign(d.buffer.size(), std::byte{0xFF});
-  if (bytes.empty()) return d;
-  std::memcpy(d.image.data(), bytes.data(), bytes.size());
-  vk::upload(ctx, d.buffer, d.image.data(), d.image.size());
-  return d;
-}
-
-// A tensor of `type` holding `values`, or NaN everywhere when `values` is empty.
-DeviceBytes tensor(vk::Context& ctx, std::span<const double> values, size_t n, ElemType type, const char* name) {
-  const auto bytes = values.empty() ? std::vector<std::byte>() : encode(storage_of(type), values);
-  return upload_bytes(ctx, bytes, n * kernels::elem_bytes(type), name);
-}
-
-// Downloads the buffer, checking that the bytes after the first `used` are as uploaded.
-std::vector<std::byte> read_back(vk::Context& ctx, const DeviceBytes& d) {
-  std::vector<std::byte> bytes(d.image.size());
-  vk::download(ctx, d.buffer, bytes.data(), bytes.size());
-  EXPECT_EQ(std::memcmp(bytes.data() + d.used, d.image.data() + d.used, bytes.size() - d.used), 0)
-      << "bytes after the " << d.used << "-byte tensor were written";
-  return bytes;
-}
-
-void run(vk::Context& ctx, const std::function<void(vk::Recorder&)>& record) {
-  ctx.run_now([&](VkCommandBuffer cmd) {
-    vk::Recorder rec(ctx, cmd);
-    record(rec);
-  });
-}
 
 DeviceBytes params_buffer(vk::Context& ctx, float scale, uint32_t valid_rows) {
   const kernels::LossParams params{scale, valid_rows};
   std::vector<std::byte> bytes(sizeof params);
   std::memcpy(bytes.data(), &params, sizeof params);
-  return upload_bytes(ctx, bytes, bytes.size(), "params");
+  return upload_bytes(ctx, bytes, "params");
 }
 
 DeviceBytes labels_buffer(vk::Context& ctx, std::span<const int32_t> labels) {
   std::vector<std::byte> bytes(4 * labels.size());
   std::memcpy(bytes.data(), labels.data(), bytes.size());
-  return upload_bytes(ctx, bytes, bytes.size(), "labels");
+  return upload_bytes(ctx, bytes, "labels");
 }
 
 uint32_t chain(uint32_t n) { return (n + 255) / 256 + 8; }
@@ -188,21 +141,21 @@ TEST_P(LossTest, MatchesReference) {
     if (!ce) target[i] = kNaN;
   }
 
-  DeviceBytes bpred = tensor(ctx, pred, n, c.pred, "pred");
-  DeviceBytes btarget = ce ? labels_buffer(ctx, labels) : tensor(ctx, target, n, c.target, "target");
+  DeviceTensor bpred = make_tensor(ctx, pred, n, c.pred, "pred");
+  DeviceBytes btarget = ce ? labels_buffer(ctx, labels) : make_tensor(ctx, target, n, c.target, "target").bytes;
   DeviceBytes bparams = params_buffer(ctx, c.scale, c.valid);
-  DeviceBytes brows = tensor(ctx, {}, c.rows, F32, "row_loss");
-  DeviceBytes bmean = tensor(ctx, {}, 1, F32, "loss");
-  DeviceBytes bgrad = tensor(ctx, {}, n, c.dpred, "dpred");
+  DeviceTensor brows = make_tensor(ctx, {}, c.rows, F32, "row_loss");
+  DeviceTensor bmean = make_tensor(ctx, {}, 1, F32, "loss");
+  DeviceTensor bgrad = make_tensor(ctx, {}, n, c.dpred, "dpred");
   run(ctx, [&](vk::Recorder& rec) {
-    const kernels::TensorRef pr{bpred.range(), c.pred}, tr{btarget.range(), c.target};
-    loss.forward(rec, c.kind, pr, tr, bparams.range(), brows.range(), c.rows, c.cols);
+    const kernels::TensorRef tr{btarget.range(), c.target};
+    loss.forward(rec, c.kind, bpred.ref(), tr, bparams.range(), brows.range(), c.rows, c.cols);
     loss.mean(rec, c.kind, brows.range(), bparams.range(), bmean.range(), c.rows, c.cols);
-    loss.backward(rec, c.kind, pr, tr, bparams.range(), {bgrad.range(), c.dpred}, c.rows, c.cols);
+    loss.backward(rec, c.kind, bpred.ref(), tr, bparams.range(), bgrad.ref(), c.rows, c.cols);
   });
-  const auto rows_got = decode(Storage::F32, read_back(ctx, brows), c.rows);
-  const double mean_got = decode(Storage::F32, read_back(ctx, bmean), 1)[0];
-  const auto grad_got = decode(storage_of(c.dpred), read_back(ctx, bgrad), n);
+  const auto rows_got = read_back(ctx, brows);
+  const double mean_got = read_back(ctx, bmean)[0];
+  const auto grad_got = read_back(ctx, bgrad);
 
   const auto rows_want = reference::loss_rows(p, pred, target, labels);
   const auto grad_want = reference::loss_backward(p, pred, target, labels);
@@ -264,24 +217,24 @@ TEST_F(LossLabels, OutOfRangeLabelGivesNaN) {
   const uint32_t rows = 3, cols = 5;
   const auto pred = round_for(Storage::F32, uniform(rows * cols, -1, 1, 80));
   const std::vector<int32_t> labels = {1, 5, -1};
-  DeviceBytes bpred = tensor(ctx, pred, pred.size(), F32, "pred");
+  DeviceTensor bpred = make_tensor(ctx, pred, pred.size(), F32, "pred");
   DeviceBytes blabels = labels_buffer(ctx, labels);
   DeviceBytes bparams = params_buffer(ctx, 1, rows);
-  DeviceBytes brows = tensor(ctx, {}, rows, F32, "row_loss");
-  DeviceBytes bmean = tensor(ctx, {}, 1, F32, "loss");
-  DeviceBytes bgrad = tensor(ctx, {}, pred.size(), F16, "dpred");
+  DeviceTensor brows = make_tensor(ctx, {}, rows, F32, "row_loss");
+  DeviceTensor bmean = make_tensor(ctx, {}, 1, F32, "loss");
+  DeviceTensor bgrad = make_tensor(ctx, {}, pred.size(), F16, "dpred");
   run(ctx, [&](vk::Recorder& rec) {
-    const kernels::TensorRef pr{bpred.range(), F32}, lr{blabels.range(), F32};
-    loss.forward(rec, LossKind::CrossEntropy, pr, lr, bparams.range(), brows.range(), rows, cols);
+    const kernels::TensorRef lr{blabels.range(), F32};
+    loss.forward(rec, LossKind::CrossEntropy, bpred.ref(), lr, bparams.range(), brows.range(), rows, cols);
     loss.mean(rec, LossKind::CrossEntropy, brows.range(), bparams.range(), bmean.range(), rows, cols);
-    loss.backward(rec, LossKind::CrossEntropy, pr, lr, bparams.range(), {bgrad.range(), F16}, rows, cols);
+    loss.backward(rec, LossKind::CrossEntropy, bpred.ref(), lr, bparams.range(), bgrad.ref(), rows, cols);
   });
-  const auto row_loss = decode(Storage::F32, read_back(ctx, brows), rows);
-  const auto grad = decode(Storage::F16, read_back(ctx, bgrad), pred.size());
+  const auto row_loss = read_back(ctx, brows);
+  const auto grad = read_back(ctx, bgrad);
   EXPECT_TRUE(std::isfinite(row_loss[0]));
   EXPECT_TRUE(std::isnan(row_loss[1]));
   EXPECT_TRUE(std::isnan(row_loss[2]));
-  EXPECT_TRUE(std::isnan(decode(Storage::F32, read_back(ctx, bmean), 1)[0]));
+  EXPECT_TRUE(std::isnan(read_back(ctx, bmean)[0]));
   for (uint32_t j = 0; j < cols; ++j) {
     EXPECT_TRUE(std::isfinite(grad[j])) << j;
     EXPECT_TRUE(std::isnan(grad[cols + j])) << j;

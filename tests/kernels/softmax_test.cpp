@@ -11,6 +11,7 @@
 // subnormals, 2^-126 for fp32, whose denormals a device may flush).
 // Backward: the dot product Σ dy·y errs by (chain + 1)·ε·Σ|dy·y|, the difference and product
 // by ε each, accumulation by ε·(|new| + |old|), then the output rounding.
+#include "device_tensor.hpp"
 #include "numerics.hpp"
 #include "reference/softmax.hpp"
 #include "vk_fixture.hpp"
@@ -20,62 +21,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <functional>
 #include <string>
 
 namespace vkgrad::test {
 namespace {
 
 using kernels::ElemType;
-using kernels::Storage;
 
 constexpr ElemType F32 = ElemType::F32, F16 = ElemType::F16;
-constexpr size_t kTail = 16;  // sentinel bytes after every tensor
-const double kEps = std::ldexp(1.0, -24);
-
-Storage storage_of(ElemType t) { return t == F32 ? Storage::F32 : Storage::F16; }
-double u_out(ElemType t) { return t == F16 ? std::ldexp(1.0, -11) : kEps; }
-double tiny(ElemType t) { return t == F16 ? std::ldexp(1.0, -24) : std::ldexp(1.0, -126); }
-
-// A tensor on the device: its n elements, then kTail sentinel bytes nobody may write.
-struct Tensor {
-  vk::Buffer buffer;
-  ElemType type = F32;
-  size_t n = 0;
-  std::vector<std::byte> image;  // the buffer's bytes as uploaded
-  kernels::TensorRef ref() const { return {buffer.range(0, kernels::tensor_bytes(type, n)), type}; }
-};
-
-// `values` (already rounded to `type`), or, when empty, a fill_nan buffer: NaN in both types,
-// so that reading an output before writing it shows.
-Tensor make_tensor(vk::Context& ctx, std::span<const double> values, size_t n, ElemType type, const char* name) {
-  const size_t size = kernels::tensor_bytes(type, n) + kTail;
-  Tensor t{vk::Buffer(ctx, {.size = size, .name = name, .fill_nan = values.empty()}), type, n, {}};
-  t.image.assign(t.buffer.size(), std::byte{0xFF});
-  if (values.empty()) return t;
-  const auto bytes = encode(storage_of(type), values);
-  std::memcpy(t.image.data(), bytes.data(), bytes.size());
-  vk::upload(ctx, t.buffer, t.image.data(), t.image.size());
-  return t;
-}
-
-// Downloads the elements, checking that the bytes after them are as uploaded.
-std::vector<double> read_back(vk::Context& ctx, const Tensor& t) {
-  std::vector<std::byte> bytes(t.image.size());
-  vk::download(ctx, t.buffer, bytes.data(), bytes.size());
-  const size_t used = t.n * kernels::elem_bytes(t.type);
-  EXPECT_EQ(std::memcmp(bytes.data() + used, t.image.data() + used, bytes.size() - used), 0)
-      << "bytes after the " << t.n << "-element tensor were written";
-  return decode(storage_of(t.type), bytes, t.n);
-}
-
-void run(vk::Context& ctx, const std::function<void(vk::Recorder&)>& record) {
-  ctx.run_now([&](VkCommandBuffer cmd) {
-    vk::Recorder rec(ctx, cmd);
-    record(rec);
-  });
-}
 
 // Logits: uniform in [-4, 4), or with `extreme` a mix of ±80 and ±1000 (exp of these overflows
 // fp32 without the max subtracted) and a few ordinary values, rows differing.
@@ -142,8 +95,8 @@ TEST_P(SoftmaxForwardTest, MatchesReference) {
   const kernels::Softmax softmax(ctx);
   const size_t n = size_t(c.rows) * c.cols;
   const auto x = logits(n, c.x, c.extreme, 10 + c.cols);
-  Tensor bx = make_tensor(ctx, x, n, c.x, "x");
-  Tensor by = make_tensor(ctx, {}, n, c.y, "y");
+  DeviceTensor bx = make_tensor(ctx, x, n, c.x, "x");
+  DeviceTensor by = make_tensor(ctx, {}, n, c.y, "y");
   run(ctx, [&](vk::Recorder& rec) { softmax.forward(rec, bx.ref(), by.ref(), c.rows, c.cols); });
   const auto got = read_back(ctx, by);
   const auto want = reference::softmax(x, c.rows, c.cols);
@@ -193,9 +146,10 @@ TEST_P(SoftmaxBackwardTest, MatchesReference) {
                            reference::softmax(logits(n, F32, c.extreme, 20 + c.cols), c.rows, c.cols));
   const auto dy = round_for(storage_of(c.dy), uniform(n, -1, 1, 30 + c.cols));
   const auto old = round_for(storage_of(c.dx), uniform(n, -1, 1, 40 + c.cols));
-  Tensor by = make_tensor(ctx, y, n, c.y, "y");
-  Tensor bdy = make_tensor(ctx, dy, n, c.dy, "dy");
-  Tensor bdx = make_tensor(ctx, c.accumulate ? std::span<const double>(old) : std::span<const double>(), n, c.dx, "dx");
+  DeviceTensor by = make_tensor(ctx, y, n, c.y, "y");
+  DeviceTensor bdy = make_tensor(ctx, dy, n, c.dy, "dy");
+  DeviceTensor bdx =
+      make_tensor(ctx, c.accumulate ? std::span<const double>(old) : std::span<const double>(), n, c.dx, "dx");
   run(ctx, [&](vk::Recorder& rec) {
     softmax.backward(rec, by.ref(), bdy.ref(), bdx.ref(), c.rows, c.cols, c.accumulate);
   });

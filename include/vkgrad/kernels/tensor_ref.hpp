@@ -19,6 +19,11 @@ std::string_view elem_type_name(ElemType t);  // "f32", "f16"
 // Bytes that `elements` values of type `t` occupy, rounded up to whole 32-bit words.
 size_t tensor_bytes(ElemType t, size_t elements);
 
+// fp32 → fp16 bits, nearest with ties to even, subnormals kept: the host twin of half_rte in
+// shaders/common/words.glsl, so that host- and device-made fp16 values agree bit for bit.
+uint16_t half_bits(float value);
+float half_value(uint16_t bits);
+
 struct TensorRef {
   vk::BufferRange range;
   ElemType type = ElemType::F32;
