@@ -3,7 +3,6 @@
 #include "vkgrad/error.hpp"
 
 #include <numeric>
-#include <set>
 
 namespace vkgrad::graph {
 namespace {
@@ -162,10 +161,12 @@ Tensor Graph::reshape(Tensor x, std::vector<uint32_t> dims) {
   if (dims.empty() || product(dims) != xi.elements())
     throw Error("reshape: " + shape_string(xi) + " cannot become " + shape_string(probe),
                 "the per-sample element count must stay the same");
+  // Read before add_node: adding a tensor may move the others (xi would dangle).
+  const int32_t alias = xi.alias_of >= 0 ? xi.alias_of : int32_t(x.id);
   Node n{OpKind::Reshape, {x.id}};
   n.label = "reshape";
   const Tensor y = add_node(std::move(n), std::move(dims), "");
-  tensors_[y.id].alias_of = xi.alias_of >= 0 ? xi.alias_of : int32_t(x.id);
+  tensors_[y.id].alias_of = alias;
   return y;
 }
 

@@ -92,12 +92,6 @@ std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b) {
   return a * b;
 }
 
-uint64_t read_u64_le(const std::byte* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | uint64_t(p[i]);
-  return v;
-}
-
 template <class U>
 U load_le(const std::byte* p) {
   U v = 0;
@@ -303,6 +297,13 @@ std::filesystem::path temp_path_for(const std::filesystem::path& path) {
   return path.parent_path() / ("." + detail::utf8(name));
 }
 
+struct SaveFailure {
+  const std::string& target;
+  [[noreturn]] void operator()(const std::string& what, const std::string& hint) const {
+    throw Error("cannot save safetensors file " + target + ": " + what, hint);
+  }
+};
+
 std::string json_string(const std::string& text, const std::string& what, const std::string& target) {
   try {
     return json(text).dump();
@@ -325,7 +326,7 @@ SafetensorsFile SafetensorsFile::parse(std::vector<std::byte> bytes, std::string
   const Reader reader(source_name);
   if (bytes.size() < 8)
     reader.fail("it has " + std::to_string(bytes.size()) + " bytes, fewer than the 8 of the header length");
-  const uint64_t header_bytes = read_u64_le(bytes.data());
+  const uint64_t header_bytes = load_le<uint64_t>(bytes.data());
   if (header_bytes > kMaxHeaderBytes)
     reader.fail("the header length " + std::to_string(header_bytes) + " is absurd (more than " +
                 std::to_string(kMaxHeaderBytes) + " bytes)");
@@ -416,9 +417,7 @@ std::vector<int64_t> SafetensorsFile::to_i64(const std::string& name) const {
 void save_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors,
                       const std::map<std::string, std::string>& metadata) {
   const std::string target = detail::quoted(path);
-  const auto fail = [&](const std::string& what, const std::string& hint) -> void {
-    throw Error("cannot save safetensors file " + target + ": " + what, hint);
-  };
+  const SaveFailure fail{target};
   if (!path.has_filename()) fail("the path names no file", "give a file name, e.g. model.safetensors");
 
   // Checked in full before the first byte is written.
@@ -443,6 +442,9 @@ void save_safetensors(const std::filesystem::path& path, std::span<const TensorT
       fail("two tensors are named " + shown(t.name), "give every tensor its own name");
     if (t.name == kMetadataKey)
       fail("\"__metadata__\" is reserved, not a tensor name", "pass metadata as the metadata map");
+    if (size_t(t.dtype) >= kDtypes.size())
+      fail("tensor " + shown(t.name) + " has Dtype value " + std::to_string(unsigned(t.dtype)) + ", not a Dtype",
+           "use one of the named vkgrad::io::Dtype values");
     const size_t size = info(t.dtype).size;
     std::optional<uint64_t> bytes = size;
     for (const uint64_t d : t.shape)
