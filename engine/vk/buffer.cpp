@@ -1,5 +1,6 @@
 #include "vkgrad/vk/buffer.hpp"
 
+#include "barrier.hpp"
 #include "dispatch.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/context.hpp"
@@ -17,20 +18,8 @@ namespace {
 // submissions in submission order, so one on each side orders them against all compute and
 // transfer work before and after.
 void barrier(const Context& ctx, VkCommandBuffer cmd, VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access) {
-  VkMemoryBarrier2 b{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
-  b.srcStageMask = VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_2_TRANSFER_BIT;
-  b.srcAccessMask = VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT;
-  b.dstStageMask = dst_stage;
-  b.dstAccessMask = dst_access;
-  VkDependencyInfo dep{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
-  dep.memoryBarrierCount = 1;
-  dep.pMemoryBarriers = &b;
-  ctx.vk().device.vkCmdPipelineBarrier2(cmd, &dep);
+  memory_barrier(ctx.vk(), cmd, kWorkStages, kWorkWrites, dst_stage, dst_access);
 }
-
-constexpr VkPipelineStageFlags2 kWorkStages = VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_2_TRANSFER_BIT;
-constexpr VkAccessFlags2 kWorkAccess = VK_ACCESS_2_SHADER_STORAGE_READ_BIT | VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT |
-                                       VK_ACCESS_2_TRANSFER_READ_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT;
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include "vkgrad/vk/recorder.hpp"
 
+#include "barrier.hpp"
 #include "dispatch.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/context.hpp"
@@ -17,10 +18,6 @@ VkAccessFlags2 write_access(VkPipelineStageFlags2 stage) {
   }
 }
 
-// Every stage and access the recorder's commands use.
-constexpr VkPipelineStageFlags2 kWorkStages = VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_2_TRANSFER_BIT;
-constexpr VkAccessFlags2 kWorkAccess = VK_ACCESS_2_SHADER_STORAGE_READ_BIT | VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT |
-                                       VK_ACCESS_2_TRANSFER_READ_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT;
 
 }  // namespace
 
@@ -34,7 +31,7 @@ Recorder::Recorder(Context& ctx, VkCommandBuffer cmd, const RecorderOptions& opt
     ctx.vk().device.vkCmdResetQueryPool(cmd_, queries_, 0, qi.queryCount);
   }
   if (options_.begin_with_barrier)
-    barrier(kWorkStages, VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT, kWorkStages, kWorkAccess);
+    barrier(kWorkStages, kWorkWrites, kWorkStages, kWorkAccess);
 }
 
 Recorder::~Recorder() {
@@ -44,15 +41,7 @@ Recorder::~Recorder() {
 
 void Recorder::barrier(VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access, VkPipelineStageFlags2 dst_stage,
                        VkAccessFlags2 dst_access) {
-  VkMemoryBarrier2 b{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
-  b.srcStageMask = src_stage;
-  b.srcAccessMask = src_access;
-  b.dstStageMask = dst_stage;
-  b.dstAccessMask = dst_access;
-  VkDependencyInfo dep{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
-  dep.memoryBarrierCount = 1;
-  dep.pMemoryBarriers = &b;
-  ctx_.vk().device.vkCmdPipelineBarrier2(cmd_, &dep);
+  memory_barrier(ctx_.vk(), cmd_, src_stage, src_access, dst_stage, dst_access);
   ++barriers_;
 }
 
@@ -169,7 +158,7 @@ void Recorder::host_read(const BufferRange& range) {
     if (t.write) src_access |= write_access(t.stage);
   }
   if (src_stage == 0) src_stage = kWorkStages;
-  barrier(src_stage, src_access ? src_access : VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT,
+  barrier(src_stage, src_access ? src_access : kWorkWrites,
           VK_PIPELINE_STAGE_2_HOST_BIT, VK_ACCESS_2_HOST_READ_BIT);
   tracked_.clear();
 }
