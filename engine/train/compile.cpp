@@ -60,7 +60,9 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
 
 Trainer::Impl::~Impl() {
   const auto& d = ctx.vk().device;
-  d.vkDeviceWaitIdle(ctx.device());
+  // Wait for this trainer's own submissions only: inside a host engine the device has other work.
+  for (auto& s : slots)
+    if (s.in_flight) d.vkWaitForFences(ctx.device(), 1, &s.fence, VK_TRUE, UINT64_MAX);
   for (auto& s : slots)
     if (s.fence) d.vkDestroyFence(ctx.device(), s.fence, nullptr);
   if (eval.fence) d.vkDestroyFence(ctx.device(), eval.fence, nullptr);
