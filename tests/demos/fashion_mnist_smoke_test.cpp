@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <sys/wait.h>
 
 #ifndef FASHION_MNIST_BIN
 #error "FASHION_MNIST_BIN must name the demo program"
@@ -70,6 +71,21 @@ TEST(FashionMnistDemo, ShortRunLearnsAndReports) {
   const auto after = lines(out / "metrics.jsonl");
   ASSERT_EQ(after.size(), 3u);
   EXPECT_EQ(after[2]["epoch"], 3);
+  fs::remove_all(dir);
+}
+
+// A learning rate that blows the weights up: every later step has a non-finite loss and is
+// skipped, and the demo stops after --max-skipped of them with a diagnosis.
+TEST(FashionMnistDemo, StopsAfterConsecutiveSkippedSteps) {
+  std::random_device rd;
+  const fs::path dir = fs::temp_directory_path() / ("vkgrad-demo-" + std::to_string(rd()));
+  fs::create_directories(dir);
+  const int rc = run("--limit 1024 --epochs 1 --lr 1e30 --max-skipped 3 --out " + (dir / "run").string(), dir, "diverge");
+  ASSERT_NE(rc, -1);
+  EXPECT_EQ(WEXITSTATUS(rc), 3);
+  const std::string err = slurp(dir / "diverge.err");
+  EXPECT_NE(err.find("stopped: 3 consecutive steps skipped"), std::string::npos) << err;
+  EXPECT_NE(err.find("lower --lr"), std::string::npos) << err;
   fs::remove_all(dir);
 }
 
