@@ -1,5 +1,5 @@
-// Trainer internals shared by compile.cpp (memory and recorded passes) and trainer.cpp (the
-// step ring and host reads).
+// Trainer internals shared by setup.cpp (layout and memory), passes.cpp (the recorded passes)
+// and trainer.cpp (the step ring and host reads).
 #pragma once
 
 #include "vkgrad/kernels/elementwise.hpp"
@@ -23,10 +23,11 @@ struct Trainer::Impl {
   Impl(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info);
   ~Impl();
 
-  // --- compile.cpp ---
+  // --- setup.cpp ---
   void lay_out_parameters();
   void plan_memory();
   void initialize_state();
+  // --- passes.cpp ---
   void record_passes();
   void record_forward(vk::Recorder& rec);
   void record_backward(vk::Recorder& rec, bool first_micro_batch);
