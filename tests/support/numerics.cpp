@@ -1,6 +1,6 @@
 #include "numerics.hpp"
 
-#include <glm/gtc/packing.hpp>
+#include "vkgrad/kernels/tensor_ref.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -8,7 +8,7 @@
 
 namespace vkgrad::test {
 
-float round_half(float x) { return glm::unpackHalf1x16(glm::packHalf1x16(x)); }
+float round_half(float x) { return kernels::half_value(kernels::half_bits(x)); }
 
 double unit_roundoff(kernels::Storage s) { return s == kernels::Storage::F32 ? std::ldexp(1.0, -24) : std::ldexp(1.0, -11); }
 
@@ -26,7 +26,7 @@ std::vector<std::byte> encode(kernels::Storage s, std::span<const double> values
       const float f = float(values[i]);
       std::memcpy(out.data() + 4 * i, &f, 4);
     } else {
-      const uint16_t h = glm::packHalf1x16(float(values[i]));
+      const uint16_t h = kernels::half_bits(float(values[i]));
       std::memcpy(out.data() + 2 * i, &h, 2);
     }
   }
@@ -43,7 +43,7 @@ std::vector<double> decode(kernels::Storage s, std::span<const std::byte> bytes,
     } else {
       uint16_t h;
       std::memcpy(&h, bytes.data() + 2 * i, 2);
-      out[i] = glm::unpackHalf1x16(h);
+      out[i] = kernels::half_value(h);
     }
   }
   return out;

@@ -15,8 +15,7 @@
 
 namespace vkgrad::test {
 
-// Round to an fp16 value and back, as glm::packHalf1x16 does (nearest, but ties do not go to
-// even as IEEE rounding would; references use the same rounded inputs the device is given).
+// Round to the nearest fp16 value (ties to even, as the device's kernels round) and back.
 float round_half(float x);
 std::vector<double> round_for(kernels::Storage s, std::span<const double> values);
 

@@ -7,7 +7,6 @@
 #include "vkgrad/error.hpp"
 #include "vkgrad/train/trainer.hpp"
 
-#include <glm/gtc/packing.hpp>
 
 #include <cmath>
 #include <cstring>
@@ -84,7 +83,7 @@ reference::Mlp reference_of(train::Trainer& t, const std::vector<uint32_t>& size
     for (const char* part : {".weight", ".bias"}) {
       std::vector<double> v;
       for (float f : t.parameter("layers." + std::to_string(l) + part))
-        v.push_back(round16 ? glm::unpackHalf1x16(glm::packHalf1x16(f)) : f);
+        v.push_back(round16 ? kernels::half_value(kernels::half_bits(f)) : f);
       (std::string(part) == ".weight" ? m.weights : m.biases).push_back(v);
     }
   }

@@ -5,7 +5,6 @@
 #include "vkgrad/vk/buffer.hpp"
 #include "vkgrad/vk/context.hpp"
 
-#include <glm/gtc/packing.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -26,7 +25,7 @@ std::vector<float> fp16_exact_values(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> v(n);
-  for (float& x : v) x = glm::unpackHalf1x16(glm::packHalf1x16(dist(rng)));
+  for (float& x : v) x = kernels::half_value(kernels::half_bits(dist(rng)));
   return v;
 }
 
@@ -36,7 +35,7 @@ std::vector<std::byte> encode(const std::vector<float>& v, ElemType t) {
     if (t == ElemType::F32) {
       std::memcpy(out.data() + 4 * i, &v[i], 4);
     } else {
-      const uint16_t h = glm::packHalf1x16(v[i]);
+      const uint16_t h = kernels::half_bits(v[i]);
       std::memcpy(out.data() + 2 * i, &h, 2);
     }
   }
