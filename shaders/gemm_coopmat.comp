@@ -39,14 +39,14 @@ void load_slab(uint slab, uint k0, uint row0, uint col0, uint batch) {
   const uint threads = gl_WorkGroupSize.x;
   const uint tid = gl_LocalInvocationID.x;
   for (uint i = tid; i < BM * BK; i += threads) {
-    const uint m = trans_a() ? i % BM : i / BK;
-    const uint kk = trans_a() ? i / BM : i % BK;
+    const uint m = TRANS_A ? i % BM : i / BK;
+    const uint kk = TRANS_A ? i / BM : i % BK;
     const uint r = row0 + m, k = k0 + kk;
     As[slab * BM * BK + m * BK + kk] = float16_t((r < p.M && k < p.K) ? load_a(batch, r, k) : 0.0);
   }
   for (uint i = tid; i < BK * BN; i += threads) {
-    const uint n = trans_b() ? i / BK : i % BN;
-    const uint kk = trans_b() ? i % BK : i / BN;
+    const uint n = TRANS_B ? i / BK : i % BN;
+    const uint kk = TRANS_B ? i % BK : i / BN;
     const uint c = col0 + n, k = k0 + kk;
     Bs[slab * BK * BN + kk * BN + n] = float16_t((c < p.N && k < p.K) ? load_b(batch, k, c) : 0.0);
   }

@@ -31,14 +31,14 @@ void main() {
   for (uint k0 = 0; k0 < p.K; k0 += BK) {
     // Consecutive invocations walk the operand's contiguous dimension, so loads coalesce.
     for (uint i = tid; i < BM * BK; i += threads) {
-      const uint m = trans_a() ? i % BM : i / BK;
-      const uint kk = trans_a() ? i / BM : i % BK;
+      const uint m = TRANS_A ? i % BM : i / BK;
+      const uint kk = TRANS_A ? i / BM : i % BK;
       const uint r = row0 + m, k = k0 + kk;
       As[kk * BM + m] = (r < p.M && k < p.K) ? load_a(batch, r, k) : 0.0;
     }
     for (uint i = tid; i < BK * BN; i += threads) {
-      const uint n = trans_b() ? i / BK : i % BN;
-      const uint kk = trans_b() ? i % BK : i / BN;
+      const uint n = TRANS_B ? i / BK : i % BN;
+      const uint kk = TRANS_B ? i % BK : i / BN;
       const uint c = col0 + n, k = k0 + kk;
       Bs[kk * BN + n] = (c < p.N && k < p.K) ? load_b(batch, k, c) : 0.0;
     }

@@ -44,6 +44,24 @@ CoopmatTiles coopmat_tiles(const CoopmatChoice& c, GemmPreset p) {
   return t;
 }
 
+// Tiles of the CPU-shaped kernel (shaders/gemm_cpu.comp): one subgroup-sized workgroup of
+// `lanes` computes rm rows × 2·lanes·vn columns.
+struct CpuTiles {
+  uint32_t lanes, rm, vn;
+  uint32_t bm() const { return rm; }
+  uint32_t bn() const { return 2 * lanes * vn; }
+};
+
+CpuTiles cpu_tiles(const vk::Caps& caps, GemmPreset p) {
+  const uint32_t lanes = std::clamp(caps.subgroup_size, 1u, std::min(caps.max_workgroup_size[0], 64u));
+  switch (p) {
+    case GemmPreset::Small: return {lanes, 4, 1};
+    case GemmPreset::Medium: return {lanes, 8, 1};
+    case GemmPreset::Large: return {lanes, 12, 1};
+  }
+  return {lanes, 8, 1};
+}
+
 bool fits(const vk::Caps& caps, uint32_t threads, uint32_t shared) {
   return threads <= caps.max_workgroup_invocations && threads <= caps.max_workgroup_size[0] &&
          shared <= caps.max_shared_memory;
@@ -81,12 +99,13 @@ std::string_view gemm_variant_name(GemmVariant v) {
     case GemmVariant::Coopmat: return "coopmat";
     case GemmVariant::Tiled16: return "tiled16";
     case GemmVariant::Fp32: return "fp32";
+    case GemmVariant::Cpu: return "cpu";
   }
   return "?";
 }
 
 std::optional<GemmVariant> gemm_variant_from_name(std::string_view name) {
-  for (GemmVariant v : {GemmVariant::Coopmat, GemmVariant::Tiled16, GemmVariant::Fp32})
+  for (GemmVariant v : {GemmVariant::Coopmat, GemmVariant::Tiled16, GemmVariant::Fp32, GemmVariant::Cpu})
     if (gemm_variant_name(v) == name) return v;
   return std::nullopt;
 }
@@ -104,6 +123,7 @@ GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a,
                        std::optional<GemmVariant> forced) {
   const bool fp16 = a == ElemType::F16 && b == ElemType::F16;
   const auto coopmat = select_coopmat(caps);
+  const bool pointers = caps.enabled(vk::Feature::BufferDeviceAddress);
   GemmChoice choice;
   if (forced) {
     choice.variant = *forced;
@@ -116,11 +136,20 @@ GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a,
       throw Error("the fp32 GEMM takes fp32 A and B", "use tiled16 or coopmat for fp16 operands");
     if (*forced == GemmVariant::Tiled16 && a == ElemType::F32 && b == ElemType::F32)
       throw Error("the tiled16 GEMM takes fp16 operands", "use the fp32 variant for fp32 operands");
+    if (*forced == GemmVariant::Cpu && !pointers)
+      throw Error("the cpu GEMM was requested but bufferDeviceAddress is not enabled",
+                  "use tiled16 or fp32, or enable bufferDeviceAddress (required by Vulkan 1.3)");
+  } else if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && pointers) {
+    choice.variant = GemmVariant::Cpu;
   } else if (!fp16) {
     choice.variant = GemmVariant::Fp32;
   } else {
-    const bool cpu = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
-    choice.variant = coopmat && !cpu ? GemmVariant::Coopmat : GemmVariant::Tiled16;
+    choice.variant = coopmat ? GemmVariant::Coopmat : GemmVariant::Tiled16;
+  }
+  if (choice.variant == GemmVariant::Cpu) {
+    // Its presets differ only in rows per workgroup: the most that m fills, 12 measured best.
+    choice.preset = m >= 12 ? GemmPreset::Large : m >= 8 ? GemmPreset::Medium : GemmPreset::Small;
+    return choice;
   }
   choice.preset = (m < 64 || n < 64) ? GemmPreset::Small
                   : (m >= 512 && n >= 512) ? GemmPreset::Large
@@ -139,12 +168,24 @@ GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a,
 
 Gemm::Gemm(vk::Context& ctx) : ctx_(ctx) {}
 
-GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<GemmVariant> forced) const {
+namespace {
+
+bool choice_fits(const vk::Caps& caps, const GemmChoice& c) {
+  switch (c.variant) {
+    case GemmVariant::Cpu: return true;
+    case GemmVariant::Coopmat: {
+      const auto cm = select_coopmat(caps);
+      return cm && fits(caps, coopmat_tiles(*cm, c.preset).threads(), coopmat_tiles(*cm, c.preset).shared_bytes());
+    }
+    default: return fits(caps, tiled_tiles(c.preset).threads(), tiled_tiles(c.preset).shared_bytes());
+  }
+}
+
+void check_desc(const vk::Caps& caps, const GemmDesc& d) {
   if (d.m == 0 || d.n == 0 || d.k == 0 || d.batch == 0)
     throw Error("gemm of shape " + std::to_string(d.m) + "×" + std::to_string(d.n) + "×" + std::to_string(d.k) +
                     " with batch " + std::to_string(d.batch),
                 "every dimension must be at least 1");
-  const auto& caps = ctx_.caps();
   if (d.batch > caps.max_workgroup_count[2])
     throw Error("gemm batch " + std::to_string(d.batch) + " exceeds the device's " +
                     std::to_string(caps.max_workgroup_count[2]) + " workgroups in z",
@@ -157,15 +198,43 @@ GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<Gemm
     throw Error("gemm bias needs " + std::to_string(d.n) + " elements, its range has " + std::to_string(d.bias->size) +
                     " bytes",
                 "bind the whole bias vector");
+}
 
-  const GemmChoice choice = select_gemm(caps, d.m, d.n, d.a.type, d.b.type, forced);
+}  // namespace
+
+GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<GemmVariant> forced) const {
+  check_desc(ctx_.caps(), d);
+  const GemmChoice choice = select_gemm(ctx_.caps(), d.m, d.n, d.a.type, d.b.type, forced);
+  record_with(rec, d, choice);
+  return choice;
+}
+
+void Gemm::record_with(vk::Recorder& rec, const GemmDesc& d, const GemmChoice& choice) const {
+  const auto& caps = ctx_.caps();
+  check_desc(caps, d);
+  select_gemm(caps, d.m, d.n, d.a.type, d.b.type, choice.variant);  // throws if the variant cannot run
+  if (!choice_fits(caps, choice))
+    throw Error("the " + std::string(gemm_preset_name(choice.preset)) + " tiles of the " +
+                    std::string(gemm_variant_name(choice.variant)) + " GEMM exceed the device's workgroup limits",
+                "use a smaller preset");
   const std::vector<vk::SpecConstant> types = {{16, uint32_t(d.a.type)},
                                                {17, uint32_t(d.b.type)},
                                                {18, uint32_t(d.c.type)},
                                                {19, uint32_t(d.bias_type)}};
   vk::PipelineDesc desc{.bindings = 4, .push_constant_size = sizeof(GemmArgs)};
   uint32_t bm = 0, bn = 0;
-  if (choice.variant == GemmVariant::Coopmat) {
+  if (choice.variant == GemmVariant::Cpu) {
+    const CpuTiles t = cpu_tiles(caps, choice.preset);
+    // fp16 element pairs start a word when every row and batch entry does.
+    const auto paired = [&](const GemmOperand& op) {
+      return op.type == ElemType::F16 && op.ld % 2 == 0 && (d.batch == 1 || op.batch_stride % 2 == 0);
+    };
+    desc.shader = "gemm_cpu";
+    desc.push_constant_size = sizeof(GemmAddressArgs);
+    desc.spec = {{0, t.lanes}, {1, t.rm}, {2, t.vn}, {3, paired(d.a) ? 1u : 0u}, {4, paired(d.b) ? 1u : 0u}};
+    bm = t.bm();
+    bn = t.bn();
+  } else if (choice.variant == GemmVariant::Coopmat) {
     const CoopmatTiles t = coopmat_tiles(*select_coopmat(caps), choice.preset);
     desc.shader = "gemm_coopmat";
     desc.spec = {{0, t.threads()}, {1, t.cm_m}, {2, t.cm_n}, {3, t.cm_k}, {4, t.wm},
@@ -182,9 +251,11 @@ GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<Gemm
     bn = t.bn;
   }
   desc.spec.insert(desc.spec.end(), types.begin(), types.end());
+  desc.spec.push_back({20, d.a.transpose ? 1u : 0u});
+  desc.spec.push_back({21, d.b.transpose ? 1u : 0u});
   const vk::Pipeline& pipeline = ctx_.pipelines().get(desc);
 
-  const GemmArgs args{d.m,
+  GemmAddressArgs args{{d.m,
                       d.n,
                       d.k,
                       d.a.ld,
@@ -195,8 +266,11 @@ GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<Gemm
                       d.batch > 1 ? d.c.batch_stride : 0,
                       d.alpha,
                       d.beta,
-                      (d.a.transpose ? 1u : 0u) | (d.b.transpose ? 2u : 0u) | (d.bias ? 4u : 0u) |
-                          (uint32_t(d.activation) << 3)};
+                      (d.bias ? 1u : 0u) | (uint32_t(d.activation) << 1)}, 0, 0};
+  if (choice.variant == GemmVariant::Cpu) {
+    args.a_address = vk::device_address(ctx_, d.a.range);
+    args.b_address = vk::device_address(ctx_, d.b.range);
+  }
   // fp16 C is written by read-modify-write at edges, so it is always declared read-write.
   const bool reads_c = d.beta != 0.0f || d.c.type == ElemType::F16;
   const vk::Binding bindings[] = {{d.a.range, vk::Access::Read},
@@ -208,7 +282,6 @@ GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<Gemm
                 .push_constants = &args,
                 .groups = {(d.n + bn - 1) / bn, (d.m + bm - 1) / bm, d.batch},
                 .label = "gemm." + std::string(gemm_variant_name(choice.variant))});
-  return choice;
 }
 
 }  // namespace vkgrad::kernels

@@ -31,6 +31,7 @@ Buffer::Buffer(Context& ctx, const BufferCreateInfo& info) : ctx_(&ctx), use_(in
   VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
   bi.size = size_;
   bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  if (ctx.caps().enabled(Feature::BufferDeviceAddress)) bi.usage |= VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
   bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   VmaAllocationCreateInfo ai{};
   ai.usage = VMA_MEMORY_USAGE_AUTO;
@@ -120,6 +121,16 @@ void upload(Context& ctx, const Buffer& dst, const void* data, size_t bytes, VkD
     ctx.vk().device.vkCmdCopyBuffer(cmd, staging.handle(), target.buffer, 1, &region);
     barrier(ctx, cmd, kWorkStages, kWorkAccess);
   });
+}
+
+VkDeviceAddress device_address(const Context& ctx, const BufferRange& range) {
+  if (!ctx.caps().enabled(Feature::BufferDeviceAddress))
+    throw Error("a kernel needs the address of a buffer, but bufferDeviceAddress is not enabled",
+                "enable VkPhysicalDeviceVulkan12Features::bufferDeviceAddress (required by Vulkan 1.3), or force a "
+                "kernel variant that binds descriptors");
+  VkBufferDeviceAddressInfo info{VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO};
+  info.buffer = range.buffer;
+  return ctx.vk().device.vkGetBufferDeviceAddress(ctx.device(), &info) + range.offset;
 }
 
 void download(Context& ctx, const Buffer& src, void* data, size_t bytes, VkDeviceSize offset) {

@@ -18,6 +18,7 @@ std::string_view feature_name(Feature f) {
     case Feature::FullSubgroups: return "computeFullSubgroups";
     case Feature::TimelineSemaphore: return "timelineSemaphore";
     case Feature::HostQueryReset: return "hostQueryReset";
+    case Feature::BufferDeviceAddress: return "bufferDeviceAddress";
     case Feature::Count: break;
   }
   return "?";
@@ -155,6 +156,7 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
   set(Feature::FullSubgroups, f13.computeFullSubgroups);
   set(Feature::TimelineSemaphore, f12.timelineSemaphore);
   set(Feature::HostQueryReset, f12.hostQueryReset);
+  set(Feature::BufferDeviceAddress, f12.bufferDeviceAddress);
 
   if (has_coopmat && vk.instance.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR) {
     uint32_t n = 0;

@@ -282,6 +282,7 @@ void Context::create_device(const ContextCreateInfo& info) {
   f12.vulkanMemoryModelDeviceScope = on(Feature::MemoryModel);
   f12.timelineSemaphore = on(Feature::TimelineSemaphore);
   f12.hostQueryReset = on(Feature::HostQueryReset);
+  f12.bufferDeviceAddress = on(Feature::BufferDeviceAddress);
   VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, &f12};
   f11.storageBuffer16BitAccess = on(Feature::Storage16);
   VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, &f11};
@@ -341,6 +342,7 @@ void Context::finish_setup(const std::filesystem::path& cache_dir, bool cache_on
   ai.instance = instance_;
   ai.pVulkanFunctions = &fns;
   if (has_memory_budget_) ai.flags |= VMA_ALLOCATOR_CREATE_EXT_MEMORY_BUDGET_BIT;
+  if (caps_.enabled(Feature::BufferDeviceAddress)) ai.flags |= VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT;
   check(vmaCreateAllocator(&ai, &allocator_), "vmaCreateAllocator");
 
   VkCommandPoolCreateInfo pool{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};

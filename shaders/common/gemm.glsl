@@ -18,13 +18,21 @@ layout(constant_id = 17) const uint B_TYPE = TYPE_F16;
 layout(constant_id = 18) const uint C_TYPE = TYPE_F32;
 layout(constant_id = 19) const uint BIAS_TYPE = TYPE_F32;
 
-// Mirrors vkgrad::kernels::GemmArgs (engine/kernels/gemm.cpp).
+// Operand layouts: op(X) = Xᵀ when set. Constants, so that no load tests them per element.
+layout(constant_id = 20) const bool TRANS_A = false;
+layout(constant_id = 21) const bool TRANS_B = false;
+
+// Mirrors vkgrad::kernels::GemmArgs (include/vkgrad/kernels/gemm.hpp); kernels that read A and
+// B through buffer device addresses define GEMM_ADDRESSES and get GemmAddressArgs' tail.
 layout(push_constant) uniform GemmArgs {
   uint M, N, K;
   uint lda, ldb, ldc;
   uint stride_a, stride_b, stride_c;  // elements between consecutive batch entries
   float alpha, beta;
-  uint flags;  // bit 0: A transposed, bit 1: B transposed, bit 2: bias, bits 3-4: activation
+  uint flags;  // bit 0: bias, bits 1-2: activation
+#ifdef GEMM_ADDRESSES
+  uvec2 a_address, b_address;  // the start of A's and B's ranges
+#endif
 } p;
 
 layout(std430, binding = 0) readonly buffer A_block { uint a_words[]; };
@@ -32,18 +40,16 @@ layout(std430, binding = 1) readonly buffer B_block { uint b_words[]; };
 layout(std430, binding = 2) buffer C_block { uint c_words[]; };
 layout(std430, binding = 3) readonly buffer Bias_block { uint bias_words[]; };
 
-bool trans_a() { return (p.flags & 1u) != 0u; }
-bool trans_b() { return (p.flags & 2u) != 0u; }
-bool has_bias() { return (p.flags & 4u) != 0u; }
-uint activation() { return (p.flags >> 3) & 3u; }
+bool has_bias() { return (p.flags & 1u) != 0u; }
+uint activation() { return (p.flags >> 1) & 3u; }
 
 // op(A)[r][k] and op(B)[k][c] of batch entry `batch`, without bounds checks.
 float load_a(uint batch, uint r, uint k) {
-  const uint i = batch * p.stride_a + (trans_a() ? k * p.lda + r : r * p.lda + k);
+  const uint i = batch * p.stride_a + (TRANS_A ? k * p.lda + r : r * p.lda + k);
   return LOAD_ELEM(a_words, A_TYPE, i);
 }
 float load_b(uint batch, uint k, uint c) {
-  const uint i = batch * p.stride_b + (trans_b() ? c * p.ldb + k : k * p.ldb + c);
+  const uint i = batch * p.stride_b + (TRANS_B ? c * p.ldb + k : k * p.ldb + c);
   return LOAD_ELEM(b_words, B_TYPE, i);
 }
 

@@ -16,7 +16,7 @@ vk::Caps gpu(bool coopmat, VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_D
   vk::Caps c;
   c.type = type;
   for (Feature f : {Feature::Fp16Arith, Feature::Storage16, Feature::MemoryModel, Feature::SubgroupSizeControl,
-                    Feature::FullSubgroups})
+                    Feature::FullSubgroups, Feature::BufferDeviceAddress})
     c.features[size_t(f)] = {true, true};
   c.features[size_t(Feature::Coopmat)] = {coopmat, coopmat};
   c.subgroup_size = c.min_subgroup_size = c.max_subgroup_size = 32;
@@ -34,11 +34,28 @@ TEST(GemmSelect, GpuPrefersCoopmatThenTiled16) {
   EXPECT_EQ(kernels::select_gemm(gpu(true), 1024, 1024, ElemType::F32, ElemType::F32).variant, GemmVariant::Fp32);
 }
 
-TEST(GemmSelect, CpuDeviceDefaultsToTiled16EvenWithCoopmat) {
-  const auto c = gpu(true, VK_PHYSICAL_DEVICE_TYPE_CPU);
-  EXPECT_EQ(kernels::select_gemm(c, 1024, 1024, ElemType::F16, ElemType::F16).variant, GemmVariant::Tiled16);
+TEST(GemmSelect, CpuDeviceDefaultsToTheCpuKernelForEveryType) {
+  auto c = gpu(true, VK_PHYSICAL_DEVICE_TYPE_CPU);
+  EXPECT_EQ(kernels::select_gemm(c, 1024, 1024, ElemType::F16, ElemType::F16).variant, GemmVariant::Cpu);
+  EXPECT_EQ(kernels::select_gemm(c, 1024, 1024, ElemType::F32, ElemType::F32).variant, GemmVariant::Cpu);
   EXPECT_EQ(kernels::select_gemm(c, 1024, 1024, ElemType::F16, ElemType::F16, GemmVariant::Coopmat).variant,
             GemmVariant::Coopmat);
+  // Rows per workgroup follow m.
+  EXPECT_EQ(kernels::select_gemm(c, 128, 10, ElemType::F16, ElemType::F16).preset, GemmPreset::Large);
+  EXPECT_EQ(kernels::select_gemm(c, 10, 256, ElemType::F16, ElemType::F16).preset, GemmPreset::Medium);
+  EXPECT_EQ(kernels::select_gemm(c, 3, 256, ElemType::F16, ElemType::F16).preset, GemmPreset::Small);
+  // Without buffer device addresses the portable kernels serve, and cpu cannot be forced.
+  c.features[size_t(Feature::BufferDeviceAddress)] = {true, false};
+  EXPECT_EQ(kernels::select_gemm(c, 1024, 1024, ElemType::F16, ElemType::F16).variant, GemmVariant::Coopmat);
+  EXPECT_EQ(kernels::select_gemm(c, 1024, 1024, ElemType::F32, ElemType::F32).variant, GemmVariant::Fp32);
+  EXPECT_THROW(kernels::select_gemm(c, 64, 64, ElemType::F16, ElemType::F16, GemmVariant::Cpu), Error);
+}
+
+TEST(GemmSelect, GpusDoNotDefaultToTheCpuKernel) {
+  EXPECT_NE(kernels::select_gemm(gpu(false), 1024, 1024, ElemType::F16, ElemType::F16).variant, GemmVariant::Cpu);
+  EXPECT_NE(kernels::select_gemm(gpu(false), 1024, 1024, ElemType::F32, ElemType::F32).variant, GemmVariant::Cpu);
+  EXPECT_EQ(kernels::select_gemm(gpu(false), 1024, 1024, ElemType::F32, ElemType::F32, GemmVariant::Cpu).variant,
+            GemmVariant::Cpu);
 }
 
 TEST(GemmSelect, PresetFollowsShapeAndLimits) {
@@ -58,7 +75,7 @@ TEST(GemmSelect, ImpossibleRequestsSayWhy) {
 }
 
 TEST(GemmSelect, VariantNamesRoundTrip) {
-  for (auto v : {GemmVariant::Coopmat, GemmVariant::Tiled16, GemmVariant::Fp32})
+  for (auto v : {GemmVariant::Coopmat, GemmVariant::Tiled16, GemmVariant::Fp32, GemmVariant::Cpu})
     EXPECT_EQ(kernels::gemm_variant_from_name(kernels::gemm_variant_name(v)), v);
   EXPECT_FALSE(kernels::gemm_variant_from_name("cublas"));
 }

@@ -28,8 +28,11 @@ using kernels::Storage;
 using vk::Feature;
 
 struct VariantCase {
+  const char* name;
   GemmVariant variant;
+  ElemType operands;             // A and B
   std::vector<Feature> disable;  // the context it runs in: the other paths switched off
+  std::vector<Feature> needs;    // skipped, naming them, where the device lacks these
 };
 
 struct GemmCase {
@@ -63,10 +66,11 @@ class GemmTest : public VkTestWithParam<std::tuple<VariantCase, GemmCase>> {};
 TEST_P(GemmTest, MatchesReference) {
   const auto& [variant, gc] = GetParam();
   reference::GemmProblem p = gc.p;
-  const bool fp32 = variant.variant == GemmVariant::Fp32;
-  const ElemType in_type = fp32 ? ElemType::F32 : ElemType::F16;
-  const ElemType out_type = fp32 ? ElemType::F32 : gc.out;
+  const ElemType in_type = variant.operands;
+  const ElemType out_type = in_type == ElemType::F32 ? ElemType::F32 : gc.out;
   vk::Context& ctx = context(variant.disable);
+  for (Feature f : variant.needs)
+    if (!ctx.caps().enabled(f)) GTEST_SKIP() << "needs " << vk::feature_name(f);
 
   const uint32_t a_rows = p.trans_a ? p.k : p.m, a_cols = p.trans_a ? p.m : p.k;
   const uint32_t b_rows = p.trans_b ? p.n : p.k, b_cols = p.trans_b ? p.k : p.n;
@@ -179,15 +183,16 @@ const GemmCase kCases[] = {
 };
 
 const VariantCase kVariants[] = {
-    {GemmVariant::Coopmat, {}},
-    {GemmVariant::Tiled16, {Feature::Coopmat}},
-    {GemmVariant::Fp32, {Feature::Fp16Arith, Feature::Storage16}},
+    {"coopmat", GemmVariant::Coopmat, ElemType::F16, {}, {Feature::Coopmat}},
+    {"tiled16", GemmVariant::Tiled16, ElemType::F16, {Feature::Coopmat}, {}},
+    {"fp32", GemmVariant::Fp32, ElemType::F32, {Feature::Fp16Arith, Feature::Storage16}, {}},
+    {"cpu", GemmVariant::Cpu, ElemType::F16, {Feature::Coopmat}, {Feature::BufferDeviceAddress}},
+    {"cpu_f32", GemmVariant::Cpu, ElemType::F32, {Feature::Fp16Arith, Feature::Storage16}, {Feature::BufferDeviceAddress}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Variants, GemmTest, ::testing::Combine(::testing::ValuesIn(kVariants), ::testing::ValuesIn(kCases)),
                          [](const ::testing::TestParamInfo<std::tuple<VariantCase, GemmCase>>& param) {
-                           return std::string(kernels::gemm_variant_name(std::get<0>(param.param).variant)) + "_" +
-                                  std::get<1>(param.param).name;
+                           return std::string(std::get<0>(param.param).name) + "_" + std::get<1>(param.param).name;
                          });
 
 using GemmErrors = VkTest;

@@ -1,8 +1,10 @@
-// `vkgrad-bench gemm`: GPU-timed GEMMs of every variant, checked against a float64 reference.
+// `vkgrad-bench gemm`: GPU-timed GEMMs of every variant and preset, checked against a float64
+// reference.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,9 +12,12 @@
 namespace vkgrad::bench {
 
 struct GemmBenchOptions {
-  std::vector<uint32_t> sizes{256, 512, 1024};
-  std::string variant = "all";  // all | coopmat | tiled16 | fp32
-  uint32_t check_max = 1024;    // sizes above this skip the CPU reference (max_rel_err null)
+  std::vector<uint32_t> sizes{256, 512, 1024};  // square shapes s×s×s
+  std::vector<std::string> shapes;             // more shapes as "MxNxK"
+  std::string variant = "all";                 // all | coopmat | tiled16 | fp32 | cpu
+  std::string layout = "nn";                   // nn | nt | tn | tt: whether op(A), op(B) are transposed
+  std::string types = "f16";                   // f16 | f32: the operands' element type
+  uint32_t check_max = 1024;  // shapes with a dimension above this skip the CPU reference (max_rel_err null)
   std::optional<double> peak_tflops;
   double seconds_per_row = 0.5;  // timed work aimed for per row
 };

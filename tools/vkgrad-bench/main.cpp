@@ -1,5 +1,6 @@
 // vkgrad-bench: throughput numbers (and JSON), never pass/fail.
-//   vkgrad-bench gemm [--sizes 256,512,1024] [--variant all|coopmat|tiled16|fp32] [--json]
+//   vkgrad-bench gemm [--sizes 256,512,1024] [--shapes MxNxK,...] [--variant all|coopmat|tiled16|fp32|cpu]
+//                     [--layout nn|nt|tn|tt] [--types f16|f32] [--peak TFLOPS] [--json]
 //   vkgrad-bench train [--layers 1024,1024,1024,1024] [--batch 1024] [--steps 50]
 //                      [--precision mixed|fp32] [--init F] [--data F] [--trace F] [--json]
 #include "gemm_bench.hpp"
@@ -19,11 +20,14 @@ int main(int argc, char** argv) {
 
   vkgrad::bench::GemmBenchOptions gemm;
   double peak = 0;
-  auto* g = app.add_subcommand("gemm", "square GEMMs of every variant, checked against float64");
-  g->add_option("--sizes", gemm.sizes, "matrix sizes")->delimiter(',')->check(CLI::Range(1u, 16384u));
-  g->add_option("--variant", gemm.variant, "all, coopmat, tiled16 or fp32");
+  auto* g = app.add_subcommand("gemm", "GEMMs of every variant and preset, checked against float64");
+  g->add_option("--sizes", gemm.sizes, "square matrix sizes")->delimiter(',')->check(CLI::Range(1u, 16384u));
+  g->add_option("--shapes", gemm.shapes, "more shapes, MxNxK")->delimiter(',');
+  g->add_option("--variant", gemm.variant, "all, coopmat, tiled16, fp32 or cpu");
+  g->add_option("--layout", gemm.layout, "nn, nt, tn or tt: which of op(A), op(B) is read transposed");
+  g->add_option("--types", gemm.types, "f16 or f32 operands");
   g->add_option("--check-max", gemm.check_max, "largest size checked against the CPU reference");
-  g->add_option("--peak-tflops", peak, "the device's peak, to report the fraction reached");
+  g->add_option("--peak,--peak-tflops", peak, "the device's fp16 matrix peak in TFLOP/s, to report the fraction reached");
   g->add_option("--seconds", gemm.seconds_per_row, "timed work per row (seconds)");
   g->add_flag("--json", as_json, "one JSON document on stdout");
   vkgrad::bench::TrainBenchOptions train;

@@ -1,7 +1,9 @@
 // vkgrad::kernels::Gemm — C = act(α·op(A)·op(B) + β·C + bias), batched, with FP32 accumulation.
 //
 // Variants (shaders/gemm_*.comp, one family): `coopmat` (cooperative matrices, fp16 operands),
-// `tiled16` (portable tiles, fp16 operands), `fp32` (portable tiles, fp32 operands). Element
+// `tiled16` (portable tiles, fp16 operands), `fp32` (portable tiles, fp32 operands), `cpu`
+// (shaped for CPU Vulkan drivers, any operand types, reads A and B through buffer device
+// addresses). Operand layouts (transposed or not) and element
 // types, tile preset, subgroup shape and workgroup size are specialization constants; shapes,
 // leading dimensions, strides, α, β, transposes and the epilogue are push constants, so a
 // handful of pipelines serve every call. Holds pipelines from the Context's registry; recording
@@ -12,6 +14,7 @@
 #include "vkgrad/kernels/variant.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -23,10 +26,10 @@ class Context;
 namespace vkgrad::kernels {
 
 enum class Activation : uint32_t { None = 0, Relu = 1, Gelu = 2, GeluTanh = 3 };
-enum class GemmVariant { Coopmat, Tiled16, Fp32 };
+enum class GemmVariant { Coopmat, Tiled16, Fp32, Cpu };
 enum class GemmPreset { Small, Medium, Large };
 
-std::string_view gemm_variant_name(GemmVariant v);  // "coopmat", "tiled16", "fp32"
+std::string_view gemm_variant_name(GemmVariant v);  // "coopmat", "tiled16", "fp32", "cpu"
 std::optional<GemmVariant> gemm_variant_from_name(std::string_view name);
 std::string_view gemm_preset_name(GemmPreset p);
 
@@ -58,9 +61,15 @@ struct GemmArgs {
   uint32_t lda, ldb, ldc;
   uint32_t stride_a, stride_b, stride_c;
   float alpha, beta;
-  uint32_t flags;
+  uint32_t flags;  // bit 0: bias, bits 1-2: activation
 };
-static_assert(sizeof(GemmArgs) <= 128);
+// The same for kernels that read A and B through buffer device addresses (GEMM_ADDRESSES).
+struct GemmAddressArgs {
+  GemmArgs args;
+  uint64_t a_address, b_address;
+};
+static_assert(sizeof(GemmArgs) == 48 && offsetof(GemmAddressArgs, a_address) == 48);
+static_assert(sizeof(GemmAddressArgs) <= 128);
 
 struct GemmChoice {
   GemmVariant variant = GemmVariant::Tiled16;
@@ -68,12 +77,14 @@ struct GemmChoice {
 };
 
 // The selection rule, pure (unit-tested on made-up capability tables):
-// - fp32 operands → fp32; fp16 operands → coopmat where select_coopmat() finds a tile and the
-//   device is a GPU, else tiled16. On a CPU device cooperative matrices are emulated and
-//   `vkgrad-bench gemm` measures tiled16 faster, so tiled16 is the default there.
+// - On a CPU device with bufferDeviceAddress → cpu, whatever the operand types: there
+//   `vkgrad-bench gemm` measures it fastest (cooperative matrices are emulated).
+// - Else fp32 operands → fp32; fp16 operands → coopmat where select_coopmat() finds a tile,
+//   else tiled16.
 // - `forced` asks for a variant by name; an impossible request throws Error saying why.
 // - Preset from the shape: Small when m or n < 64, Large when both ≥ 512 and the device's
-//   shared memory holds the large tiles, else Medium.
+//   shared memory holds the large tiles, else Medium; for cpu (rows per workgroup 4, 8, 12)
+//   Large when m ≥ 12, Medium when m ≥ 8, else Small.
 GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a, ElemType b,
                        std::optional<GemmVariant> forced = std::nullopt);
 
@@ -83,6 +94,9 @@ public:
   // Checks `desc` (shapes, leading dimensions, range sizes) and records one dispatch with the
   // chosen variant; returns the choice.
   GemmChoice record(vk::Recorder& rec, const GemmDesc& desc, std::optional<GemmVariant> forced = std::nullopt) const;
+  // The same with an exact variant and preset (benchmarks, tuning); Error if the variant cannot
+  // run here or its tiles exceed the device's limits.
+  void record_with(vk::Recorder& rec, const GemmDesc& desc, const GemmChoice& choice) const;
 
 private:
   vk::Context& ctx_;

@@ -76,6 +76,11 @@ private:
   MemoryUse use_ = MemoryUse::Device;
 };
 
+// The device address of `range`'s first byte, for kernels that read through pointers. Needs
+// the bufferDeviceAddress feature (Error otherwise) and a buffer with SHADER_DEVICE_ADDRESS
+// usage, as every vk::Buffer of such a Context has.
+VkDeviceAddress device_address(const Context& ctx, const BufferRange& range);
+
 // Set-up transfers through a temporary staging buffer; each waits for the device. Not for
 // per-step work: training steps upload through the trainer's staging ring.
 void upload(Context& ctx, const Buffer& dst, const void* data, size_t bytes, VkDeviceSize offset = 0);

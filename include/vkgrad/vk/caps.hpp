@@ -27,6 +27,7 @@ enum class Feature : uint32_t {
   FullSubgroups,        // computeFullSubgroups
   TimelineSemaphore,    // timelineSemaphore
   HostQueryReset,       // hostQueryReset
+  BufferDeviceAddress,  // bufferDeviceAddress (the cpu GEMM reads operands through pointers)
   Count
 };
 inline constexpr size_t kFeatureCount = static_cast<size_t>(Feature::Count);

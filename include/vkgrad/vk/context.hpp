@@ -73,7 +73,8 @@ struct ContextCreateInfo {
 // A host application's Vulkan objects for vkgrad to work inside. The Context borrows them: they
 // must outlive it. The host must have created the device with VK_KHR_push_descriptor, Vulkan
 // 1.3's synchronization2 and maintenance4, vulkanMemoryModelDeviceScope with the memory model,
-// and the features it lists in `enabled`.
+// and the features it lists in `enabled`. Listing BufferDeviceAddress also promises that
+// every buffer handed to vkgrad kernels was created with SHADER_DEVICE_ADDRESS usage.
 struct AdoptInfo {
   PFN_vkGetInstanceProcAddr get_instance_proc_addr = nullptr;  // required
   VkInstance instance = VK_NULL_HANDLE;
