@@ -20,7 +20,6 @@
 #include "common/words.glsl"
 #include "common/workgroup_reduce.glsl"
 
-layout(local_size_x = WORKGROUP_REDUCE_SIZE) in;
 
 // Element types (vkgrad::kernels::ElemType) of pred, target (MSE and L1) and dpred.
 layout(constant_id = 16) const uint PRED_TYPE = TYPE_F32;

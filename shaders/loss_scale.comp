@@ -1,12 +1,15 @@
 #version 460
 // The loss-scale pass and the end-of-step bookkeeping, one entry per STAGE define:
 //
-// STAGE_UNSCALE   grads[i] *= 1/(scale·micro-batches) over the flat FP32 gradients; found_inf if
-//                 any value is inf or NaN; partials[workgroup] = Σ g² of its elements.
+// STAGE_UNSCALE   Reads the flat FP32 gradients as they are (scaled, summed over micro-batches)
+//                 and leaves them so: the optimizer multiplies by grad_unscale, which saves
+//                 writing every gradient back. found_inf if any unscaled value is inf or NaN;
+//                 partials[workgroup] = Σ g² of its unscaled elements.
 //                 Bindings: 0 state (rw), 1 grads [n] (rw), 2 partials [workgroups] (w).
-//                 Dispatch: up to 1024 workgroups of 256, grid-stride.
+//                 Dispatch: LossScale::partial_count(n) workgroups of 256, grid-stride, at
+//                 least 32 elements per invocation: every workgroup pays a reduction tree.
 // STAGE_FINALIZE  One workgroup: grad_norm = sqrt(Σ partials), the clipping factor, the loss
-//                 of this step, and whether the step is skipped.
+//                 of this step, grad_unscale, and whether the step is skipped.
 //                 Bindings: 0 state (rw), 1 partials (r), 2 loss [1] (r).
 // STAGE_ADVANCE   One invocation, after the update: the dynamic loss scale (GradScaler's rule),
 //                 the counters, the next step's learning rate, and this step's record.
@@ -14,8 +17,7 @@
 // Overflow is flagged with an integer atomicOr, so results do not depend on timing.
 #extension GL_GOOGLE_include_directive : require
 #include "common/train_state.glsl"
-
-layout(local_size_x = 256) in;
+#include "common/workgroup_reduce.glsl"
 
 layout(std430, binding = 0) buffer State_block { TrainState state; };
 
@@ -26,7 +28,6 @@ layout(push_constant) uniform Args {
   uint n;
   float inv_micro_batches;  // gradients of several micro-batches are averaged here
 } args;
-shared float sums[256];
 shared uint bad;
 
 void main() {
@@ -41,19 +42,13 @@ void main() {
   bool found = false;
   for (uint i = gl_GlobalInvocationID.x; i < args.n; i += stride) {
     const float g = grads[i] * inv_scale;
-    grads[i] = g;
     found = found || not_finite(g);
     s += g * g;
   }
   if (found) atomicOr(bad, 1u);
-  sums[lane] = s;
-  barrier();
-  for (uint w = gl_WorkGroupSize.x / 2u; w > 0u; w /= 2u) {
-    if (lane < w) sums[lane] += sums[lane + w];
-    barrier();
-  }
+  s = workgroup_sum(s);  // its barriers also make `bad` complete
   if (lane == 0u) {
-    partials[gl_WorkGroupID.x] = sums[0];
+    partials[gl_WorkGroupID.x] = s;
     if (bad != 0u) atomicOr(state.found_inf, 1u);
   }
 }
@@ -64,25 +59,21 @@ layout(std430, binding = 2) readonly buffer Loss_block { float loss_value[]; };
 layout(push_constant) uniform Args {
   uint partial_count;
   float max_norm;  // 0: no clipping
+  float inv_micro_batches;
 } args;
-shared float sums[256];
 
 void main() {
   const uint lane = gl_LocalInvocationID.x;
   float s = 0.0;
   for (uint i = lane; i < args.partial_count; i += gl_WorkGroupSize.x) s += partials[i];
-  sums[lane] = s;
-  barrier();
-  for (uint w = gl_WorkGroupSize.x / 2u; w > 0u; w /= 2u) {
-    if (lane < w) sums[lane] += sums[lane + w];
-    barrier();
-  }
+  s = workgroup_sum(s);
   if (lane == 0u) {
-    const float norm = sqrt(sums[0]);
+    const float norm = sqrt(s);
     state.grad_norm = norm;
     // torch.nn.utils.clip_grad_norm_: coefficient max_norm / (norm + 1e-6), clamped to 1.
     state.clip_coef = args.max_norm > 0.0 ? min(1.0, args.max_norm / (norm + 1e-6)) : 1.0;
     state.loss = loss_value[0];
+    state.grad_unscale = args.inv_micro_batches / state.scale;
     state.skip = (state.found_inf != 0u || not_finite(loss_value[0])) ? 1u : 0u;
   }
 }

@@ -2,8 +2,8 @@
 // Fused optimizers over the flat FP32 master buffer, as PyTorch's SGD, Adam and AdamW define
 // them (torch.optim, foreach=False), writing the FP16 working copy in the same pass.
 // Nothing is written when the step is skipped (state.skip), so masters, moments and the
-// optimizer step stay bitwise unchanged. Gradients are already unscaled; state.clip_coef
-// applies gradient clipping. Each invocation owns an element pair (one fp16 copy word).
+// optimizer step stay bitwise unchanged. Gradients arrive scaled: state.grad_unscale undoes
+// the loss scale (and averages micro-batches), state.clip_coef applies gradient clipping. Each invocation owns an element pair (one fp16 copy word).
 // Bindings: 0 state (r), 1 params [n] fp32 (rw), 2 grads [n] fp32 (r),
 //           3 exp_avg / momentum buffer [n] fp32 (rw), 4 exp_avg_sq [n] fp32 (rw),
 //           5 fp16 working copy [n] as words (w; only with write_copy).
@@ -40,7 +40,7 @@ layout(std430, binding = 5) writeonly buffer Copy_block { uint copy_words[]; };
 
 float update(uint i, float lr, uint t) {
   float w = params[i];
-  float g = grads[i] * state.clip_coef;
+  float g = grads[i] * (state.grad_unscale * state.clip_coef);
   if (args.kind == KIND_SGD) {
     if (args.weight_decay != 0.0) g += args.weight_decay * w;
     if (args.beta1 != 0.0) {

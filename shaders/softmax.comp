@@ -14,7 +14,6 @@
 #include "common/words.glsl"
 #include "common/workgroup_reduce.glsl"
 
-layout(local_size_x = WORKGROUP_REDUCE_SIZE) in;
 
 // Element types (vkgrad::kernels::ElemType) of bindings 0, 1 and 2.
 layout(constant_id = 16) const uint IN0_TYPE = TYPE_F32;

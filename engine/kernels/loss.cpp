@@ -1,6 +1,7 @@
 #include "vkgrad/kernels/loss.hpp"
 
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/variant.hpp"
 #include "vkgrad/vk/context.hpp"
 
 #include <algorithm>
@@ -43,15 +44,15 @@ uint32_t row_groups(const vk::Context& ctx, uint32_t rows) { return std::min(row
 
 Loss::Loss(vk::Context& ctx) : ctx_(ctx) {}
 
-const vk::Pipeline& Loss::pipeline(ElemType pred, ElemType target, ElemType out) const {
-  const uint32_t key = uint32_t(pred) | uint32_t(target) << 1 | uint32_t(out) << 2;
-  if (!pipelines_[key])
-    pipelines_[key] =
-        &ctx_.pipelines().get({.shader = "loss",
+const vk::Pipeline& Loss::pipeline(ElemType pred, ElemType target, ElemType out, uint32_t workgroup) const {
+  const uint32_t key = uint32_t(pred) | uint32_t(target) << 1 | uint32_t(out) << 2 | workgroup << 3;
+  auto& p = pipelines_[key];
+  if (!p)
+    p = &ctx_.pipelines().get({.shader = "loss",
                                .bindings = 4,
                                .push_constant_size = sizeof(LossArgs),
-                               .spec = {{16, uint32_t(pred)}, {17, uint32_t(target)}, {18, uint32_t(out)}}});
-  return *pipelines_[key];
+                               .spec = {{0, workgroup}, {16, uint32_t(pred)}, {17, uint32_t(target)}, {18, uint32_t(out)}}});
+  return *p;
 }
 
 void Loss::check(const char* op, LossKind kind, const TensorRef& pred, const TensorRef& target,
@@ -90,7 +91,7 @@ void Loss::forward(vk::Recorder& rec, LossKind kind, const TensorRef& pred, cons
                                   {target.range, vk::Access::Read},
                                   {params, vk::Access::Read},
                                   {row_loss, vk::Access::Write}};
-  rec.dispatch({.pipeline = &pipeline(pred.type, target_type(kind, target), ElemType::F32),
+  rec.dispatch({.pipeline = &pipeline(pred.type, target_type(kind, target), ElemType::F32, reduce_workgroup_size(ctx_.caps(), cols)),
                 .bindings = bindings,
                 .push_constants = &args,
                 .groups = {row_groups(ctx_, rows), 1, 1},
@@ -115,7 +116,7 @@ void Loss::mean(vk::Recorder& rec, LossKind kind, const vk::BufferRange& row_los
                                   {row_loss, vk::Access::Read},
                                   {params, vk::Access::Read},
                                   {loss_out, vk::Access::Write}};
-  rec.dispatch({.pipeline = &pipeline(ElemType::F32, ElemType::F32, ElemType::F32),
+  rec.dispatch({.pipeline = &pipeline(ElemType::F32, ElemType::F32, ElemType::F32, reduce_workgroup_size(ctx_.caps(), rows)),
                 .bindings = bindings,
                 .push_constants = &args,
                 .groups = {1, 1, 1},
@@ -138,7 +139,7 @@ void Loss::backward(vk::Recorder& rec, LossKind kind, const TensorRef& pred, con
       {target.range, vk::Access::Read},
       {params, vk::Access::Read},
       {dpred.range, dpred.type == ElemType::F16 ? vk::Access::ReadWrite : vk::Access::Write}};
-  rec.dispatch({.pipeline = &pipeline(pred.type, target_type(kind, target), dpred.type),
+  rec.dispatch({.pipeline = &pipeline(pred.type, target_type(kind, target), dpred.type, reduce_workgroup_size(ctx_.caps(), cols)),
                 .bindings = bindings,
                 .push_constants = &args,
                 .groups = {row_groups(ctx_, rows), 1, 1},

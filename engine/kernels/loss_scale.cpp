@@ -8,7 +8,10 @@
 
 namespace vkgrad::kernels {
 namespace {
-constexpr uint32_t kWorkgroup = 256;  // shaders/loss_scale.comp local_size_x
+// Specialization constant 0 of shaders/loss_scale.comp (common/workgroup_reduce.glsl), always
+// given explicitly: lavapipe drops the barriers of a workgroup sized by an unspecialized constant.
+constexpr uint32_t kWorkgroup = 256;
+constexpr uint32_t kPerInvocation = 32;
 constexpr uint32_t kMaxPartials = 1024;
 
 struct UnscaleArgs {
@@ -18,18 +21,27 @@ struct UnscaleArgs {
 struct FinalizeArgs {
   uint32_t partial_count;
   float max_norm;
+  float inv_micro_batches;
 };
 }  // namespace
 
 LossScale::LossScale(vk::Context& ctx)
-    : unscale_(&ctx.pipelines().get({.shader = "loss_scale_unscale", .bindings = 3, .push_constant_size = sizeof(UnscaleArgs)})),
-      finalize_(&ctx.pipelines().get({.shader = "loss_scale_finalize", .bindings = 3, .push_constant_size = sizeof(FinalizeArgs)})),
+    : unscale_(&ctx.pipelines().get({.shader = "loss_scale_unscale",
+                                     .bindings = 3,
+                                     .push_constant_size = sizeof(UnscaleArgs),
+                                     .spec = {{0, kWorkgroup}}})),
+      finalize_(&ctx.pipelines().get({.shader = "loss_scale_finalize",
+                                      .bindings = 3,
+                                      .push_constant_size = sizeof(FinalizeArgs),
+                                      .spec = {{0, kWorkgroup}}})),
       advance_(&ctx.pipelines().get({.shader = "loss_scale_advance",
                                      .bindings = 2,
-                                     .push_constant_size = sizeof(AdvanceArgs)})) {}
+                                     .push_constant_size = sizeof(AdvanceArgs),
+                                     .spec = {{0, kWorkgroup}}})) {}
 
 uint32_t LossScale::partial_count(uint32_t n) {
-  return std::clamp((n + kWorkgroup - 1) / kWorkgroup, 1u, kMaxPartials);
+  const uint32_t per_group = kWorkgroup * kPerInvocation;
+  return std::clamp((n + per_group - 1) / per_group, 1u, kMaxPartials);
 }
 
 void LossScale::unscale(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& grads, uint32_t n,
@@ -40,7 +52,7 @@ void LossScale::unscale(vk::Recorder& rec, const vk::BufferRange& state, const v
   const vk::Binding b1[] = {{state, vk::Access::ReadWrite}, {grads, vk::Access::ReadWrite}, {partials, vk::Access::Write}};
   rec.dispatch({.pipeline = unscale_, .bindings = b1, .push_constants = &ua, .groups = {groups, 1, 1},
                 .label = "loss_scale.unscale"});
-  const FinalizeArgs fa{groups, max_grad_norm};
+  const FinalizeArgs fa{groups, max_grad_norm, ua.inv_micro_batches};
   const vk::Binding b2[] = {{state, vk::Access::ReadWrite}, {partials, vk::Access::Read}, {loss, vk::Access::Read}};
   rec.dispatch({.pipeline = finalize_, .bindings = b2, .push_constants = &fa, .groups = {1, 1, 1},
                 .label = "loss_scale.finalize"});

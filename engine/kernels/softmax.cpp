@@ -1,6 +1,7 @@
 #include "vkgrad/kernels/softmax.hpp"
 
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/variant.hpp"
 #include "vkgrad/vk/context.hpp"
 
 #include <algorithm>
@@ -46,15 +47,15 @@ void check_disjoint(const char* op, const char* out_name, const TensorRef& out, 
 
 Softmax::Softmax(vk::Context& ctx) : ctx_(ctx) {}
 
-const vk::Pipeline& Softmax::pipeline(ElemType in0, ElemType in1, ElemType out) const {
-  const uint32_t key = uint32_t(in0) | uint32_t(in1) << 1 | uint32_t(out) << 2;
-  if (!pipelines_[key])
-    pipelines_[key] =
-        &ctx_.pipelines().get({.shader = "softmax",
+const vk::Pipeline& Softmax::pipeline(ElemType in0, ElemType in1, ElemType out, uint32_t workgroup) const {
+  const uint32_t key = uint32_t(in0) | uint32_t(in1) << 1 | uint32_t(out) << 2 | workgroup << 3;
+  auto& p = pipelines_[key];
+  if (!p)
+    p = &ctx_.pipelines().get({.shader = "softmax",
                                .bindings = 3,
                                .push_constant_size = sizeof(SoftmaxArgs),
-                               .spec = {{16, uint32_t(in0)}, {17, uint32_t(in1)}, {18, uint32_t(out)}}});
-  return *pipelines_[key];
+                               .spec = {{0, workgroup}, {16, uint32_t(in0)}, {17, uint32_t(in1)}, {18, uint32_t(out)}}});
+  return *p;
 }
 
 void Softmax::dispatch(vk::Recorder& rec, const SoftmaxArgs& args, const TensorRef& in0, const TensorRef& in1,
@@ -65,7 +66,7 @@ void Softmax::dispatch(vk::Recorder& rec, const SoftmaxArgs& args, const TensorR
                                   {in1.range, vk::Access::Read},
                                   {out.range, read ? vk::Access::ReadWrite : vk::Access::Write}};
   const uint32_t groups = std::min(args.rows, ctx_.caps().max_workgroup_count[0]);
-  rec.dispatch({.pipeline = &pipeline(in0.type, in1.type, out.type),
+  rec.dispatch({.pipeline = &pipeline(in0.type, in1.type, out.type, reduce_workgroup_size(ctx_.caps(), args.cols)),
                 .bindings = bindings,
                 .push_constants = &args,
                 .groups = {groups, 1, 1},

@@ -1,5 +1,8 @@
 #include "vkgrad/kernels/variant.hpp"
 
+#include <algorithm>
+#include <bit>
+
 namespace vkgrad::kernels {
 
 std::string_view storage_name(Storage s) {
@@ -18,6 +21,12 @@ size_t storage_bytes(Storage s, size_t elements) {
     case Storage::F16x2: return 4 * ((elements + 1) / 2);
   }
   return 0;
+}
+
+uint32_t reduce_workgroup_size(const vk::Caps& caps, uint32_t length) {
+  const uint32_t cap = std::bit_floor(std::min({256u, caps.max_workgroup_size[0], caps.max_workgroup_invocations}));
+  const uint32_t floor = std::bit_ceil(std::max(caps.subgroup_size, 1u));
+  return std::min(cap, std::max(floor, std::bit_ceil(std::max(length, 1u))));
 }
 
 Storage select_storage(const vk::Caps& caps, Precision precision) {

@@ -197,24 +197,27 @@ void Trainer::Impl::record_passes() {
   check(d.vkCreateCommandPool(ctx.device(), &pi, nullptr, &pool), "vkCreateCommandPool");
   // Hazard tracking does not cross command buffers: every pass starts with a full barrier.
   const vk::RecorderOptions opts{.begin_with_barrier = true};
-  const auto pass = [&](auto&& body) {
+  const auto pass = [&](const char* name, auto&& body) {
     VkCommandBuffer cmd = begin_commands(true);
-    {
-      vk::Recorder rec(ctx, cmd, opts);
-      body(rec);
-    }
+    auto rec = std::make_unique<vk::Recorder>(ctx, cmd, vk::RecorderOptions{.timestamps = info.profile,
+                                                                           .begin_with_barrier = true});
+    body(*rec);
+    if (info.profile)
+      profiled.emplace_back(name, std::move(rec));
+    else
+      rec.reset();
     end_commands(cmd);
     return cmd;
   };
-  forward = pass([&](vk::Recorder& rec) { record_forward(rec); });
-  backward = pass([&](vk::Recorder& rec) { record_backward(rec, true); });
+  forward = pass("forward", [&](vk::Recorder& rec) { record_forward(rec); });
+  backward = pass("backward", [&](vk::Recorder& rec) { record_backward(rec, true); });
   if (info.accumulation_steps > 1)
-    backward_accumulate = pass([&](vk::Recorder& rec) { record_backward(rec, false); });
-  scale_pass = pass([&](vk::Recorder& rec) {
+    backward_accumulate = pass("backward_accumulate", [&](vk::Recorder& rec) { record_backward(rec, false); });
+  scale_pass = pass("loss_scale", [&](vk::Recorder& rec) {
     loss_scale.unscale(rec, state.range(), grads.range(), uint32_t(param_elements), partials.range(),
                        loss_value.range(), info.optimizer.max_grad_norm, info.accumulation_steps);
   });
-  update = pass([&](vk::Recorder& rec) {
+  update = pass("update", [&](vk::Recorder& rec) {
     const auto m = exp_avg ? exp_avg.range() : masters.range();
     const auto v = exp_avg_sq ? exp_avg_sq.range() : m;
     optimizer.record(rec, optimizer_args, state.range(), masters.range(), grads.range(), m, v,

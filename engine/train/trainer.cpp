@@ -208,6 +208,10 @@ std::vector<float> Trainer::gradient(const std::string& name) {
   ++m.counters.blocking_reads;
   std::vector<float> out(p.count);
   vk::download(m.ctx, m.grads, std::span<float>(out), 4 * p.offset);
+  // The buffer holds them scaled; the loss-scale pass left the factor in the state.
+  kernels::TrainState st;
+  vk::download(m.ctx, m.state, &st, sizeof st);
+  for (float& g : out) g *= st.grad_unscale;
   return out;
 }
 
@@ -303,6 +307,20 @@ void Trainer::load_state(const TrainingState& st) {
 std::vector<std::string> Trainer::parameter_names() const {
   std::vector<std::string> out;
   for (const auto& p : impl_->params) out.push_back(impl_->graph.tensors()[p.tensor].name);
+  return out;
+}
+
+std::vector<PassProfile> Trainer::profile() {
+  (void)metrics(Wait::Yes);
+  std::vector<PassProfile> out;
+  for (const auto& [name, rec] : impl_->profiled) {
+    PassProfile p{name, 0.0, {}};
+    for (const auto& t : rec->timings()) {
+      p.ms += t.ms;
+      p.dispatches.emplace_back(t.label, t.ms);
+    }
+    if (!p.dispatches.empty()) out.push_back(std::move(p));
+  }
   return out;
 }
 

@@ -110,6 +110,8 @@ struct Trainer::Impl {
   VkCommandBuffer forward = VK_NULL_HANDLE, backward = VK_NULL_HANDLE, scale_pass = VK_NULL_HANDLE,
                   update = VK_NULL_HANDLE;
   VkCommandBuffer backward_accumulate = VK_NULL_HANDLE;  // later micro-batches: gradients add up
+  // With info.profile: the passes' recorders, which own their timestamp queries, by pass name.
+  std::vector<std::pair<std::string, std::unique_ptr<vk::Recorder>>> profiled;
   std::vector<Slot> slots;
   uint64_t queued = 0;
 

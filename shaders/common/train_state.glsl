@@ -19,7 +19,8 @@ struct TrainState {
   float grad_norm;         // global L2 norm of the unscaled gradients
   uint skip;               // this step is not applied
   uint inject_nonfinite;   // testing: poison one gradient this step (written by the upload)
-  uint pad0, pad1;
+  float grad_unscale;      // 1/(scale · micro-batches): raw gradient → this step's mean gradient
+  uint pad0;
 };
 
 // The record each step leaves for the host (mirrors vkgrad::train::StepRecord).

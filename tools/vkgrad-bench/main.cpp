@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   t->add_option("--data", train.data, "safetensors with x [S, in] and y, consumed in order");
   t->add_option("--trace", train.trace, "write one JSON line per step: step, loss, loss_scale, skipped");
   t->add_option("--inject-nonfinite", train.inject_nonfinite, "steps whose gradients get an inf")->delimiter(',');
+  t->add_option("--profile-steps", train.profile_steps, "steps timed per pass with timestamps afterwards (0: none)");
   t->add_flag("--json", as_json, "one JSON document on stdout");
   CLI11_PARSE(app, argc, argv);
   if (peak > 0) gemm.peak_tflops = peak;

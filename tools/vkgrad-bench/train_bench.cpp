@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <optional>
 #include <random>
 
@@ -97,6 +99,41 @@ Samples from_file(const TrainBenchOptions& o) {
     s.targets = file.to_f32("y");
   }
   return s;
+}
+
+// GPU time per pass and per kernel, averaged over `steps` steps of a second trainer that
+// records timestamps (kept apart so that they do not slow the timed run).
+nlohmann::json profile_passes(vk::Context& ctx, const graph::Graph& g, train::TrainerCreateInfo info, uint32_t steps,
+                              const std::function<train::Batch(uint32_t)>& batch_at) {
+  info.profile = true;
+  train::Trainer t(ctx, g, info);
+  t.step(batch_at(0));  // compiles pipelines on first use
+  std::map<std::string, double> pass_ms;
+  std::map<std::string, std::map<std::string, double>> kernel_ms;
+  std::vector<std::string> order;
+  for (uint32_t s = 0; s < steps; ++s) {
+    t.step(batch_at(s + 1));
+    for (const auto& p : t.profile()) {
+      if (!pass_ms.contains(p.pass)) order.push_back(p.pass);
+      pass_ms[p.pass] += p.ms / steps;
+      for (const auto& [label, ms] : p.dispatches) kernel_ms[p.pass][label] += ms / steps;
+    }
+  }
+  nlohmann::json out = nlohmann::json::array();
+  std::fprintf(stderr, "  GPU time per step (timestamps, mean of %u steps):\n", steps);
+  for (const auto& pass : order) {
+    nlohmann::json kernels = nlohmann::json::object();
+    std::string detail;
+    for (const auto& [label, ms] : kernel_ms[pass]) {
+      kernels[label] = ms;
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%s%s %.2f", detail.empty() ? "" : ", ", label.c_str(), ms);
+      detail += buf;
+    }
+    out.push_back({{"pass", pass}, {"ms", pass_ms[pass]}, {"kernels_ms", kernels}});
+    std::fprintf(stderr, "    %-10s %8.2f ms  (%s)\n", pass.c_str(), pass_ms[pass], detail.c_str());
+  }
+  return out;
 }
 
 }  // namespace
@@ -209,6 +246,7 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
   std::fprintf(stderr, "  %u steps in %.2f s: %.2f steps/s, %.0f samples/s, final loss %.4f, scale %g, skipped %llu\n",
                timed, seconds, j["steps_per_s"].get<double>(), j["samples_per_s"].get<double>(), m.loss,
                m.loss_scale, static_cast<unsigned long long>(m.skipped_steps));
+  if (o.profile_steps > 0) j["passes"] = profile_passes(ctx, g, info, o.profile_steps, batch_at);
   return j;
 }
 

@@ -1,5 +1,6 @@
 // `vkgrad-bench train`: steps/s of a model trained with the Trainer, with its counters and the
-// device-memory split; optionally reproducing a PyTorch run (--init, --data, --trace).
+// device-memory split and GPU time per pass; optionally reproducing a PyTorch run (--init,
+// --data, --trace).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@ struct TrainBenchOptions {
   std::string data;   // safetensors with x [S, in] and y
   std::string trace;  // JSON lines, one per step
   std::vector<uint32_t> inject_nonfinite;  // 0-based steps whose gradients get an inf
+  uint32_t profile_steps = 5;  // then GPU time per pass from timestamps, mean of this many steps (0: off)
 };
 
 nlohmann::json run_train_bench(const TrainBenchOptions& options);

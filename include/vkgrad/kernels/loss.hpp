@@ -14,6 +14,7 @@
 #include "vkgrad/vk/recorder.hpp"
 
 #include <array>
+#include <map>
 #include <cstdint>
 
 namespace vkgrad::vk {
@@ -65,12 +66,12 @@ public:
                 const vk::BufferRange& params, const TensorRef& dpred, uint32_t rows, uint32_t cols) const;
 
 private:
-  const vk::Pipeline& pipeline(ElemType pred, ElemType target, ElemType out) const;
+  const vk::Pipeline& pipeline(ElemType pred, ElemType target, ElemType out, uint32_t workgroup) const;
   void check(const char* op, LossKind kind, const TensorRef& pred, const TensorRef& target,
              const vk::BufferRange& params, uint32_t rows, uint32_t cols) const;
 
   vk::Context& ctx_;
-  mutable std::array<const vk::Pipeline*, 8> pipelines_{};  // by element types, filled on first use
+  mutable std::map<uint32_t, const vk::Pipeline*> pipelines_;  // by element types and workgroup size
 };
 
 }  // namespace vkgrad::kernels

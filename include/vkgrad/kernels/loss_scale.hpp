@@ -35,8 +35,9 @@ public:
   explicit LossScale(vk::Context& ctx);
   // Workgroups (and partial sums) of the unscale stage for n gradients.
   static uint32_t partial_count(uint32_t n);
-  // grads *= 1/(scale · micro_batches) (the average over accumulated micro-batches),
-  // found_inf, Σg² partials; then grad_norm, clip_coef, loss and skip.
+  // Checks the gradients times grad_unscale = 1/(scale · micro_batches) (the average over
+  // accumulated micro-batches) without changing them: found_inf and Σg² partials; then
+  // grad_norm, clip_coef, grad_unscale, loss and skip. The optimizer applies grad_unscale.
   void unscale(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& grads, uint32_t n,
                const vk::BufferRange& partials, const vk::BufferRange& loss, float max_grad_norm,
                uint32_t micro_batches = 1) const;

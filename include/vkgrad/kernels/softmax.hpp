@@ -14,6 +14,7 @@
 #include "vkgrad/vk/recorder.hpp"
 
 #include <array>
+#include <map>
 #include <cstdint>
 
 namespace vkgrad::vk {
@@ -41,12 +42,12 @@ public:
                 uint32_t cols, bool accumulate) const;
 
 private:
-  const vk::Pipeline& pipeline(ElemType in0, ElemType in1, ElemType out) const;
+  const vk::Pipeline& pipeline(ElemType in0, ElemType in1, ElemType out, uint32_t workgroup) const;
   void dispatch(vk::Recorder& rec, const SoftmaxArgs& args, const TensorRef& in0, const TensorRef& in1,
                 const TensorRef& out, bool reads_out, const char* label) const;
 
   vk::Context& ctx_;
-  mutable std::array<const vk::Pipeline*, 8> pipelines_{};  // by element types, filled on first use
+  mutable std::map<uint32_t, const vk::Pipeline*> pipelines_;  // by element types and workgroup size
 };
 
 }  // namespace vkgrad::kernels

@@ -21,7 +21,8 @@ struct TrainState {
   float grad_norm = 0.0f;
   uint32_t skip = 0;
   uint32_t inject_nonfinite = 0;  // written by the upload: poison one gradient this step
-  uint32_t pad[2] = {};
+  float grad_unscale = 1.0f;      // 1/(scale · micro-batches), set by the loss-scale pass
+  uint32_t pad = 0;
 };
 static_assert(sizeof(TrainState) == 64);
 

@@ -26,6 +26,10 @@ size_t storage_bytes(Storage s, size_t elements);  // buffer size for `elements`
 // silent fall-back to fp32 storage.
 Storage select_storage(const vk::Caps& caps, Precision precision);
 
+// Invocations of a workgroup that reduces rows of `length` elements (shaders/common/
+// workgroup_reduce.glsl): the power of two covering the row, at least a subgroup, at most 256.
+uint32_t reduce_workgroup_size(const vk::Caps& caps, uint32_t length);
+
 // The cooperative-matrix tile for fp16·fp16→fp32 GEMMs and the subgroup size to pin it at.
 struct CoopmatChoice {
   vk::CoopmatShape shape;

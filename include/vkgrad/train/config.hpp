@@ -60,6 +60,9 @@ struct TrainerCreateInfo {
   uint64_t seed = 0;        // parameter initialization
   // Device memory the trainer may plan for; 0 = the device-local heap's current budget.
   uint64_t memory_budget = 0;
+  // Record a GPU timestamp around every dispatch of the four passes, for Trainer::profile().
+  // Costs two timestamp writes per dispatch each step; ignored where the queue has none.
+  bool profile = false;
 };
 
 }  // namespace vkgrad::train

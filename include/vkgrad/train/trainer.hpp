@@ -70,6 +70,13 @@ struct Counters {
 
 enum class Wait { No, Yes };
 
+// GPU time of one recorded pass in the newest completed step, and of each dispatch in it.
+struct PassProfile {
+  std::string pass;  // "forward", "backward", "loss_scale", "update"
+  double ms = 0;     // sum of its dispatches
+  std::vector<std::pair<std::string, double>> dispatches;  // kernel label, ms
+};
+
 // Everything needed to resume training bitwise: FP32 masters under their graph names, the
 // optimizer's moments as "optim.exp_avg.NAME", "optim.exp_avg_sq.NAME" (Adam, AdamW) or
 // "optim.momentum_buffer.NAME" (SGD with momentum), and the device's step state (loss scale,
@@ -122,6 +129,10 @@ public:
   // from the same graph and configuration continues exactly where the saved one stopped.
   TrainingState save_state();
   void load_state(const TrainingState& state);
+
+  // With TrainerCreateInfo::profile: the passes of the newest step (waits for queued steps);
+  // empty without it or where the queue has no timestamps.
+  std::vector<PassProfile> profile();
 
   Counters counters() const;
   const graph::MemoryPlan& memory_plan() const;
