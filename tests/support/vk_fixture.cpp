@@ -46,6 +46,12 @@ std::map<std::vector<vk::Feature>, std::unique_ptr<vk::Context>>& contexts() {
 
 }  // namespace
 
+std::string unsupported(const vk::Caps& caps, std::initializer_list<vk::Feature> features) {
+  for (vk::Feature f : features)
+    if (!caps.supported(f)) return "needs " + std::string(vk::feature_name(f));
+  return {};
+}
+
 vk::ContextCreateInfo strict_create_info(std::vector<vk::Feature> disable) {
   vk::ContextCreateInfo info;
   info.disable = std::move(disable);

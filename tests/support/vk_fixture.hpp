@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ vk::ContextCreateInfo strict_create_info(std::vector<vk::Feature> disable = {});
 
 // The cached strict Context with exactly these features disabled.
 vk::Context& context(std::vector<vk::Feature> disable = {});
+
+// "needs NAME" for the first of `features` the device does not support, else empty: the
+// reason a test that needs them gives GTEST_SKIP().
+std::string unsupported(const vk::Caps& caps, std::initializer_list<vk::Feature> features);
 
 // Fails the current test (ADD_FAILURE) once per collected error and unallowed warning, then
 // forgets them. Called after every VkTest; call it directly to check a step in between.
