@@ -117,6 +117,9 @@ int run(const Options& o) {
     info.schedule = {kernels::ScheduleKind::Cosine, 0, o.epochs * ((train_set.count + o.batch - 1) / o.batch), 0.0f};
   info.seed = o.seed;
   info.ring_slots = 3;
+  if (ctx.tuning().enabled() && ctx.tuning().entries().empty())
+    std::fprintf(stderr, "measuring GEMM variants on this device, once (kept in %s)\n",
+                 ctx.tuning().file().empty() ? "memory" : ctx.tuning().file().string().c_str());
   train::Trainer trainer(ctx, model(), info);
   data::Batcher batcher(train_set.images, train_set.labels, 784,
                         {.batch_size = o.batch, .seed = o.seed, .mean = kMean, .std = kStd});

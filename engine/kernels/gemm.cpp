@@ -1,5 +1,7 @@
 #include "vkgrad/kernels/gemm.hpp"
 
+#include "vkgrad/kernels/gemm_tuning.hpp"
+
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/context.hpp"
 
@@ -168,9 +170,7 @@ GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a,
 
 Gemm::Gemm(vk::Context& ctx) : ctx_(ctx) {}
 
-namespace {
-
-bool choice_fits(const vk::Caps& caps, const GemmChoice& c) {
+bool gemm_choice_fits(const vk::Caps& caps, const GemmChoice& c) {
   switch (c.variant) {
     case GemmVariant::Cpu: return true;
     case GemmVariant::Coopmat: {
@@ -180,6 +180,8 @@ bool choice_fits(const vk::Caps& caps, const GemmChoice& c) {
     default: return fits(caps, tiled_tiles(c.preset).threads(), tiled_tiles(c.preset).shared_bytes());
   }
 }
+
+namespace {
 
 void check_desc(const vk::Caps& caps, const GemmDesc& d) {
   if (d.m == 0 || d.n == 0 || d.k == 0 || d.batch == 0)
@@ -204,7 +206,8 @@ void check_desc(const vk::Caps& caps, const GemmDesc& d) {
 
 GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<GemmVariant> forced) const {
   check_desc(ctx_.caps(), d);
-  const GemmChoice choice = select_gemm(ctx_.caps(), d.m, d.n, d.a.type, d.b.type, forced);
+  const GemmChoice choice = !forced && ctx_.tuning().enabled() ? tuned_gemm_choice(ctx_, d)
+                                                               : select_gemm(ctx_.caps(), d.m, d.n, d.a.type, d.b.type, forced);
   record_with(rec, d, choice);
   return choice;
 }
@@ -213,7 +216,7 @@ void Gemm::record_with(vk::Recorder& rec, const GemmDesc& d, const GemmChoice& c
   const auto& caps = ctx_.caps();
   check_desc(caps, d);
   select_gemm(caps, d.m, d.n, d.a.type, d.b.type, choice.variant);  // throws if the variant cannot run
-  if (!choice_fits(caps, choice))
+  if (!gemm_choice_fits(caps, choice))
     throw Error("the " + std::string(gemm_preset_name(choice.preset)) + " tiles of the " +
                     std::string(gemm_variant_name(choice.variant)) + " GEMM exceed the device's workgroup limits",
                 "use a smaller preset");

@@ -143,6 +143,7 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
   c.type = p.deviceType;
   c.vendor_id = p.vendorID;
   c.api_version = p.apiVersion;
+  c.driver_version = p.driverVersion;
   std::memcpy(c.device_uuid.data(), p11.deviceUUID, VK_UUID_SIZE);
   std::memcpy(c.pipeline_cache_uuid.data(), p.pipelineCacheUUID, VK_UUID_SIZE);
 

@@ -67,17 +67,20 @@ bool instance_has_extension(const DispatchTable& vk, const char* layer, const ch
                      [&](const VkExtensionProperties& e) { return std::strcmp(e.extensionName, name) == 0; });
 }
 
-std::filesystem::path pipeline_cache_file(const Caps& caps, std::filesystem::path dir, bool on_disk) {
+// A per-device file in the cache folder: PREFIX + pipelineCacheUUID (+ driverVersion) + SUFFIX.
+std::filesystem::path cache_file(const Caps& caps, std::filesystem::path dir, bool on_disk, const char* prefix,
+                                 bool with_driver, const char* suffix) {
   if (!on_disk) return {};
   if (dir.empty()) dir = default_cache_dir();
   if (dir.empty()) return {};
   static const char* hex = "0123456789abcdef";
-  std::string name = "pipelines-";
+  std::string name = prefix;
   for (uint8_t b : caps.pipeline_cache_uuid) {
     name += hex[b >> 4];
     name += hex[b & 15];
   }
-  return dir / (name + ".bin");
+  if (with_driver) name += "-" + std::to_string(caps.driver_version);
+  return dir / (name + suffix);
 }
 
 uint32_t compute_queue_family(const DispatchTable& vk, VkPhysicalDevice pd, uint32_t* timestamp_bits) {
@@ -140,7 +143,7 @@ Context::Context(const AdoptInfo& info) : dispatch_(std::make_unique<DispatchTab
       throw Error("AdoptInfo::queue_family does not support compute", "pass a compute-capable queue");
     caps_.timestamp_valid_bits = fams[queue_family_].timestampValidBits;
     load_device_table(*dispatch_, instance_, device_);
-    finish_setup(info.pipeline_cache_dir, info.pipeline_cache_on_disk);
+    finish_setup(info.pipeline_cache_dir, info.pipeline_cache_on_disk, info.tune_kernels);
   } catch (...) {
     destroy();
     throw;
@@ -301,10 +304,10 @@ void Context::create_device(const ContextCreateInfo& info) {
   load_device_table(*dispatch_, instance_, device_);
   if (info.patch_dispatch) info.patch_dispatch(*dispatch_);
   vk().device.vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
-  finish_setup(info.pipeline_cache_dir, info.pipeline_cache_on_disk);
+  finish_setup(info.pipeline_cache_dir, info.pipeline_cache_on_disk, info.tune_kernels && !(info.read_env && tune_env_off()));
 }
 
-void Context::finish_setup(const std::filesystem::path& cache_dir, bool cache_on_disk) {
+void Context::finish_setup(const std::filesystem::path& cache_dir, bool cache_on_disk, bool tune) {
   const auto& d = vk().device;
   const auto& in = vk().instance;
   VmaVulkanFunctions fns{};
@@ -352,7 +355,8 @@ void Context::finish_setup(const std::filesystem::path& cache_dir, bool cache_on
   VkFenceCreateInfo fence{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   check(d.vkCreateFence(device_, &fence, nullptr, &run_fence_), "vkCreateFence");
   caps_.heaps = query_heaps(vk(), physical_device_, has_memory_budget_);
-  pipelines_ = std::make_unique<PipelineRegistry>(*this, pipeline_cache_file(caps_, cache_dir, cache_on_disk));
+  pipelines_ = std::make_unique<PipelineRegistry>(*this, cache_file(caps_, cache_dir, cache_on_disk, "pipelines-", false, ".bin"));
+  tuning_ = std::make_unique<TuningStore>(cache_file(caps_, cache_dir, cache_on_disk, "tuning-", true, ".json"), tune);
 }
 
 Context::~Context() { destroy(); }

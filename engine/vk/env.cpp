@@ -51,6 +51,8 @@ std::vector<Feature> parse_disable_list(std::string_view list) {
   return out;
 }
 
+bool tune_env_off() { return getenv_string("VKGRAD_TUNE") == "0"; }
+
 bool validation_env() {
   const std::string v = getenv_string("VKGRAD_VALIDATION");
   return !v.empty() && v != "0";

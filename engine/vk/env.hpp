@@ -21,6 +21,8 @@ std::vector<Feature> parse_disable_env();
 std::vector<Feature> parse_disable_list(std::string_view list);
 // VKGRAD_VALIDATION set to anything but "" or "0".
 bool validation_env();
+// VKGRAD_TUNE=0: kernels use their rule-based choice instead of measuring.
+bool tune_env_off();
 // XDG_CACHE_HOME/vkgrad, else HOME/.cache/vkgrad, else LOCALAPPDATA/vkgrad; empty if none set.
 std::filesystem::path default_cache_dir();
 std::string lowercase(std::string s);

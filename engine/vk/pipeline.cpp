@@ -1,14 +1,13 @@
 #include "vkgrad/vk/pipeline.hpp"
 
 #include "dispatch.hpp"
+#include "file_replace.hpp"
 #include "shader_table.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/context.hpp"
 
 #include <chrono>
 #include <fstream>
-#include <random>
-#include <system_error>
 
 namespace vkgrad::vk {
 namespace {
@@ -76,22 +75,7 @@ void PipelineRegistry::save_cache() {
   check(d.vkGetPipelineCacheData(ctx_.device(), cache_, &size, nullptr), "vkGetPipelineCacheData");
   std::vector<char> data(size);
   check(d.vkGetPipelineCacheData(ctx_.device(), cache_, &size, data.data()), "vkGetPipelineCacheData");
-  std::error_code ec;
-  std::filesystem::create_directories(cache_file_.parent_path(), ec);
-  // Write a private temporary file, then rename over the old cache: readers never see half a file.
-  std::random_device rd;
-  const auto tmp = cache_file_.string() + ".tmp" + std::to_string(rd());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(size));
-    if (!out.flush())
-      throw Error("could not write the pipeline cache " + tmp, "check the cache folder's permissions and free space");
-  }
-  std::filesystem::rename(tmp, cache_file_, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw Error("could not replace the pipeline cache " + cache_file_.string(), "check the cache folder's permissions");
-  }
+  replace_file(cache_file_, std::span(data.data(), size), "pipeline cache");
   dirty_ = false;
 }
 

@@ -56,6 +56,7 @@ vk::ContextCreateInfo strict_create_info(std::vector<vk::Feature> disable) {
   vk::ContextCreateInfo info;
   info.disable = std::move(disable);
   info.read_env = false;
+  info.tune_kernels = false;  // tests force variants or check the rules; tuning has its own test
   info.validation = getenv("NOVAL") == nullptr;
   info.sync_validation = getenv("NOSYNC") == nullptr;
   info.on_message = [](const vk::ValidationMessage& m) {

@@ -16,7 +16,7 @@
 namespace vkgrad::test {
 
 // A validation-strict ContextCreateInfo: layer on, synchronization validation on, messages
-// collected for the running test, environment overrides ignored (tests choose their own).
+// collected for the running test, environment overrides ignored (tests choose their own), no kernel tuning.
 vk::ContextCreateInfo strict_create_info(std::vector<vk::Feature> disable = {});
 
 // The cached strict Context with exactly these features disabled.

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <random>
 
 #ifndef VKGRAD_BENCH_BIN
@@ -64,13 +65,19 @@ TEST(BenchTrain, ReproducesAReferenceRunFromFiles) {
                                     {"y", io::Dtype::I64, {samples}, std::as_bytes(std::span(y))}};
   io::save_safetensors(dir / "data.safetensors", data);
 
-  const std::string cmd = std::string(VKGRAD_BENCH_BIN) +
+  // Validation on and rule-based kernel choices, as in every test.
+  const std::string cmd = "VKGRAD_VALIDATION=1 VKGRAD_TUNE=0 " + std::string(VKGRAD_BENCH_BIN) +
                           " train --layers 6,10,4 --activation relu --loss cross_entropy --optimizer sgd --lr 0.1"
                           " --batch 8 --steps 7 --warmup 0 --precision fp32 --inject-nonfinite 2 --init " +
                           (dir / "init.safetensors").string() + " --data " + (dir / "data.safetensors").string() +
                           " --trace " + (dir / "trace.jsonl").string() + " --json > " + (dir / "out.json").string() +
                           " 2> " + (dir / "err.txt").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0) << std::ifstream(dir / "err.txt").rdbuf();
+  {
+    std::stringstream err;
+    err << std::ifstream(dir / "err.txt").rdbuf();
+    EXPECT_EQ(err.str().find("validation"), std::string::npos) << err.str();
+  }
   std::vector<nlohmann::json> trace;
   std::ifstream in(dir / "trace.jsonl");
   for (std::string line; std::getline(in, line);) trace.push_back(nlohmann::json::parse(line));

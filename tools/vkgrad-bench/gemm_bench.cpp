@@ -2,6 +2,7 @@
 
 #include "vkgrad/error.hpp"
 #include "vkgrad/kernels/gemm.hpp"
+#include "vkgrad/kernels/gemm_tuning.hpp"
 #include "vkgrad/vk/buffer.hpp"
 #include "vkgrad/vk/context.hpp"
 
@@ -88,7 +89,6 @@ struct Row {
 // Times one variant and preset (the selector's choice when `forced` is empty) on `p`.
 Row run_one(vk::Context& ctx, const Problem& p, std::optional<kernels::GemmChoice> forced, double seconds_per_row) {
   const auto [m, n, k] = p.s;
-  const kernels::GemmChoice choice = forced ? *forced : kernels::select_gemm(ctx.caps(), m, n, p.type, p.type);
   const auto ab = encode(p.a, p.type), bb = encode(p.b, p.type);
   vk::Buffer buf_a(ctx, {.size = ab.size(), .name = "A"});
   vk::Buffer buf_b(ctx, {.size = bb.size(), .name = "B"});
@@ -101,6 +101,10 @@ Row run_one(vk::Context& ctx, const Problem& p, std::optional<kernels::GemmChoic
   d.b = {buf_b.range(), p.type, p.ldb(), 0, p.trans_b};
   d.c = {buf_c.range(), ElemType::F32, n, 0, false};
   const kernels::Gemm gemm(ctx);
+  // The default row is what Gemm::record picks: measured where the Context tunes, else the rule.
+  const kernels::GemmChoice choice = forced                   ? *forced
+                                     : ctx.tuning().enabled() ? kernels::tuned_gemm_choice(ctx, d)
+                                                              : kernels::select_gemm(ctx.caps(), m, n, p.type, p.type);
 
   const auto timed = [&](uint32_t reps) {
     std::unique_ptr<vk::Recorder> rec;
@@ -209,7 +213,11 @@ nlohmann::json run_gemm_bench(const GemmBenchOptions& o) {
                           {"layout", o.layout}, {"types", o.types}, {"ms", r.ms}, {"gflops", r.gflops},
                           {"max_rel_err", r.max_rel_err ? nlohmann::json(*r.max_rel_err) : nlohmann::json(nullptr)},
                           {"err_bound", r.err_bound ? nlohmann::json(*r.err_bound) : nlohmann::json(nullptr)}};
-      if (!run) j["chosen"] = r.chosen;
+      if (!run) {
+        j["chosen"] = r.chosen;
+        j["chosen_preset"] = r.preset;
+        j["tuned"] = ctx.tuning().enabled();
+      }
       if (o.peak_tflops) j["fraction_of_peak"] = r.gflops / (*o.peak_tflops * 1e3);
       std::fprintf(stderr, "  %ux%ux%u %-8s %-8s %-6s %9.3f ms %9.1f GFLOP/s  max_rel_err %s (bound %s)\n", s.m, s.n,
                    s.k, r.variant.c_str(), run ? "" : r.chosen.c_str(), r.preset.c_str(), r.ms, r.gflops,

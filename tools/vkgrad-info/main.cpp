@@ -1,6 +1,8 @@
-// vkgrad-info: every Vulkan device, what it can do, what vkgrad enables and which kernel
-// variants it would pick. `--json` writes one JSON document to stdout.
+// vkgrad-info: every Vulkan device, what it can do, what vkgrad enables, which kernel variants
+// it would pick and which it measured fastest. `--json` writes one JSON document to stdout;
+// `--tune` measures the GEMM variants on common shape classes first.
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/gemm_tuning.hpp"
 #include "vkgrad/kernels/variant.hpp"
 #include "vkgrad/vk/context.hpp"
 
@@ -20,7 +22,32 @@ std::string version_string(uint32_t v) {
          std::to_string(VK_API_VERSION_PATCH(v));
 }
 
-json describe(const vk::Caps& c, uint32_t index) {
+// Measures GEMM shape classes a training run meets: squares and the Fashion-MNIST MLP's layers,
+// in the three layouts a linear layer uses (forward nt, weight gradient tn, input gradient nn).
+void tune(vk::Context& ctx) {
+  using kernels::ElemType;
+  struct Types {
+    ElemType ab, c;
+  };
+  const Types types[] = {{ElemType::F16, ElemType::F16}, {ElemType::F16, ElemType::F32}, {ElemType::F32, ElemType::F32}};
+  const uint32_t shapes[][3] = {{256, 256, 256}, {1024, 1024, 1024}, {4096, 4096, 4096}, {128, 512, 784}, {128, 256, 512}};
+  for (const auto& t : types)
+    for (const auto& s : shapes)
+      for (const char* layout : {"nt", "tn", "nn"}) {
+        kernels::GemmDesc d;
+        d.m = s[0], d.n = s[1], d.k = s[2];
+        d.a = {{}, t.ab, 0, 0, layout[0] == 't'};
+        d.b = {{}, t.ab, 0, 0, layout[1] == 't'};
+        d.c = {{}, t.c, 0, 0, false};
+        const auto trials = kernels::tune_gemm(ctx, d);
+        const auto best = kernels::pick_gemm_trial(trials);
+        std::fprintf(stderr, "  %-34s %s (%zu candidates)\n", kernels::gemm_tuning_key(d).c_str(),
+                     best ? kernels::gemm_choice_text(*best).c_str() : "none correct", trials.size());
+      }
+}
+
+json describe(vk::Context& ctx, uint32_t index) {
+  const vk::Caps& c = ctx.caps();
   json features = json::object();
   for (size_t i = 0; i < vk::kFeatureCount; ++i)
     features[std::string(vk::feature_name(vk::Feature(i)))] = {{"supported", c.features[i].supported},
@@ -39,6 +66,15 @@ json describe(const vk::Caps& c, uint32_t index) {
       {"coopmat", coopmat ? json{{"m", coopmat->shape.m}, {"n", coopmat->shape.n}, {"k", coopmat->shape.k},
                                  {"subgroup_size", coopmat->subgroup_size}}
                           : json(nullptr)}};
+  // Measured choices, and the candidates whose correctness probe failed (never used).
+  json tuning = {{"enabled", ctx.tuning().enabled()}, {"file", ctx.tuning().file().string()},
+                 {"choices", json::object()}, {"excluded", json::array()}};
+  for (const auto& [key, value] : ctx.tuning().entries()) {
+    if (key.rfind("probe:", 0) == 0)
+      tuning["excluded"].push_back(key.substr(6));
+    else
+      tuning["choices"][key] = value;
+  }
   return {{"index", index},
           {"name", c.name},
           {"type", vk::device_type_name(c.type)},
@@ -62,7 +98,8 @@ json describe(const vk::Caps& c, uint32_t index) {
                       {"timestamp_period_ns", c.timestamp_period_ns},
                       {"timestamp_valid_bits", c.timestamp_valid_bits}}},
           {"memory_heaps", heaps},
-          {"variants", variants}};
+          {"variants", variants},
+          {"tuning", tuning}};
 }
 
 void print_table(const json& d) {
@@ -91,6 +128,13 @@ void print_table(const json& d) {
                                        "x" + std::to_string(cm["k"].get<int>()) + " at subgroup " +
                                        std::to_string(cm["subgroup_size"].get<int>()))
                                           .c_str());
+  const auto& t = d["tuning"];
+  std::printf("  measured GEMM choices (%s%s):\n", t["enabled"].get<bool>() ? "" : "tuning off; ",
+              t["file"].get<std::string>().empty() ? "not kept on disk" : t["file"].get<std::string>().c_str());
+  for (const auto& [key, value] : t["choices"].items())
+    std::printf("    %-34s %s\n", key.c_str(), value.get<std::string>().c_str());
+  if (t["choices"].empty()) std::printf("    none yet (vkgrad-info --tune, or the first training run, measures them)\n");
+  for (const auto& e : t["excluded"]) std::printf("    excluded, wrong results: %s\n", e.get<std::string>().c_str());
 }
 
 }  // namespace
@@ -99,15 +143,20 @@ int main(int argc, char** argv) {
   CLI::App app{"vkgrad-info: Vulkan devices and what vkgrad does with them"};
   bool as_json = false;
   app.add_flag("--json", as_json, "one JSON document on stdout");
+  bool run_tune = false;
+  app.add_flag("--tune", run_tune, "measure the GEMM variants on common shape classes and keep the winners");
   CLI11_PARSE(app, argc, argv);
   try {
     json devices = json::array();
     for (const auto& summary : vk::list_devices()) {
       vk::ContextCreateInfo info;
       info.device_index = summary.index;
-      info.pipeline_cache_on_disk = false;
       vk::Context ctx(info);  // honours VKGRAD_DISABLE, so `enabled` shows what kernels may use
-      devices.push_back(describe(ctx.caps(), summary.index));
+      if (run_tune) {
+        std::fprintf(stderr, "tuning GEMMs on %s:\n", ctx.caps().name.c_str());
+        tune(ctx);
+      }
+      devices.push_back(describe(ctx, summary.index));
     }
     if (as_json) {
       std::cout << json{{"devices", devices}}.dump(2) << '\n';

@@ -88,11 +88,16 @@ struct GemmChoice {
 GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a, ElemType b,
                        std::optional<GemmVariant> forced = std::nullopt);
 
+// Whether the device's workgroup limits hold the choice's tiles.
+bool gemm_choice_fits(const vk::Caps& caps, const GemmChoice& choice);
+
 class Gemm {
 public:
   explicit Gemm(vk::Context& ctx);
   // Checks `desc` (shapes, leading dimensions, range sizes) and records one dispatch with the
-  // chosen variant; returns the choice.
+  // chosen variant; returns the choice. Unforced, on a Context that tunes kernels, the choice
+  // is the measured one (gemm_tuning.hpp): the first GEMM of a shape class without a stored
+  // choice measures the candidates then (allocates, submits and waits), once per device.
   GemmChoice record(vk::Recorder& rec, const GemmDesc& desc, std::optional<GemmVariant> forced = std::nullopt) const;
   // The same with an exact variant and preset (benchmarks, tuning); Error if the variant cannot
   // run here or its tiles exceed the device's limits.

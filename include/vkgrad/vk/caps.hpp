@@ -74,6 +74,7 @@ struct Caps {
   std::array<uint8_t, VK_UUID_SIZE> device_uuid{};
   std::array<uint8_t, VK_UUID_SIZE> pipeline_cache_uuid{};
   uint32_t api_version = 0;
+  uint32_t driver_version = 0;  // vendor-encoded; keys the kernel tuning file
 
   std::array<FeatureState, kFeatureCount> features{};
   std::vector<CoopmatShape> coopmat_shapes;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "vkgrad/vk/caps.hpp"
+#include "vkgrad/vk/tuning_store.hpp"
 
 #include <vulkan/vulkan_core.h>
 
@@ -60,6 +61,10 @@ struct ContextCreateInfo {
   // read or written.
   std::filesystem::path pipeline_cache_dir;
   bool pipeline_cache_on_disk = true;
+  // Kernels with several variants (GEMM) time them at first use of a shape class and keep the
+  // fastest correct one in a tuning file beside the pipeline cache (see TuningStore). Off
+  // (also VKGRAD_TUNE=0 when `read_env`): the rule-based choice, as tests use.
+  bool tune_kernels = true;
 
   // Where Vulkan entry points come from. Null: the system's Vulkan loader.
   PFN_vkGetInstanceProcAddr get_instance_proc_addr = nullptr;
@@ -86,6 +91,7 @@ struct AdoptInfo {
   std::vector<Feature> enabled;  // the features the host enabled on `device`
   std::filesystem::path pipeline_cache_dir;
   bool pipeline_cache_on_disk = true;
+  bool tune_kernels = true;  // as ContextCreateInfo::tune_kernels
 };
 
 class Context {
@@ -105,6 +111,7 @@ public:
   uint32_t queue_family() const { return queue_family_; }
   VmaAllocator allocator() const { return allocator_; }
   PipelineRegistry& pipelines() { return *pipelines_; }
+  TuningStore& tuning() { return *tuning_; }
   bool owns_device() const { return owns_device_; }
 
   // Records commands with `record`, submits them and waits. For set-up work (uploads,
@@ -120,7 +127,7 @@ public:
 private:
   void create_instance(const ContextCreateInfo& info);
   void create_device(const ContextCreateInfo& info);
-  void finish_setup(const std::filesystem::path& cache_dir, bool cache_on_disk);
+  void finish_setup(const std::filesystem::path& cache_dir, bool cache_on_disk, bool tune);
   void destroy() noexcept;
 
   std::unique_ptr<DispatchTable> dispatch_;
@@ -137,6 +144,7 @@ private:
   VkCommandPool command_pool_ = VK_NULL_HANDLE;
   VkFence run_fence_ = VK_NULL_HANDLE;
   std::unique_ptr<PipelineRegistry> pipelines_;
+  std::unique_ptr<TuningStore> tuning_;
   std::unique_ptr<ValidationCallback> on_message_;  // stable address for the messenger
 };
 
