@@ -19,6 +19,7 @@ std::string_view feature_name(Feature f) {
     case Feature::TimelineSemaphore: return "timelineSemaphore";
     case Feature::HostQueryReset: return "hostQueryReset";
     case Feature::BufferDeviceAddress: return "bufferDeviceAddress";
+    case Feature::Coopmat2: return "cooperativeMatrix2";
     case Feature::Count: break;
   }
   return "?";
@@ -29,6 +30,7 @@ std::string_view feature_override_name(Feature f) {
     case Feature::Coopmat: return "coopmat";
     case Feature::Fp16Arith: return "fp16-arith";
     case Feature::Storage16: return "storage16";
+    case Feature::Coopmat2: return "coopmat2";
     default: return {};
   }
 }
@@ -114,14 +116,17 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
     return std::find(exts.begin(), exts.end(), name) != exts.end();
   };
   const bool has_coopmat = has_ext(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  const bool has_coopmat2 = has_coopmat && has_ext(VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME);
 
   VkPhysicalDeviceVulkan11Properties p11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES};
   VkPhysicalDeviceVulkan12Properties p12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES};
   VkPhysicalDeviceVulkan13Properties p13{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES};
   VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+  VkPhysicalDeviceCooperativeMatrix2PropertiesNV pcm2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_PROPERTIES_NV};
   props.pNext = &p11;
   p11.pNext = &p12;
   p12.pNext = &p13;
+  if (has_coopmat2) p13.pNext = &pcm2;
   vk.instance.vkGetPhysicalDeviceProperties2(pd, &props);
 
   VkPhysicalDeviceCooperativeMatrixFeaturesKHR fcm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR};
@@ -132,7 +137,9 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
   feats.pNext = &f11;
   f11.pNext = &f12;
   f12.pNext = &f13;
+  VkPhysicalDeviceCooperativeMatrix2FeaturesNV fcm2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV};
   if (has_coopmat) f13.pNext = &fcm;
+  if (has_coopmat2) fcm.pNext = &fcm2;
   vk.instance.vkGetPhysicalDeviceFeatures2(pd, &feats);
 
   Caps c;
@@ -158,6 +165,11 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
   set(Feature::TimelineSemaphore, f12.timelineSemaphore);
   set(Feature::HostQueryReset, f12.hostQueryReset);
   set(Feature::BufferDeviceAddress, f12.bufferDeviceAddress);
+  set(Feature::Coopmat2, has_coopmat2 && fcm.cooperativeMatrix && fcm2.cooperativeMatrixWorkgroupScope &&
+                                 fcm2.cooperativeMatrixFlexibleDimensions && fcm2.cooperativeMatrixTensorAddressing &&
+                                 fcm2.cooperativeMatrixPerElementOperations
+                             ? VK_TRUE
+                             : VK_FALSE);
 
   if (has_coopmat && vk.instance.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR) {
     uint32_t n = 0;
@@ -172,7 +184,22 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
                                   cm[i].saturatingAccumulation == VK_TRUE});
     }
   }
-  c.nv_coopmat2 = has_ext("VK_NV_cooperative_matrix2");
+  c.nv_coopmat2 = has_coopmat2;
+  if (has_coopmat2 && vk.instance.vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV) {
+    uint32_t n = 0;
+    check(vk.instance.vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV(pd, &n, nullptr),
+          "vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV");
+    std::vector<VkCooperativeMatrixFlexibleDimensionsPropertiesNV> fl(
+        n, {VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_FLEXIBLE_DIMENSIONS_PROPERTIES_NV});
+    check(vk.instance.vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV(pd, &n, fl.data()),
+          "vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV");
+    for (uint32_t i = 0; i < n; ++i)
+      c.coopmat2_shapes.push_back({fl[i].MGranularity, fl[i].NGranularity, fl[i].KGranularity, fl[i].AType,
+                                   fl[i].BType, fl[i].CType, fl[i].ResultType, fl[i].scope,
+                                   fl[i].workgroupInvocations});
+    c.coopmat2_max_workgroup_size = pcm2.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize;
+    c.coopmat2_max_dimension = pcm2.cooperativeMatrixFlexibleDimensionsMaxDimension;
+  }
 
   c.subgroup_size = p11.subgroupSize;
   c.min_subgroup_size = p13.minSubgroupSize;

@@ -266,6 +266,9 @@ void Context::create_device(const ContextCreateInfo& info) {
     throw Error("device '" + caps_.name + "' lacks VK_KHR_push_descriptor", "update the driver or choose another device");
   std::vector<const char*> enable_exts{VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
   if (cm.enabled) enable_exts.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  auto& cm2 = caps_.features[static_cast<size_t>(Feature::Coopmat2)];
+  cm2.enabled = cm2.enabled && cm.enabled;
+  if (cm2.enabled) enable_exts.push_back(VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME);
   if (has_memory_budget_) enable_exts.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 
   const auto on = [&](Feature f) -> VkBool32 { return caps_.enabled(f) ? VK_TRUE : VK_FALSE; };
@@ -278,7 +281,13 @@ void Context::create_device(const ContextCreateInfo& info) {
   // Required by Vulkan 1.3 (so always present): kernels size workgroups with specialization
   // constants (LocalSizeId) and use device-scope atomics under the memory model.
   f13.maintenance4 = VK_TRUE;
+  VkPhysicalDeviceCooperativeMatrix2FeaturesNV fcm2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV};
+  fcm2.cooperativeMatrixWorkgroupScope = on(Feature::Coopmat2);
+  fcm2.cooperativeMatrixFlexibleDimensions = on(Feature::Coopmat2);
+  fcm2.cooperativeMatrixTensorAddressing = on(Feature::Coopmat2);
+  fcm2.cooperativeMatrixPerElementOperations = on(Feature::Coopmat2);
   if (cm.enabled) f13.pNext = &fcm;
+  if (cm2.enabled) fcm.pNext = &fcm2;
   VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, &f13};
   f12.shaderFloat16 = on(Feature::Fp16Arith);
   f12.vulkanMemoryModel = on(Feature::MemoryModel);

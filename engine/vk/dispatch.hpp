@@ -23,6 +23,7 @@ namespace vkgrad::vk {
   X(vkCreateDevice)                                   \
   X(vkGetDeviceProcAddr)                              \
   X(vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR) \
+  X(vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV) \
   X(vkCreateDebugUtilsMessengerEXT)                   \
   X(vkDestroyDebugUtilsMessengerEXT)
 

@@ -57,6 +57,13 @@ json describe(vk::Context& ctx, uint32_t index) {
     shapes.push_back({{"m", s.m}, {"n", s.n}, {"k", s.k}, {"a", vk::component_type_name(s.a)},
                       {"b", vk::component_type_name(s.b)}, {"c", vk::component_type_name(s.c)},
                       {"result", vk::component_type_name(s.result)}, {"scope", vk::scope_name(s.scope)}});
+  json flexible = json::array();
+  for (const auto& s : c.coopmat2_shapes)
+    flexible.push_back({{"m_granularity", s.m_granularity}, {"n_granularity", s.n_granularity},
+                        {"k_granularity", s.k_granularity}, {"a", vk::component_type_name(s.a)},
+                        {"b", vk::component_type_name(s.b)}, {"c", vk::component_type_name(s.c)},
+                        {"result", vk::component_type_name(s.result)}, {"scope", vk::scope_name(s.scope)},
+                        {"workgroup_invocations", s.workgroup_invocations}});
   json heaps = json::array();
   for (const auto& h : c.heaps)
     heaps.push_back({{"size", h.size}, {"budget", h.budget}, {"usage", h.usage}, {"device_local", h.device_local}});
@@ -84,6 +91,9 @@ json describe(vk::Context& ctx, uint32_t index) {
           {"features", features},
           {"cooperative_matrix_shapes", shapes},
           {"nv_cooperative_matrix2", c.nv_coopmat2},
+          {"cooperative_matrix2_flexible_shapes", flexible},
+          {"cooperative_matrix2_max_workgroup_size", c.coopmat2_max_workgroup_size},
+          {"cooperative_matrix2_max_dimension", c.coopmat2_max_dimension},
           {"subgroup_size", c.subgroup_size},
           {"subgroup_size_range", {c.min_subgroup_size, c.max_subgroup_size}},
           {"float_controls", {{"fp16_rounding_rte", c.fp16_rounding_rte},
@@ -117,6 +127,13 @@ void print_table(const json& d) {
                 s["c"].get<std::string>().c_str(), s["result"].get<std::string>().c_str(),
                 s["scope"].get<std::string>().c_str());
   if (d["cooperative_matrix_shapes"].empty()) std::printf("    none\n");
+  std::printf("  NV cooperative-matrix-2 flexible shapes (granularity M x N x K: A, B -> C, scope, invocations):\n");
+  for (const auto& s : d["cooperative_matrix2_flexible_shapes"])
+    std::printf("    %2d x %2d x %2d: %s, %s -> %s, %s, %d\n", s["m_granularity"].get<int>(), s["n_granularity"].get<int>(),
+                s["k_granularity"].get<int>(), s["a"].get<std::string>().c_str(), s["b"].get<std::string>().c_str(),
+                s["c"].get<std::string>().c_str(), s["scope"].get<std::string>().c_str(),
+                s["workgroup_invocations"].get<int>());
+  if (d["cooperative_matrix2_flexible_shapes"].empty()) std::printf("    none\n");
   std::printf("  subgroup size %d (range %d..%d), shared memory %d bytes, workgroup invocations %d\n",
               d["subgroup_size"].get<int>(), d["subgroup_size_range"][0].get<int>(),
               d["subgroup_size_range"][1].get<int>(), d["limits"]["max_compute_shared_memory"].get<int>(),

@@ -15,8 +15,9 @@
 
 namespace vkgrad::vk {
 
-// Device features a kernel variant may use. The first three have user-facing override names
-// (VKGRAD_DISABLE=coopmat,fp16-arith,storage16); the rest are enabled whenever supported.
+// Device features a kernel variant may use. Coopmat, Fp16Arith, Storage16 and Coopmat2 have
+// user-facing override names (VKGRAD_DISABLE=coopmat,fp16-arith,storage16,coopmat2); the rest
+// are enabled whenever supported.
 enum class Feature : uint32_t {
   Coopmat,              // VK_KHR_cooperative_matrix: cooperativeMatrix
   Fp16Arith,            // shaderFloat16
@@ -28,6 +29,9 @@ enum class Feature : uint32_t {
   TimelineSemaphore,    // timelineSemaphore
   HostQueryReset,       // hostQueryReset
   BufferDeviceAddress,  // bufferDeviceAddress (the cpu GEMM reads operands through pointers)
+  // VK_NV_cooperative_matrix2 with workgroup scope, flexible dimensions, tensor addressing and
+  // per-element operations (the coopmat2 GEMM); needs Coopmat.
+  Coopmat2,
   Count
 };
 inline constexpr size_t kFeatureCount = static_cast<size_t>(Feature::Count);
@@ -54,6 +58,18 @@ struct CoopmatShape {
   VkScopeKHR scope = VK_SCOPE_SUBGROUP_KHR;
   bool saturating = false;
 };
+// One entry of vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV: matrices of
+// any multiple of the granularities, used by a workgroup of exactly `workgroup_invocations`.
+struct FlexibleCoopmatShape {
+  uint32_t m_granularity = 0, n_granularity = 0, k_granularity = 0;
+  VkComponentTypeKHR a = VK_COMPONENT_TYPE_FLOAT16_KHR;
+  VkComponentTypeKHR b = VK_COMPONENT_TYPE_FLOAT16_KHR;
+  VkComponentTypeKHR c = VK_COMPONENT_TYPE_FLOAT32_KHR;
+  VkComponentTypeKHR result = VK_COMPONENT_TYPE_FLOAT32_KHR;
+  VkScopeKHR scope = VK_SCOPE_WORKGROUP_KHR;
+  uint32_t workgroup_invocations = 0;
+};
+
 // "float16", "float32", "uint8", ... for component types; "subgroup", "workgroup", ... for scopes.
 std::string_view component_type_name(VkComponentTypeKHR t);
 std::string_view scope_name(VkScopeKHR s);
@@ -78,7 +94,10 @@ struct Caps {
 
   std::array<FeatureState, kFeatureCount> features{};
   std::vector<CoopmatShape> coopmat_shapes;
-  bool nv_coopmat2 = false;  // VK_NV_cooperative_matrix2 listed (not used yet)
+  bool nv_coopmat2 = false;  // VK_NV_cooperative_matrix2 listed
+  std::vector<FlexibleCoopmatShape> coopmat2_shapes;
+  uint32_t coopmat2_max_workgroup_size = 0;  // cooperativeMatrixWorkgroupScopeMaxWorkgroupSize
+  uint32_t coopmat2_max_dimension = 0;       // cooperativeMatrixFlexibleDimensionsMaxDimension
 
   uint32_t subgroup_size = 0;
   uint32_t min_subgroup_size = 0;  // subgroup-size-control range
