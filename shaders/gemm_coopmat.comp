@@ -3,7 +3,8 @@
 // The subgroup tile CM_M×CM_N×CM_K is one the device reports (specialization constants). The
 // workgroup's WM×WN subgroups each own RM×RN accumulator tiles, so a workgroup computes a
 // BM×BN = (WM·RM·CM_M)×(WN·RN·CM_N) block; BK-deep slabs of op(A) and op(B) are staged in
-// shared memory as fp16, double-buffered so the next slab loads while this one multiplies.
+// shared memory as fp16 (common/gemm_stage.glsl), double-buffered so the next slab loads while
+// this one multiplies.
 // KHR cooperative matrices define no element-to-(row, column) mapping, so each subgroup
 // stores one accumulator at a time to its own shared scratch and the epilogue runs per
 // invocation from there. All barriers sit in workgroup-uniform control flow.
@@ -31,26 +32,10 @@ layout(constant_id = 9) const uint SUBGROUP = 32;
 const uint BM = WM * RM * CM_M;
 const uint BN = WN * RN * CM_N;
 
-shared float16_t As[2 * BM * BK];  // two slabs, each [m][k]
-shared float16_t Bs[2 * BK * BN];  // two slabs, each [k][n]
+shared float16_t As[2 * BM * (BK + 8u)];  // two slabs, each [m][k], rows padded
+shared float16_t Bs[2 * BK * (BN + 8u)];  // two slabs, each [k][n], rows padded
 shared float Cs[WM * WN * CM_M * CM_N];  // one accumulator tile per subgroup
-
-void load_slab(uint slab, uint k0, uint row0, uint col0, uint batch) {
-  const uint threads = gl_WorkGroupSize.x;
-  const uint tid = gl_LocalInvocationID.x;
-  for (uint i = tid; i < BM * BK; i += threads) {
-    const uint m = TRANS_A ? i % BM : i / BK;
-    const uint kk = TRANS_A ? i / BM : i % BK;
-    const uint r = row0 + m, k = k0 + kk;
-    As[slab * BM * BK + m * BK + kk] = float16_t((r < p.M && k < p.K) ? load_a(batch, r, k) : 0.0);
-  }
-  for (uint i = tid; i < BK * BN; i += threads) {
-    const uint n = TRANS_B ? i / BK : i % BN;
-    const uint kk = TRANS_B ? i % BK : i / BN;
-    const uint c = col0 + n, k = k0 + kk;
-    Bs[slab * BK * BN + kk * BN + n] = float16_t((c < p.N && k < p.K) ? load_b(batch, k, c) : 0.0);
-  }
-}
+#include "common/gemm_stage.glsl"
 
 void main() {
   const uint sg = gl_SubgroupID;
@@ -64,19 +49,21 @@ void main() {
   coopmat<float, gl_ScopeSubgroup, CM_M, CM_N, gl_MatrixUseAccumulator> acc[RM * RN];
   for (uint i = 0; i < RM * RN; ++i) acc[i] = coopmat<float, gl_ScopeSubgroup, CM_M, CM_N, gl_MatrixUseAccumulator>(0.0);
 
-  load_slab(0u, 0u, row0, col0, batch);
+  stage_slab(0u, 0u, row0, col0, batch);
   barrier();
   for (uint k0 = 0; k0 < p.K; k0 += BK) {
     const uint slab = (k0 / BK) & 1u;
     // Slab slab^1 was last read before the previous iteration's closing barrier.
-    if (k0 + BK < p.K) load_slab(slab ^ 1u, k0 + BK, row0, col0, batch);
+    if (k0 + BK < p.K) stage_slab(slab ^ 1u, k0 + BK, row0, col0, batch);
     for (uint kk = 0; kk < BK; kk += CM_K) {
       coopmat<float16_t, gl_ScopeSubgroup, CM_M, CM_K, gl_MatrixUseA> a[RM];
       coopmat<float16_t, gl_ScopeSubgroup, CM_K, CM_N, gl_MatrixUseB> b[RN];
       for (uint i = 0; i < RM; ++i)
-        coopMatLoad(a[i], As, slab * BM * BK + ((wm * RM + i) * CM_M) * BK + kk, BK, gl_CooperativeMatrixLayoutRowMajor);
+        coopMatLoad(a[i], As, slab * BM * A_PITCH + ((wm * RM + i) * CM_M) * A_PITCH + kk, A_PITCH,
+                    gl_CooperativeMatrixLayoutRowMajor);
       for (uint j = 0; j < RN; ++j)
-        coopMatLoad(b[j], Bs, slab * BK * BN + kk * BN + (wn * RN + j) * CM_N, BN, gl_CooperativeMatrixLayoutRowMajor);
+        coopMatLoad(b[j], Bs, slab * BK * B_PITCH + kk * B_PITCH + (wn * RN + j) * CM_N, B_PITCH,
+                    gl_CooperativeMatrixLayoutRowMajor);
       for (uint i = 0; i < RM; ++i)
         for (uint j = 0; j < RN; ++j) acc[i * RN + j] = coopMatMulAdd(a[i], b[j], acc[i * RN + j]);
     }

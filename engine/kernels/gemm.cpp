@@ -35,7 +35,9 @@ struct CoopmatTiles {
   uint32_t bm() const { return wm * rm * cm_m; }
   uint32_t bn() const { return wn * rn * cm_n; }
   uint32_t threads() const { return wm * wn * subgroup; }
-  uint32_t shared_bytes() const { return 2 * 2 * bk * (bm() + bn()) + 4 * wm * wn * cm_m * cm_n; }
+  // Two fp16 slabs of each operand with rows padded by 8 halves (shaders/common/gemm_stage.glsl),
+  // and one fp32 accumulator tile per subgroup.
+  uint32_t shared_bytes() const { return 2 * 2 * (bm() * (bk + 8) + bk * (bn() + 8)) + 4 * wm * wn * cm_m * cm_n; }
 };
 
 CoopmatTiles coopmat_tiles(const CoopmatChoice& c, GemmPreset p) {
@@ -62,6 +64,14 @@ CpuTiles cpu_tiles(const vk::Caps& caps, GemmPreset p) {
     case GemmPreset::Large: return {lanes, 12, 1};
   }
   return {lanes, 8, 1};
+}
+
+// 1 when an fp16 operand can be staged 128 bits at a time: every row, batch entry and the
+// binding itself start on a 16-byte boundary (shaders/common/gemm_stage.glsl).
+uint32_t vector_loads(const GemmOperand& op, uint32_t batch) {
+  const bool aligned = op.type == ElemType::F16 && op.ld % 8 == 0 && (batch == 1 || op.batch_stride % 8 == 0) &&
+                       op.range.offset % 16 == 0;
+  return aligned ? 1u : 0u;
 }
 
 bool fits(const vk::Caps& caps, uint32_t threads, uint32_t shared) {
@@ -241,7 +251,8 @@ void Gemm::record_with(vk::Recorder& rec, const GemmDesc& d, const GemmChoice& c
     const CoopmatTiles t = coopmat_tiles(*select_coopmat(caps), choice.preset);
     desc.shader = "gemm_coopmat";
     desc.spec = {{0, t.threads()}, {1, t.cm_m}, {2, t.cm_n}, {3, t.cm_k}, {4, t.wm},
-                 {5, t.wn},        {6, t.rm},   {7, t.rn},   {8, t.bk},   {9, t.subgroup}};
+                 {5, t.wn},        {6, t.rm},   {7, t.rn},   {8, t.bk},   {9, t.subgroup},
+                 {22, vector_loads(d.a, d.batch)}, {23, vector_loads(d.b, d.batch)}};
     const bool pin = caps.enabled(vk::Feature::SubgroupSizeControl) && caps.enabled(vk::Feature::FullSubgroups);
     desc.required_subgroup_size = pin ? t.subgroup : 0;
     bm = t.bm();

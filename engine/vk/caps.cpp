@@ -165,11 +165,12 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
   set(Feature::TimelineSemaphore, f12.timelineSemaphore);
   set(Feature::HostQueryReset, f12.hostQueryReset);
   set(Feature::BufferDeviceAddress, f12.bufferDeviceAddress);
-  set(Feature::Coopmat2, has_coopmat2 && fcm.cooperativeMatrix && fcm2.cooperativeMatrixWorkgroupScope &&
-                                 fcm2.cooperativeMatrixFlexibleDimensions && fcm2.cooperativeMatrixTensorAddressing &&
+  set(Feature::Coopmat2, has_coopmat2 && fcm.cooperativeMatrix && fcm2.cooperativeMatrixFlexibleDimensions &&
                                  fcm2.cooperativeMatrixPerElementOperations
                              ? VK_TRUE
                              : VK_FALSE);
+  c.coopmat2_workgroup_scope = has_coopmat2 && fcm2.cooperativeMatrixWorkgroupScope;
+  c.coopmat2_tensor_addressing = has_coopmat2 && fcm2.cooperativeMatrixTensorAddressing;
 
   if (has_coopmat && vk.instance.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR) {
     uint32_t n = 0;

@@ -282,9 +282,7 @@ void Context::create_device(const ContextCreateInfo& info) {
   // constants (LocalSizeId) and use device-scope atomics under the memory model.
   f13.maintenance4 = VK_TRUE;
   VkPhysicalDeviceCooperativeMatrix2FeaturesNV fcm2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV};
-  fcm2.cooperativeMatrixWorkgroupScope = on(Feature::Coopmat2);
   fcm2.cooperativeMatrixFlexibleDimensions = on(Feature::Coopmat2);
-  fcm2.cooperativeMatrixTensorAddressing = on(Feature::Coopmat2);
   fcm2.cooperativeMatrixPerElementOperations = on(Feature::Coopmat2);
   if (cm.enabled) f13.pNext = &fcm;
   if (cm2.enabled) fcm.pNext = &fcm2;

@@ -178,6 +178,11 @@ const GemmCase kCases[] = {
     {"bias_gelu_tanh", with(shape(65, 130, 33), [](auto& p) { p.bias = true, p.activation = 3; })},
     {"beta1_f16", with(shape(64, 64, 64), [](auto& p) { p.beta = 1; }), ElemType::F16},
     {"beta1_f32_nt", with(shape(48, 80, 96), [](auto& p) { p.beta = 1, p.trans_b = true; })},
+    // Leading dimensions in whole 16-byte units: fp16 operands are staged 128 bits at a time,
+    // and vectors that cross the edge of op(A) or op(B) fall back to single elements.
+    {"aligned_tt", with(shape(40, 48, 56), [](auto& p) { p.trans_a = p.trans_b = true; })},
+    {"aligned_tn_edges", with(shape(37, 45, 24), [](auto& p) { p.trans_a = true, p.lda = 40, p.ldb = 48; }), ElemType::F16},
+    {"aligned_nt_edges", with(shape(45, 37, 21), [](auto& p) { p.trans_b = true, p.lda = 24, p.ldb = 24; })},
     {"odd_ldc_f16", with(shape(9, 7, 5), [](auto& p) { p.ldc = 7; }), ElemType::F16},
     {"padded_ldc_f16", with(shape(9, 7, 5), [](auto& p) { p.ldc = 8, p.beta = 1; }), ElemType::F16},
 };

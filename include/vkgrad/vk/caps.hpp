@@ -29,8 +29,8 @@ enum class Feature : uint32_t {
   TimelineSemaphore,    // timelineSemaphore
   HostQueryReset,       // hostQueryReset
   BufferDeviceAddress,  // bufferDeviceAddress (the cpu GEMM reads operands through pointers)
-  // VK_NV_cooperative_matrix2 with workgroup scope, flexible dimensions, tensor addressing and
-  // per-element operations (the coopmat2 GEMM); needs Coopmat.
+  // VK_NV_cooperative_matrix2 with flexible dimensions and per-element operations (the
+  // coopmat2 GEMM: large subgroup tiles, epilogue applied per element); needs Coopmat.
   Coopmat2,
   Count
 };
@@ -98,6 +98,8 @@ struct Caps {
   std::vector<FlexibleCoopmatShape> coopmat2_shapes;
   uint32_t coopmat2_max_workgroup_size = 0;  // cooperativeMatrixWorkgroupScopeMaxWorkgroupSize
   uint32_t coopmat2_max_dimension = 0;       // cooperativeMatrixFlexibleDimensionsMaxDimension
+  bool coopmat2_workgroup_scope = false;     // reported, not used yet
+  bool coopmat2_tensor_addressing = false;   // reported, not used yet
 
   uint32_t subgroup_size = 0;
   uint32_t min_subgroup_size = 0;  // subgroup-size-control range
