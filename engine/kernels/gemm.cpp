@@ -48,6 +48,26 @@ CoopmatTiles coopmat_tiles(const CoopmatChoice& c, GemmPreset p) {
   return t;
 }
 
+// Tiles of the NV cooperative-matrix-2 kernel (shaders/gemm_coopmat2.comp): 2×2 subgroups,
+// each one flexible TM×TN accumulator (a multiple of the granularity near the preset's edge of
+// 16, 32 or 64), K steps of TK, BK-deep slabs.
+struct Coopmat2Tiles {
+  uint32_t tm, tn, tk, wm, wn, bk, subgroup;
+  uint32_t bm() const { return wm * tm; }
+  uint32_t bn() const { return wn * tn; }
+  uint32_t threads() const { return wm * wn * subgroup; }
+  uint32_t shared_bytes() const { return 2 * 2 * (bm() * (bk + 8) + bk * (bn() + 8)); }
+};
+
+Coopmat2Tiles coopmat2_tiles(const Coopmat2Choice& c, GemmPreset p) {
+  const uint32_t edge = p == GemmPreset::Small ? 16 : p == GemmPreset::Medium ? 32 : 64;
+  const auto multiple = [](uint32_t target, uint32_t g) { return std::max(g, target / g * g); };
+  const uint32_t tk = multiple(16, c.shape.k_granularity);
+  // Staging moves 8 halves at a time, so BK is a multiple of 8 as well as of TK.
+  const uint32_t bk = tk % 8 == 0 ? std::max(tk, 32 / tk * tk) : 8 * tk;
+  return {multiple(edge, c.shape.m_granularity), multiple(edge, c.shape.n_granularity), tk, 2, 2, bk, c.subgroup_size};
+}
+
 // Tiles of the CPU-shaped kernel (shaders/gemm_cpu.comp): one subgroup-sized workgroup of
 // `lanes` computes rm rows × 2·lanes·vn columns.
 struct CpuTiles {
@@ -109,6 +129,7 @@ void check_operand(const char* name, const GemmOperand& op, uint32_t batch, uint
 std::string_view gemm_variant_name(GemmVariant v) {
   switch (v) {
     case GemmVariant::Coopmat: return "coopmat";
+    case GemmVariant::Coopmat2: return "coopmat2";
     case GemmVariant::Tiled16: return "tiled16";
     case GemmVariant::Fp32: return "fp32";
     case GemmVariant::Cpu: return "cpu";
@@ -117,7 +138,8 @@ std::string_view gemm_variant_name(GemmVariant v) {
 }
 
 std::optional<GemmVariant> gemm_variant_from_name(std::string_view name) {
-  for (GemmVariant v : {GemmVariant::Coopmat, GemmVariant::Tiled16, GemmVariant::Fp32, GemmVariant::Cpu})
+  for (GemmVariant v : {GemmVariant::Coopmat, GemmVariant::Coopmat2, GemmVariant::Tiled16, GemmVariant::Fp32,
+                        GemmVariant::Cpu})
     if (gemm_variant_name(v) == name) return v;
   return std::nullopt;
 }
@@ -142,8 +164,13 @@ GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a,
     if (*forced == GemmVariant::Coopmat && !coopmat)
       throw Error("the coopmat GEMM was requested but the device has no enabled fp16·fp16→fp32 cooperative matrix",
                   "use tiled16, or check `vkgrad-info` and VKGRAD_DISABLE");
-    if (*forced == GemmVariant::Coopmat && !fp16)
-      throw Error("the coopmat GEMM needs fp16 A and B", "convert the operands or use the fp32 variant");
+    if ((*forced == GemmVariant::Coopmat || *forced == GemmVariant::Coopmat2) && !fp16)
+      throw Error("the " + std::string(gemm_variant_name(*forced)) + " GEMM needs fp16 A and B",
+                  "convert the operands or use the fp32 variant");
+    if (*forced == GemmVariant::Coopmat2 && !select_coopmat2(caps))
+      throw Error("the coopmat2 GEMM was requested but the device has no enabled VK_NV_cooperative_matrix2 with "
+                  "flexible fp16·fp16→fp32 subgroup shapes and per-element operations",
+                  "use coopmat or tiled16, or check `vkgrad-info` and VKGRAD_DISABLE");
     if (*forced == GemmVariant::Fp32 && fp16)
       throw Error("the fp32 GEMM takes fp32 A and B", "use tiled16 or coopmat for fp16 operands");
     if (*forced == GemmVariant::Tiled16 && a == ElemType::F32 && b == ElemType::F32)
@@ -167,14 +194,8 @@ GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a,
                   : (m >= 512 && n >= 512) ? GemmPreset::Large
                                            : GemmPreset::Medium;
   // Step down while the device cannot hold the preset's tiles.
-  while (choice.preset != GemmPreset::Small) {
-    const bool ok = choice.variant == GemmVariant::Coopmat
-                        ? fits(caps, coopmat_tiles(*coopmat, choice.preset).threads(),
-                               coopmat_tiles(*coopmat, choice.preset).shared_bytes())
-                        : fits(caps, tiled_tiles(choice.preset).threads(), tiled_tiles(choice.preset).shared_bytes());
-    if (ok) break;
+  while (choice.preset != GemmPreset::Small && !gemm_choice_fits(caps, choice))
     choice.preset = choice.preset == GemmPreset::Large ? GemmPreset::Medium : GemmPreset::Small;
-  }
   return choice;
 }
 
@@ -186,6 +207,12 @@ bool gemm_choice_fits(const vk::Caps& caps, const GemmChoice& c) {
     case GemmVariant::Coopmat: {
       const auto cm = select_coopmat(caps);
       return cm && fits(caps, coopmat_tiles(*cm, c.preset).threads(), coopmat_tiles(*cm, c.preset).shared_bytes());
+    }
+    case GemmVariant::Coopmat2: {
+      const auto cm = select_coopmat2(caps);
+      if (!cm) return false;
+      const Coopmat2Tiles t = coopmat2_tiles(*cm, c.preset);
+      return fits(caps, t.threads(), t.shared_bytes()) && std::max(t.tm, t.tn) <= caps.coopmat2_max_dimension;
     }
     default: return fits(caps, tiled_tiles(c.preset).threads(), tiled_tiles(c.preset).shared_bytes());
   }
@@ -245,6 +272,15 @@ void Gemm::record_with(vk::Recorder& rec, const GemmDesc& d, const GemmChoice& c
     desc.shader = "gemm_cpu";
     desc.push_constant_size = sizeof(GemmAddressArgs);
     desc.spec = {{0, t.lanes}, {1, t.rm}, {2, t.vn}, {3, paired(d.a) ? 1u : 0u}, {4, paired(d.b) ? 1u : 0u}};
+    bm = t.bm();
+    bn = t.bn();
+  } else if (choice.variant == GemmVariant::Coopmat2) {
+    const Coopmat2Tiles t = coopmat2_tiles(*select_coopmat2(caps), choice.preset);
+    desc.shader = "gemm_coopmat2";
+    desc.spec = {{0, t.threads()}, {1, t.tm}, {2, t.tn}, {3, t.tk}, {4, t.wm}, {5, t.wn}, {8, t.bk},
+                 {22, vector_loads(d.a, d.batch)}, {23, vector_loads(d.b, d.batch)}};
+    const bool pin = caps.enabled(vk::Feature::SubgroupSizeControl) && caps.enabled(vk::Feature::FullSubgroups);
+    desc.required_subgroup_size = pin ? t.subgroup : 0;
     bm = t.bm();
     bn = t.bn();
   } else if (choice.variant == GemmVariant::Coopmat) {

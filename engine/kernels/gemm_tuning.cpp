@@ -15,7 +15,8 @@
 namespace vkgrad::kernels {
 namespace {
 
-constexpr GemmVariant kVariants[] = {GemmVariant::Coopmat, GemmVariant::Tiled16, GemmVariant::Fp32, GemmVariant::Cpu};
+constexpr GemmVariant kVariants[] = {GemmVariant::Coopmat, GemmVariant::Coopmat2, GemmVariant::Tiled16,
+                                     GemmVariant::Fp32, GemmVariant::Cpu};
 constexpr GemmPreset kPresets[] = {GemmPreset::Small, GemmPreset::Medium, GemmPreset::Large};
 constexpr uint32_t kTrialCap = 1024;  // largest dimension timed: the ranking settles well below it
 constexpr uint32_t kTimedRuns = 3;

@@ -34,6 +34,31 @@ Storage select_storage(const vk::Caps& caps, Precision precision) {
   return caps.enabled(vk::Feature::Storage16) ? Storage::F16 : Storage::F16x2;
 }
 
+namespace {
+
+uint32_t pinned_subgroup_size(const vk::Caps& caps) {
+  const bool control = caps.enabled(vk::Feature::SubgroupSizeControl) && caps.enabled(vk::Feature::FullSubgroups);
+  return control && caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size;
+}
+
+}  // namespace
+
+std::optional<Coopmat2Choice> select_coopmat2(const vk::Caps& caps) {
+  if (!caps.enabled(vk::Feature::Coopmat2) || !select_coopmat(caps)) return std::nullopt;
+  std::optional<Coopmat2Choice> best;
+  for (const vk::FlexibleCoopmatShape& s : caps.coopmat2_shapes) {
+    if (s.scope != VK_SCOPE_SUBGROUP_KHR || s.a != VK_COMPONENT_TYPE_FLOAT16_KHR ||
+        s.b != VK_COMPONENT_TYPE_FLOAT16_KHR || s.c != VK_COMPONENT_TYPE_FLOAT32_KHR ||
+        s.result != VK_COMPONENT_TYPE_FLOAT32_KHR || s.m_granularity == 0 || s.n_granularity == 0 ||
+        s.k_granularity == 0)
+      continue;
+    const uint64_t g = uint64_t{s.m_granularity} * s.n_granularity * s.k_granularity;
+    if (!best || g < uint64_t{best->shape.m_granularity} * best->shape.n_granularity * best->shape.k_granularity)
+      best = Coopmat2Choice{s, pinned_subgroup_size(caps)};
+  }
+  return best;
+}
+
 std::optional<CoopmatChoice> select_coopmat(const vk::Caps& caps) {
   if (!caps.enabled(vk::Feature::Coopmat)) return std::nullopt;
   std::optional<CoopmatChoice> best;
@@ -47,10 +72,7 @@ std::optional<CoopmatChoice> select_coopmat(const vk::Caps& caps) {
                         (work == uint64_t{best->shape.m} * best->shape.n * best->shape.k && s.k < best->shape.k);
     if (better) best = CoopmatChoice{s, 0};
   }
-  if (best) {
-    const bool control = caps.enabled(vk::Feature::SubgroupSizeControl) && caps.enabled(vk::Feature::FullSubgroups);
-    best->subgroup_size = control && caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size;
-  }
+  if (best) best->subgroup_size = pinned_subgroup_size(caps);
   return best;
 }
 

@@ -53,10 +53,15 @@ float load_b(uint batch, uint k, uint c) {
   return LOAD_ELEM(b_words, B_TYPE, i);
 }
 
+// How the epilogue reads C; a kernel that writes fp16 C a half at a time reads it the same way.
+#ifndef GEMM_LOAD_C
+#define GEMM_LOAD_C(I) LOAD_ELEM(c_words, C_TYPE, I)
+#endif
+
 float epilogue(uint cbase, uint r, uint c, float acc) {
   float v = p.alpha * acc;
   // beta = 0 must not read C: it may hold anything, NaN included (0·NaN = NaN).
-  if (p.beta != 0.0) v += p.beta * LOAD_ELEM(c_words, C_TYPE, cbase + r * p.ldc + c);
+  if (p.beta != 0.0) v += p.beta * GEMM_LOAD_C(cbase + r * p.ldc + c);
   if (has_bias()) v += LOAD_ELEM(bias_words, BIAS_TYPE, c);
   return activate(v, activation());
 }

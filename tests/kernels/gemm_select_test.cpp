@@ -75,7 +75,7 @@ TEST(GemmSelect, ImpossibleRequestsSayWhy) {
 }
 
 TEST(GemmSelect, VariantNamesRoundTrip) {
-  for (auto v : {GemmVariant::Coopmat, GemmVariant::Tiled16, GemmVariant::Fp32, GemmVariant::Cpu})
+  for (auto v : {GemmVariant::Coopmat, GemmVariant::Coopmat2, GemmVariant::Tiled16, GemmVariant::Fp32, GemmVariant::Cpu})
     EXPECT_EQ(kernels::gemm_variant_from_name(kernels::gemm_variant_name(v)), v);
   EXPECT_FALSE(kernels::gemm_variant_from_name("cublas"));
 }

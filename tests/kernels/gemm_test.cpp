@@ -189,6 +189,7 @@ const GemmCase kCases[] = {
 
 const VariantCase kVariants[] = {
     {"coopmat", GemmVariant::Coopmat, ElemType::F16, {}, {Feature::Coopmat}},
+    {"coopmat2", GemmVariant::Coopmat2, ElemType::F16, {}, {Feature::Coopmat2}},
     {"tiled16", GemmVariant::Tiled16, ElemType::F16, {Feature::Coopmat}, {}},
     {"fp32", GemmVariant::Fp32, ElemType::F32, {Feature::Fp16Arith, Feature::Storage16}, {}},
     {"cpu", GemmVariant::Cpu, ElemType::F16, {Feature::Coopmat}, {Feature::BufferDeviceAddress}},

@@ -174,11 +174,12 @@ nlohmann::json run_gemm_bench(const GemmBenchOptions& o) {
   std::vector<GemmVariant> variants;
   if (o.variant == "all") {
     if (type == ElemType::F16 && kernels::select_coopmat(caps)) variants.push_back(GemmVariant::Coopmat);
+    if (type == ElemType::F16 && kernels::select_coopmat2(caps)) variants.push_back(GemmVariant::Coopmat2);
     variants.push_back(type == ElemType::F16 ? GemmVariant::Tiled16 : GemmVariant::Fp32);
     if (caps.enabled(vk::Feature::BufferDeviceAddress)) variants.push_back(GemmVariant::Cpu);
   } else {
     const auto v = kernels::gemm_variant_from_name(o.variant);
-    if (!v) throw Error("unknown GEMM variant '" + o.variant + "'", "use all, coopmat, tiled16, fp32 or cpu");
+    if (!v) throw Error("unknown GEMM variant '" + o.variant + "'", "use all, coopmat, coopmat2, tiled16, fp32 or cpu");
     variants.push_back(*v);
   }
   std::vector<Shape> shapes;

@@ -14,7 +14,7 @@ namespace vkgrad::bench {
 struct GemmBenchOptions {
   std::vector<uint32_t> sizes{256, 512, 1024};  // square shapes s×s×s
   std::vector<std::string> shapes;             // more shapes as "MxNxK"
-  std::string variant = "all";                 // all | coopmat | tiled16 | fp32 | cpu
+  std::string variant = "all";                 // all | coopmat | coopmat2 | tiled16 | fp32 | cpu
   std::string layout = "nn";                   // nn | nt | tn | tt: whether op(A), op(B) are transposed
   std::string types = "f16";                   // f16 | f32: the operands' element type
   uint32_t check_max = 1024;  // shapes with a dimension above this skip the CPU reference (max_rel_err null)

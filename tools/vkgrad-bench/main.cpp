@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   auto* g = app.add_subcommand("gemm", "GEMMs of every variant and preset, checked against float64");
   g->add_option("--sizes", gemm.sizes, "square matrix sizes")->delimiter(',')->check(CLI::Range(1u, 16384u));
   g->add_option("--shapes", gemm.shapes, "more shapes, MxNxK")->delimiter(',');
-  g->add_option("--variant", gemm.variant, "all, coopmat, tiled16, fp32 or cpu");
+  g->add_option("--variant", gemm.variant, "all, coopmat, coopmat2, tiled16, fp32 or cpu");
   g->add_option("--layout", gemm.layout, "nn, nt, tn or tt: which of op(A), op(B) is read transposed");
   g->add_option("--types", gemm.types, "f16 or f32 operands");
   g->add_option("--check-max", gemm.check_max, "largest size checked against the CPU reference");

@@ -3,7 +3,8 @@
 // Variants (shaders/gemm_*.comp, one family): `coopmat` (cooperative matrices, fp16 operands),
 // `tiled16` (portable tiles, fp16 operands), `fp32` (portable tiles, fp32 operands), `cpu`
 // (shaped for CPU Vulkan drivers, any operand types, reads A and B through buffer device
-// addresses). Operand layouts (transposed or not) and element
+// addresses), `coopmat2` (VK_NV_cooperative_matrix2: flexible subgroup tiles, per-element
+// epilogue; fp16 operands). Operand layouts (transposed or not) and element
 // types, tile preset, subgroup shape and workgroup size are specialization constants; shapes,
 // leading dimensions, strides, α, β, transposes and the epilogue are push constants, so a
 // handful of pipelines serve every call. Holds pipelines from the Context's registry; recording
@@ -26,10 +27,10 @@ class Context;
 namespace vkgrad::kernels {
 
 enum class Activation : uint32_t { None = 0, Relu = 1, Gelu = 2, GeluTanh = 3 };
-enum class GemmVariant { Coopmat, Tiled16, Fp32, Cpu };
+enum class GemmVariant { Coopmat, Tiled16, Fp32, Cpu, Coopmat2 };
 enum class GemmPreset { Small, Medium, Large };
 
-std::string_view gemm_variant_name(GemmVariant v);  // "coopmat", "tiled16", "fp32", "cpu"
+std::string_view gemm_variant_name(GemmVariant v);  // "coopmat", "tiled16", "fp32", "cpu", "coopmat2"
 std::optional<GemmVariant> gemm_variant_from_name(std::string_view name);
 std::string_view gemm_preset_name(GemmPreset p);
 
@@ -80,7 +81,8 @@ struct GemmChoice {
 // - On a CPU device with bufferDeviceAddress → cpu, whatever the operand types: there
 //   `vkgrad-bench gemm` measures it fastest (cooperative matrices are emulated).
 // - Else fp32 operands → fp32; fp16 operands → coopmat where select_coopmat() finds a tile,
-//   else tiled16.
+//   else tiled16. coopmat2 is never the rule's pick: measurement (gemm_tuning.hpp) chooses it
+//   where it is faster and passes its correctness probe.
 // - `forced` asks for a variant by name; an impossible request throws Error saying why.
 // - Preset from the shape: Small when m or n < 64, Large when both ≥ 512 and the device's
 //   shared memory holds the large tiles, else Medium; for cpu (rows per workgroup 4, 8, 12)

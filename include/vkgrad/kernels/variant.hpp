@@ -42,4 +42,13 @@ struct CoopmatChoice {
 // matrix units are specified), else the default one.
 std::optional<CoopmatChoice> select_coopmat(const vk::Caps& caps);
 
+// The flexible-dimension granularity for fp16·fp16→fp32 NV cooperative-matrix-2 GEMMs at
+// subgroup scope, and the subgroup size (as select_coopmat). nullopt unless the Coopmat2
+// feature is enabled and such a shape is listed; the smallest granularity wins.
+struct Coopmat2Choice {
+  vk::FlexibleCoopmatShape shape;
+  uint32_t subgroup_size = 0;
+};
+std::optional<Coopmat2Choice> select_coopmat2(const vk::Caps& caps);
+
 }  // namespace vkgrad::kernels
