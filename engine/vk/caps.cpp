@@ -151,6 +151,7 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
   c.vendor_id = p.vendorID;
   c.api_version = p.apiVersion;
   c.driver_version = p.driverVersion;
+  c.driver_id = p12.driverID;
   std::memcpy(c.device_uuid.data(), p11.deviceUUID, VK_UUID_SIZE);
   std::memcpy(c.pipeline_cache_uuid.data(), p.pipelineCacheUUID, VK_UUID_SIZE);
 

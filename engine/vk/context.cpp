@@ -247,6 +247,16 @@ void Context::create_device(const ContextCreateInfo& info) {
     auto& f = caps_.features[i];
     f.enabled = f.supported && std::find(disabled.begin(), disabled.end(), static_cast<Feature>(i)) == disabled.end();
   }
+  // Mesa's lavapipe at 512 bits (LP_NATIVE_VECTOR_WIDTH=512, subgroup 16) crashes inside
+  // vkCreateComputePipelines on every cooperative-matrix kernel of ours (seen on 26.1.6; newer
+  // versions are given the chance).
+  if (caps_.driver_id == VK_DRIVER_ID_MESA_LLVMPIPE && caps_.subgroup_size > 8 &&
+      caps_.driver_version <= VK_MAKE_API_VERSION(0, 26, 1, 99) && caps_.enabled(Feature::Coopmat)) {
+    caps_.features[static_cast<size_t>(Feature::Coopmat)].enabled = false;
+    caps_.workarounds.push_back("cooperativeMatrix off: lavapipe (Mesa <= 26.1) at subgroup size " +
+                                std::to_string(caps_.subgroup_size) +
+                                " crashes compiling cooperative-matrix kernels; the other GEMM variants serve");
+  }
   // GL_KHR_cooperative_matrix kernels use fp16 arithmetic, 16-bit storage and the memory model
   // together; without all three there is no coopmat path to enable.
   auto& cm = caps_.features[static_cast<size_t>(Feature::Coopmat)];

@@ -109,6 +109,7 @@ json describe(vk::Context& ctx, uint32_t index) {
                       {"timestamp_valid_bits", c.timestamp_valid_bits}}},
           {"memory_heaps", heaps},
           {"variants", variants},
+          {"workarounds", c.workarounds},
           {"tuning", tuning}};
 }
 
@@ -145,6 +146,7 @@ void print_table(const json& d) {
                                        "x" + std::to_string(cm["k"].get<int>()) + " at subgroup " +
                                        std::to_string(cm["subgroup_size"].get<int>()))
                                           .c_str());
+  for (const auto& w : d["workarounds"]) std::printf("  workaround: %s\n", w.get<std::string>().c_str());
   const auto& t = d["tuning"];
   std::printf("  measured GEMM choices (%s%s):\n", t["enabled"].get<bool>() ? "" : "tuning off; ",
               t["file"].get<std::string>().empty() ? "not kept on disk" : t["file"].get<std::string>().c_str());

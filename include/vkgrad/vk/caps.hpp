@@ -91,6 +91,7 @@ struct Caps {
   std::array<uint8_t, VK_UUID_SIZE> pipeline_cache_uuid{};
   uint32_t api_version = 0;
   uint32_t driver_version = 0;  // vendor-encoded; keys the kernel tuning file
+  VkDriverId driver_id = VkDriverId(0);
 
   std::array<FeatureState, kFeatureCount> features{};
   std::vector<CoopmatShape> coopmat_shapes;
@@ -119,6 +120,9 @@ struct Caps {
   float timestamp_period_ns = 0;   // 0 when the compute queue has no timestamps
   uint32_t timestamp_valid_bits = 0;
   std::vector<MemoryHeap> heaps;
+  // Features left off despite support, because this driver is known to fail with them: one
+  // line each, naming the driver, the failure and what was turned off.
+  std::vector<std::string> workarounds;
 
   bool supported(Feature f) const { return features[static_cast<size_t>(f)].supported; }
   bool enabled(Feature f) const { return features[static_cast<size_t>(f)].enabled; }
