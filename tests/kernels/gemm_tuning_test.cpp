@@ -66,8 +66,10 @@ TEST(GemmTuning, TheFastestCorrectTrialWins) {
 TEST(GemmTuning, CandidatesFollowOperandTypesAndFeatures) {
   vk::Caps c;
   c.type = VK_PHYSICAL_DEVICE_TYPE_CPU;
-  for (Feature f : {Feature::Fp16Arith, Feature::Storage16, Feature::MemoryModel, Feature::BufferDeviceAddress})
+  for (Feature f : {Feature::Fp16Arith, Feature::Storage16, Feature::MemoryModel, Feature::BufferDeviceAddress,
+                    Feature::Coopmat})
     c.features[size_t(f)] = {true, true};
+  c.coopmat_shapes = {{16, 16, 16}};
   c.subgroup_size = c.min_subgroup_size = c.max_subgroup_size = 8;
   c.max_shared_memory = 32768;
   c.max_workgroup_invocations = 1024;
@@ -78,10 +80,13 @@ TEST(GemmTuning, CandidatesFollowOperandTypesAndFeatures) {
       if (out.empty() || out.back() != ch.variant) out.push_back(ch.variant);
     return out;
   };
-  // No cooperative matrix here: fp16 has tiled16 and cpu, fp32 has fp32 and cpu.
+  // A CPU device's cooperative matrices are emulated and not measured: fp16 has tiled16 and
+  // cpu, fp32 has fp32 and cpu.
   EXPECT_EQ(variants(ElemType::F16), (std::vector{GemmVariant::Tiled16, GemmVariant::Cpu}));
   EXPECT_EQ(variants(ElemType::F32), (std::vector{GemmVariant::Fp32, GemmVariant::Cpu}));
   EXPECT_EQ(kernels::gemm_candidates(c, shape(256, 256, 256, ElemType::F16, false)).size(), 6u);
+  c.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+  EXPECT_EQ(variants(ElemType::F16), (std::vector{GemmVariant::Coopmat, GemmVariant::Tiled16, GemmVariant::Cpu}));
 }
 
 std::filesystem::path fresh_dir() {

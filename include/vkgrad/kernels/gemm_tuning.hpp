@@ -30,7 +30,8 @@ struct GemmTrial {
 // The fastest trial whose probe passed; nullopt if none did. Pure, for testing.
 std::optional<GemmChoice> pick_gemm_trial(const std::vector<GemmTrial>& trials);
 
-// Every (variant, preset) that can run desc's operand types on this device.
+// Every (variant, preset) that can run desc's operand types on this device, except the
+// cooperative-matrix variants on a CPU device (emulated: slow to compile and to run).
 std::vector<GemmChoice> gemm_candidates(const vk::Caps& caps, const GemmDesc& desc);
 
 // Measures desc's shape class (on a problem of desc's types and layout, each dimension capped
