@@ -16,7 +16,7 @@ namespace {
 struct TiledTiles {
   uint32_t bm, bn, bk, tm, tn;
   uint32_t threads() const { return (bm / tm) * (bn / tn); }
-  uint32_t shared_bytes() const { return 4 * bk * (bm + bn); }
+  uint32_t shared_bytes() const { return 4 * bk * (bm + 1 + bn + 1); }  // rows padded by a word
 };
 
 TiledTiles tiled_tiles(GemmPreset p) {
@@ -86,10 +86,11 @@ CpuTiles cpu_tiles(const vk::Caps& caps, GemmPreset p) {
   return {lanes, 8, 1};
 }
 
-// 1 when an fp16 operand can be staged 128 bits at a time: every row, batch entry and the
-// binding itself start on a 16-byte boundary (shaders/common/gemm_stage.glsl).
+// 1 when an operand can be staged 128 bits at a time (A_VEC, B_VEC in shaders/common/gemm.glsl):
+// every row, batch entry and the binding itself start on a 16-byte boundary.
 uint32_t vector_loads(const GemmOperand& op, uint32_t batch) {
-  const bool aligned = op.type == ElemType::F16 && op.ld % 8 == 0 && (batch == 1 || op.batch_stride % 8 == 0) &&
+  const uint32_t per_vector = op.type == ElemType::F16 ? 8 : 4;
+  const bool aligned = op.ld % per_vector == 0 && (batch == 1 || op.batch_stride % per_vector == 0) &&
                        op.range.offset % 16 == 0;
   return aligned ? 1u : 0u;
 }
@@ -296,7 +297,10 @@ void Gemm::record_with(vk::Recorder& rec, const GemmDesc& d, const GemmChoice& c
   } else {
     const TiledTiles t = tiled_tiles(choice.preset);
     desc.shader = "gemm_tiled";
-    desc.spec = {{0, t.threads()}, {1, t.bm}, {2, t.bn}, {3, t.bk}, {4, t.tm}, {5, t.tn}};
+    // Operands of mixed types are staged as fp32, element by element.
+    const bool same = d.a.type == d.b.type;
+    desc.spec = {{0, t.threads()}, {1, t.bm}, {2, t.bn}, {3, t.bk}, {4, t.tm}, {5, t.tn},
+                 {22, same ? vector_loads(d.a, d.batch) : 0u}, {23, same ? vector_loads(d.b, d.batch) : 0u}};
     bm = t.bm;
     bn = t.bn;
   }

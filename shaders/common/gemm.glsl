@@ -37,21 +37,26 @@ layout(push_constant) uniform GemmArgs {
 
 layout(std430, binding = 0) readonly buffer A_block { uint a_words[]; };
 layout(std430, binding = 1) readonly buffer B_block { uint b_words[]; };
+
+// Aligned operands: leading dimension, batch stride and binding offset are whole 16-byte units
+// (set by the host), so staging loaders may read them 128 bits at a time through these views.
+layout(constant_id = 22) const bool A_VEC = false;
+layout(constant_id = 23) const bool B_VEC = false;
+layout(std430, binding = 0) readonly buffer A_vec_block { uvec4 a_vec[]; };
+layout(std430, binding = 1) readonly buffer B_vec_block { uvec4 b_vec[]; };
 layout(std430, binding = 2) buffer C_block { uint c_words[]; };
 layout(std430, binding = 3) readonly buffer Bias_block { uint bias_words[]; };
 
 bool has_bias() { return (p.flags & 1u) != 0u; }
 uint activation() { return (p.flags >> 1) & 3u; }
 
+// Element index of op(A)[r][k] and op(B)[k][c] of batch entry `batch` in its operand.
+uint index_a(uint batch, uint r, uint k) { return batch * p.stride_a + (TRANS_A ? k * p.lda + r : r * p.lda + k); }
+uint index_b(uint batch, uint k, uint c) { return batch * p.stride_b + (TRANS_B ? c * p.ldb + k : k * p.ldb + c); }
+
 // op(A)[r][k] and op(B)[k][c] of batch entry `batch`, without bounds checks.
-float load_a(uint batch, uint r, uint k) {
-  const uint i = batch * p.stride_a + (TRANS_A ? k * p.lda + r : r * p.lda + k);
-  return LOAD_ELEM(a_words, A_TYPE, i);
-}
-float load_b(uint batch, uint k, uint c) {
-  const uint i = batch * p.stride_b + (TRANS_B ? c * p.ldb + k : k * p.ldb + c);
-  return LOAD_ELEM(b_words, B_TYPE, i);
-}
+float load_a(uint batch, uint r, uint k) { return LOAD_ELEM(a_words, A_TYPE, index_a(batch, r, k)); }
+float load_b(uint batch, uint k, uint c) { return LOAD_ELEM(b_words, B_TYPE, index_b(batch, k, c)); }
 
 // How the epilogue reads C; a kernel that writes fp16 C a half at a time reads it the same way.
 #ifndef GEMM_LOAD_C

@@ -15,12 +15,6 @@
 
 #include "common/gemm.glsl"
 
-layout(constant_id = 22) const bool A_VEC = false;
-layout(constant_id = 23) const bool B_VEC = false;
-
-layout(std430, binding = 0) readonly buffer A_vec_block { uvec4 a_vec[]; };
-layout(std430, binding = 1) readonly buffer B_vec_block { uvec4 b_vec[]; };
-
 const uint A_PITCH = BK + 8u;
 const uint B_PITCH = BN + 8u;
 
@@ -40,7 +34,7 @@ void stage_slab(uint slab, uint k0, uint row0, uint col0, uint batch) {
     const uint r = row0 + m, k = k0 + kk;
     const bool whole = TRANS_A ? (k < p.K && r + 8u <= p.M) : (r < p.M && k + 8u <= p.K);
     if (A_VEC && whole) {
-      const uvec4 w = a_vec[(batch * p.stride_a + (TRANS_A ? k * p.lda + r : r * p.lda + k)) >> 3];
+      const uvec4 w = a_vec[index_a(batch, r, k) >> 3];
       for (uint j = 0; j < 8u; ++j) put_a(slab, TRANS_A ? m + j : m, TRANS_A ? kk : kk + j, half_of(w, j));
     } else {
       for (uint j = 0; j < 8u; ++j) {
@@ -57,7 +51,7 @@ void stage_slab(uint slab, uint k0, uint row0, uint col0, uint batch) {
     const uint c = col0 + n, k = k0 + kk;
     const bool whole = TRANS_B ? (c < p.N && k + 8u <= p.K) : (k < p.K && c + 8u <= p.N);
     if (B_VEC && whole) {
-      const uvec4 w = b_vec[(batch * p.stride_b + (TRANS_B ? c * p.ldb + k : k * p.ldb + c)) >> 3];
+      const uvec4 w = b_vec[index_b(batch, k, c) >> 3];
       for (uint j = 0; j < 8u; ++j) put_b(slab, TRANS_B ? kk + j : kk, TRANS_B ? n : n + j, half_of(w, j));
     } else {
       for (uint j = 0; j < 8u; ++j) {
