@@ -5,9 +5,11 @@
 // BM×BN = (WM·RM·CM_M)×(WN·RN·CM_N) block; BK-deep slabs of op(A) and op(B) are staged in
 // shared memory as fp16 (common/gemm_stage.glsl), double-buffered so the next slab loads while
 // this one multiplies.
-// KHR cooperative matrices define no element-to-(row, column) mapping, so each subgroup
-// stores one accumulator at a time to its own shared scratch and the epilogue runs per
-// invocation from there. All barriers sit in workgroup-uniform control flow.
+// A workgroup whose block lies wholly inside an fp32 C, with no bias or activation (and C
+// aligned: C_DIRECT), stores its accumulators straight to C, α and β applied as matrix
+// operations. Otherwise — KHR cooperative matrices define no element-to-(row, column) mapping —
+// each subgroup stores one accumulator at a time to its own shared scratch and the epilogue
+// runs per invocation from there. The choice is workgroup-uniform, as every barrier must be.
 // Dispatch: (ceil(N/BN), ceil(M/BM), batch) workgroups of WM·WN·SUBGROUP invocations, with
 // the subgroup size pinned to SUBGROUP and full subgroups required.
 #extension GL_GOOGLE_include_directive : require
@@ -28,6 +30,11 @@ layout(constant_id = 6) const uint RM = 2;
 layout(constant_id = 7) const uint RN = 2;
 layout(constant_id = 8) const uint BK = 32;  // a multiple of CM_K
 layout(constant_id = 9) const uint SUBGROUP = 32;
+
+// C is fp32 with ldc, the batch stride and the binding offset in whole 16-byte units, and the
+// epilogue has neither bias nor activation (set by the host).
+layout(constant_id = 10) const bool C_DIRECT = false;
+layout(std430, binding = 2) buffer C_f32_block { float c_floats[]; };
 
 const uint BM = WM * RM * CM_M;
 const uint BN = WN * RN * CM_N;
@@ -68,6 +75,22 @@ void main() {
         for (uint j = 0; j < RN; ++j) acc[i * RN + j] = coopMatMulAdd(a[i], b[j], acc[i * RN + j]);
     }
     barrier();
+  }
+
+  if (C_DIRECT && row0 + BM <= p.M && col0 + BN <= p.N) {
+    for (uint i = 0; i < RM; ++i)
+      for (uint j = 0; j < RN; ++j) {
+        const uint at = batch * p.stride_c + (row0 + (wm * RM + i) * CM_M) * p.ldc + col0 + (wn * RN + j) * CM_N;
+        coopmat<float, gl_ScopeSubgroup, CM_M, CM_N, gl_MatrixUseAccumulator> v = acc[i * RN + j] * p.alpha;
+        // β = 0 must not read C (it may hold NaN).
+        if (p.beta != 0.0) {
+          coopmat<float, gl_ScopeSubgroup, CM_M, CM_N, gl_MatrixUseAccumulator> c;
+          coopMatLoad(c, c_floats, at, p.ldc, gl_CooperativeMatrixLayoutRowMajor);
+          v = v + c * p.beta;
+        }
+        coopMatStore(v, c_floats, at, p.ldc, gl_CooperativeMatrixLayoutRowMajor);
+      }
+    return;
   }
 
   const uint scratch = sg * CM_M * CM_N;

@@ -95,6 +95,14 @@ uint32_t vector_loads(const GemmOperand& op, uint32_t batch) {
   return aligned ? 1u : 0u;
 }
 
+// 1 when the coopmat kernel may store accumulators straight to C (C_DIRECT in
+// shaders/gemm_coopmat.comp): fp32 C in 16-byte-aligned rows, no bias, no activation.
+uint32_t direct_c(const GemmDesc& d) {
+  const bool ok = d.c.type == ElemType::F32 && !d.bias && d.activation == Activation::None && d.c.ld % 4 == 0 &&
+                  (d.batch == 1 || d.c.batch_stride % 4 == 0) && d.c.range.offset % 16 == 0;
+  return ok ? 1u : 0u;
+}
+
 bool fits(const vk::Caps& caps, uint32_t threads, uint32_t shared) {
   return threads <= caps.max_workgroup_invocations && threads <= caps.max_workgroup_size[0] &&
          shared <= caps.max_shared_memory;
@@ -289,7 +297,7 @@ void Gemm::record_with(vk::Recorder& rec, const GemmDesc& d, const GemmChoice& c
     desc.shader = "gemm_coopmat";
     desc.spec = {{0, t.threads()}, {1, t.cm_m}, {2, t.cm_n}, {3, t.cm_k}, {4, t.wm},
                  {5, t.wn},        {6, t.rm},   {7, t.rn},   {8, t.bk},   {9, t.subgroup},
-                 {22, vector_loads(d.a, d.batch)}, {23, vector_loads(d.b, d.batch)}};
+                 {10, direct_c(d)}, {22, vector_loads(d.a, d.batch)}, {23, vector_loads(d.b, d.batch)}};
     const bool pin = caps.enabled(vk::Feature::SubgroupSizeControl) && caps.enabled(vk::Feature::FullSubgroups);
     desc.required_subgroup_size = pin ? t.subgroup : 0;
     bm = t.bm();
