@@ -1,8 +1,7 @@
 #include "vkgrad/kernels/gemm.hpp"
 
-#include "vkgrad/kernels/gemm_tuning.hpp"
-
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/gemm_tuning.hpp"
 #include "vkgrad/vk/context.hpp"
 
 #include <algorithm>

@@ -199,8 +199,9 @@ void Trainer::Impl::record_passes() {
   const vk::RecorderOptions opts{.begin_with_barrier = true};
   const auto pass = [&](const char* name, auto&& body) {
     VkCommandBuffer cmd = begin_commands(true);
-    auto rec = std::make_unique<vk::Recorder>(ctx, cmd, vk::RecorderOptions{.timestamps = info.profile,
-                                                                           .begin_with_barrier = true});
+    vk::RecorderOptions timed = opts;
+    timed.timestamps = info.profile;
+    auto rec = std::make_unique<vk::Recorder>(ctx, cmd, timed);
     body(*rec);
     if (info.profile)
       profiled.emplace_back(name, std::move(rec));

@@ -8,6 +8,7 @@
 #include "vkgrad/train/trainer.hpp"
 
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -475,6 +476,34 @@ TEST_F(TrainerTest, SaveAndLoadResumeBitwise) {
   EXPECT_EQ(a.skipped_steps, b.skipped_steps);
   saved.tensors.erase("optim.exp_avg.layers.0.weight");
   EXPECT_THROW(resumed.load_state(saved), Error);
+}
+
+// With profiling on, each of the four passes reports its dispatches' GPU time; off, nothing.
+TEST_F(TrainerTest, ProfileTimesEveryPass) {
+  if (context().caps().timestamp_valid_bits == 0) GTEST_SKIP() << "needs timestamps on the compute queue";
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 51);
+  auto info = small_info(Precision::Mixed, 8);
+  train::Trainer plain(context(), small_graph(), info);
+  plain.step(d.batch(8, true));
+  EXPECT_TRUE(plain.profile().empty());
+  info.profile = true;
+  train::Trainer t(context(), small_graph(), info);
+  t.step(d.batch(8, true));
+  const auto passes = t.profile();
+  std::vector<std::string> names;
+  for (const auto& p : passes) {
+    names.push_back(p.pass);
+    ASSERT_FALSE(p.dispatches.empty()) << p.pass;
+    double sum = 0;
+    for (const auto& [label, ms] : p.dispatches) {
+      EXPECT_GE(ms, 0.0) << label;
+      sum += ms;
+    }
+    EXPECT_DOUBLE_EQ(p.ms, sum) << p.pass;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"forward", "backward", "loss_scale", "update"}));
+  const auto& forward = passes.front().dispatches;
+  EXPECT_TRUE(std::ranges::any_of(forward, [](const auto& dispatch) { return dispatch.first.rfind("gemm.", 0) == 0; }));
 }
 
 // Clipping by global norm: the device's norm is that of the unscaled gradients, and with
