@@ -4,11 +4,11 @@
 // `tiled16` (portable tiles, fp16 operands), `fp32` (portable tiles, fp32 operands), `cpu`
 // (shaped for CPU Vulkan drivers, any operand types, reads A and B through buffer device
 // addresses), `coopmat2` (VK_NV_cooperative_matrix2: flexible subgroup tiles, per-element
-// epilogue; fp16 operands). Operand layouts (transposed or not) and element
-// types, tile preset, subgroup shape and workgroup size are specialization constants; shapes,
-// leading dimensions, strides, α, β, transposes and the epilogue are push constants, so a
-// handful of pipelines serve every call. Holds pipelines from the Context's registry; recording
-// is const. One thread at a time.
+// epilogue; fp16 operands). Operand layouts (transposed or not), element types, alignment
+// (128-bit loads, direct stores), tile preset, subgroup shape and workgroup size are
+// specialization constants; shapes, leading dimensions, strides, α, β and the epilogue are push
+// constants, so a handful of pipelines serve every call. Holds pipelines from the Context's
+// registry; recording is const. One thread at a time.
 #pragma once
 
 #include "vkgrad/kernels/tensor_ref.hpp"
