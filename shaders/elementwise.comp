@@ -7,12 +7,19 @@
 //   MODE_BINARY      c = a ∘ b              0 a [rows·cols]       1 b       2 c [rows·cols]
 //                    (b is [rows·cols], or [cols] repeated for every row with FLAG_BROADCAST)
 //   MODE_COLUMN_SUM  out (+)= Σ_r x[r][·]   0 x [rows, cols]      1 unused  2 out [cols]
+//   MODE_BWD_COLUMN_SUM  dx = dy · f'(x) and sums (+)= Σ_r dx[r][·], in one pass (a layer's
+//                    activation backward and its bias gradient): 0 x [rows, cols], 1 dy,
+//                    2 dx [rows, cols], 3 sums [cols] (fp32). cols is even, so every element
+//                    pair lies in one row; the sums add dx as stored (rounded to its type), so
+//                    they equal MODE_UNARY_BWD followed by MODE_COLUMN_SUM bit for bit.
+// Binding 3 is unused by the other modes (the host binds their output there).
 //
 // Flat modes grid-stride over element pairs: invocation i owns elements 2i and 2i + 1, one
 // fp16 word, so no two invocations write the same word (common/out_pairs.glsl). Dispatch:
 // (min(ceil(pairs / 256), 4096), 1, 1). The column sum gives a workgroup 64 columns at a
 // time (32 column pairs × 8 row slices, the slices summed in a fixed order, so the result is
-// deterministic); dispatch (min(ceil(cols / 64), 4096), 1, 1). 256 invocations each.
+// deterministic); dispatch (min(ceil(cols / 64), 4096), 1, 1), and so does the fused mode.
+// 256 invocations each.
 #extension GL_GOOGLE_include_directive : require
 #include "common/unary.glsl"
 #include "common/words.glsl"
@@ -28,6 +35,7 @@ layout(constant_id = 18) const uint OUT_TYPE = TYPE_F32;
 #define MODE_UNARY_BWD 1u
 #define MODE_BINARY 2u
 #define MODE_COLUMN_SUM 3u
+#define MODE_BWD_COLUMN_SUM 4u
 
 #define BINARY_ADD 0u
 #define BINARY_MUL 1u
@@ -47,6 +55,7 @@ layout(push_constant) uniform ElementwiseArgs {
 layout(std430, binding = 0) readonly buffer In0_block { uint in0_words[]; };
 layout(std430, binding = 1) readonly buffer In1_block { uint in1_words[]; };
 layout(std430, binding = 2) buffer Out_block { uint out_words[]; };
+layout(std430, binding = 3) buffer Sums_block { float col_sums[]; };
 
 #include "common/out_pairs.glsl"
 
@@ -84,24 +93,39 @@ void column_sum() {
   for (uint block = gl_WorkGroupID.x; block < blocks; block += gl_NumWorkGroups.x) {
     const uint w = block * COLSUM_PAIRS + lane;  // this lane's column pair
     const bvec2 own = pair_in(w, 0u, p.cols);
+    const bool fused = p.mode == MODE_BWD_COLUMN_SUM;
     vec2 s = vec2(0.0);
     for (uint r = slice; r < p.rows; r += COLSUM_SLICES) {
       const uint row = r * p.cols;
-      if (own.x) s.x += in0(row + 2u * w);
-      if (own.y) s.y += in0(row + 2u * w + 1u);
+      if (fused) {
+        if (!own.x) continue;  // cols is even: a pair is wholly in or out
+        const uint i = row + 2u * w;
+        const vec2 g = vec2(in1(i) * unary_grad(in0(i), p.op), in1(i + 1u) * unary_grad(in0(i + 1u), p.op));
+        write_out_pair(i / 2u, own, g, false);
+        s += OUT_TYPE == TYPE_F16 ? unpackHalf2x16(pack_half2_rte(g)) : g;
+      } else {
+        if (own.x) s.x += in0(row + 2u * w);
+        if (own.y) s.y += in0(row + 2u * w + 1u);
+      }
     }
     colsum_partial[slice * COLSUM_PAIRS + lane] = s;
     barrier();
     if (slice == 0u && own.x) {
       vec2 total = colsum_partial[lane];
       for (uint k = 1u; k < COLSUM_SLICES; ++k) total += colsum_partial[k * COLSUM_PAIRS + lane];
-      write_out_pair(w, own, total, (p.flags & FLAG_ACCUMULATE) != 0u);
+      const bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
+      if (!fused) {
+        write_out_pair(w, own, total, accumulate);
+      } else {
+        col_sums[2u * w] = total.x + (accumulate ? col_sums[2u * w] : 0.0);
+        col_sums[2u * w + 1u] = total.y + (accumulate ? col_sums[2u * w + 1u] : 0.0);
+      }
     }
     barrier();  // before the next block overwrites the partials
   }
 }
 
 void main() {
-  if (p.mode == MODE_COLUMN_SUM) column_sum();
+  if (p.mode == MODE_COLUMN_SUM || p.mode == MODE_BWD_COLUMN_SUM) column_sum();
   else flat_modes();
 }

@@ -12,7 +12,8 @@ namespace {
 constexpr uint32_t kWorkgroup = 256;      // shaders/elementwise.comp local_size_x
 constexpr uint32_t kMaxGroups = 4096;     // enough to fill any GPU; the shader grid-strides
 constexpr uint32_t kColumnsPerGroup = 64;  // 32 column pairs per workgroup and block
-constexpr uint32_t kModeUnary = 0, kModeUnaryBackward = 1, kModeBinary = 2, kModeColumnSum = 3;
+constexpr uint32_t kModeUnary = 0, kModeUnaryBackward = 1, kModeBinary = 2, kModeColumnSum = 3,
+                   kModeBackwardColumnSum = 4;
 constexpr uint32_t kAccumulate = 1, kBroadcast = 2;
 
 // Elements of one flat operation: the shader counts element pairs in 32 bits as (n + 1) / 2.
@@ -72,19 +73,24 @@ const vk::Pipeline& Elementwise::pipeline(ElemType in0, ElemType in1, ElemType o
   if (!pipelines_[key])
     pipelines_[key] = &ctx_.pipelines().get(
         {.shader = "elementwise",
-         .bindings = 3,
+         .bindings = 4,
          .push_constant_size = sizeof(ElementwiseArgs),
          .spec = {{16, uint32_t(in0)}, {17, uint32_t(in1)}, {18, uint32_t(out)}}});
   return *pipelines_[key];
 }
 
 void Elementwise::dispatch(vk::Recorder& rec, const ElementwiseArgs& args, const TensorRef& in0, const TensorRef& in1,
-                           const TensorRef& out, bool reads_out, uint32_t groups, const char* label) const {
+                           const TensorRef& out, bool reads_out, uint32_t groups, const char* label,
+                           const vk::BufferRange* sums) const {
   // fp16 outputs are partly written by read-modify-write (a pair's lone half), so they are read too.
   const bool read = reads_out || out.type == ElemType::F16;
+  // Modes without sums bind the output there again: the shader may write binding 3, so it must
+  // name memory this dispatch is already declared to write.
+  const vk::Access out_access = read ? vk::Access::ReadWrite : vk::Access::Write;
   const vk::Binding bindings[] = {{in0.range, vk::Access::Read},
                                   {in1.range, vk::Access::Read},
-                                  {out.range, read ? vk::Access::ReadWrite : vk::Access::Write}};
+                                  {out.range, out_access},
+                                  sums ? vk::Binding{*sums, vk::Access::ReadWrite} : vk::Binding{out.range, out_access}};
   rec.dispatch({.pipeline = &pipeline(in0.type, in1.type, out.type),
                 .bindings = bindings,
                 .push_constants = &args,
@@ -145,6 +151,34 @@ void Elementwise::column_sum(vk::Recorder& rec, const TensorRef& x, const Tensor
   const uint32_t groups = std::min(kMaxGroups, (cols + kColumnsPerGroup - 1) / kColumnsPerGroup);
   // Binding 1 is unused: x again, typed canonically as in unary().
   dispatch(rec, args, x, {x.range, ElemType::F32}, out, accumulate, groups, "ew.column_sum");
+}
+
+void Elementwise::unary_backward_column_sum(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& dy,
+                                            const TensorRef& dx, const vk::BufferRange& sums, uint32_t rows,
+                                            uint32_t cols, bool accumulate) const {
+  const TensorRef sums_ref{sums, ElemType::F32};
+  if (cols % 2 != 0) {
+    // Element pairs of dx would straddle rows: two passes, the same arithmetic.
+    unary_backward(rec, op, x, dy, dx, uint32_t(uint64_t(rows) * cols), false);
+    column_sum(rec, dx, sums_ref, rows, cols, accumulate);
+    return;
+  }
+  check_op("unary_backward_column_sum", uint32_t(op), uint32_t(UnaryOp::Sigmoid));
+  const uint32_t n = flat_elements("unary_backward_column_sum", uint64_t(rows) * cols);
+  if (cols >= 0xFFFFFFFFu - kColumnsPerGroup)
+    throw Error("elementwise unary_backward_column_sum over " + std::to_string(cols) + " columns", "split the columns");
+  check_size("unary_backward_column_sum", "x", x, n);
+  check_size("unary_backward_column_sum", "dy", dy, n);
+  check_size("unary_backward_column_sum", "dx", dx, n);
+  check_size("unary_backward_column_sum", "sums", sums_ref, cols);
+  // Rows are written while other workgroups still read theirs: no aliasing at all.
+  check_alias("unary_backward_column_sum", "dx", dx, "x", x, false);
+  check_alias("unary_backward_column_sum", "dx", dx, "dy", dy, false);
+  check_alias("unary_backward_column_sum", "sums", sums_ref, "dx", dx, false);
+  if (cols == 0) return;
+  const ElementwiseArgs args{kModeBackwardColumnSum, uint32_t(op), n, rows, cols, accumulate ? kAccumulate : 0};
+  const uint32_t groups = std::min(kMaxGroups, (cols + kColumnsPerGroup - 1) / kColumnsPerGroup);
+  dispatch(rec, args, x, dy, dx, false, groups, "ew.bwd_column_sum", &sums);
 }
 
 }  // namespace vkgrad::kernels

@@ -119,10 +119,18 @@ void Trainer::Impl::record_backward(vk::Recorder& rec, bool first_micro_batch) {
         const uint32_t x = n.inputs[0], w = n.inputs[1];
         const uint32_t in = ts[w].dims[1];
         kernels::TensorRef g = dy;
+        const bool bias = n.inputs.size() > 2;
         if (n.activation == kernels::Activation::Relu) {
-          // relu'(pre) = [y > 0]: the fused output is enough.
+          // relu'(pre) = [y > 0]: the fused output is enough. The bias gradient comes out of
+          // the same pass.
           g = *workspace[i];
-          elementwise.unary_backward(rec, kernels::UnaryOp::Relu, value(n.output), dy, g, rows * cols, false);
+          if (bias)
+            elementwise.unary_backward_column_sum(rec, kernels::UnaryOp::Relu, value(n.output), dy, g,
+                                                  param_grad(n.inputs[2]).range, rows, cols, true);
+          else
+            elementwise.unary_backward(rec, kernels::UnaryOp::Relu, value(n.output), dy, g, rows * cols, false);
+        } else if (bias) {
+          elementwise.column_sum(rec, g, param_grad(n.inputs[2]), rows, cols, true);
         }
         const auto xv = value(x), gw = param_grad(w);
         kernels::GemmDesc dw;  // dW += Gᵀ·X
@@ -132,7 +140,6 @@ void Trainer::Impl::record_backward(vk::Recorder& rec, bool first_micro_batch) {
         dw.c = {gw.range, ElemType::F32, in, 0, false};
         dw.beta = 1.0f;
         gemm.record(rec, dw);
-        if (n.inputs.size() > 2) elementwise.column_sum(rec, g, param_grad(n.inputs[2]), rows, cols, true);
         if (requires_grad[x]) {
           const auto wv = param_value(w), gx = grad(x);
           kernels::GemmDesc dx;  // dX (+)= G·W

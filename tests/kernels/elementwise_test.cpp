@@ -302,6 +302,81 @@ TEST_P(ColumnSumTest, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Cases, ColumnSumTest, ::testing::ValuesIn(kColumnSumCases),
                          [](const auto& p) { return std::string(p.param.name); });
 
+// --- activation backward with the bias gradient in one pass -------------------------------
+
+struct BackwardSumCase {
+  const char* name;
+  UnaryOp op;
+  uint32_t rows, cols;
+  ElemType x, dx;  // dy has x's type
+  bool accumulate;
+};
+
+const BackwardSumCase kBackwardSumCases[] = {
+    {"relu_f16_acc", UnaryOp::Relu, 300, 66, F16, F16, true},
+    {"gelu_f32", UnaryOp::Gelu, 17, 130, F32, F32, false},
+    {"relu_f32_to_f16", UnaryOp::Relu, 9, 2, F32, F16, false},
+    {"odd_cols_two_passes", UnaryOp::Relu, 9, 7, F16, F16, true},
+    {"no_rows_acc", UnaryOp::Relu, 0, 4, F16, F16, true},
+};
+
+class BackwardColumnSumTest : public VkTestWithParam<BackwardSumCase> {};
+
+// dx against the float64 derivative, the sums against the column sums of dx as stored (the
+// reference's dx rounded to dx's type), and both bit for bit against the two-pass path.
+TEST_P(BackwardColumnSumTest, MatchesReferenceAndTheTwoPassPath) {
+  const BackwardSumCase& bc = GetParam();
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  const size_t n = size_t(bc.rows) * bc.cols;
+  const auto x = inputs(std::max<size_t>(n, 1), bc.x, 900 + uint32_t(n));
+  const auto dy = round_for(storage_of(bc.x), uniform(std::max<size_t>(n, 1), -2, 2, 901 + uint32_t(n)));
+  const auto old = round_for(Storage::F32, uniform(bc.cols, -4, 4, 902));
+  DeviceTensor bx = make_tensor(ctx, x, std::max<size_t>(n, 1), bc.x, "x");
+  DeviceTensor bdy = make_tensor(ctx, dy, std::max<size_t>(n, 1), bc.x, "dy");
+  const auto sums_init = bc.accumulate ? std::span<const double>(old) : std::span<const double>();
+  DeviceTensor dx1 = make_tensor(ctx, {}, std::max<size_t>(n, 1), bc.dx, "dx fused");
+  DeviceTensor dx2 = make_tensor(ctx, {}, std::max<size_t>(n, 1), bc.dx, "dx two passes");
+  DeviceTensor s1 = make_tensor(ctx, sums_init, bc.cols, F32, "sums fused");
+  DeviceTensor s2 = make_tensor(ctx, sums_init, bc.cols, F32, "sums two passes");
+  run(ctx, [&](vk::Recorder& rec) {
+    ew.unary_backward_column_sum(rec, bc.op, bx.ref(), bdy.ref(), dx1.ref(), s1.ref().range, bc.rows, bc.cols,
+                                 bc.accumulate);
+    ew.unary_backward(rec, bc.op, bx.ref(), bdy.ref(), dx2.ref(), uint32_t(n), false);
+    ew.column_sum(rec, dx2.ref(), s2.ref(), bc.rows, bc.cols, bc.accumulate);
+  });
+  const auto got_dx = read_back(ctx, dx1), got_sums = read_back(ctx, s1);
+  const auto two_dx = read_back(ctx, dx2), two_sums = read_back(ctx, s2);
+  for (size_t i = 0; i < n; ++i) EXPECT_EQ(got_dx[i], two_dx[i]) << "dx element " << i;
+  for (uint32_t j = 0; j < bc.cols; ++j) EXPECT_EQ(got_sums[j], two_sums[j]) << "sum " << j;
+
+  std::vector<double> want_dx(n), tol_dx(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double g = reference::unary_grad(uint32_t(bc.op), x[i]);
+    want_dx[i] = dy[i] * g;
+    tol_dx[i] = std::fabs(dy[i]) * grad_error(bc.op, x[i], g) + kEps * std::fabs(want_dx[i]) +
+                u_out(bc.dx) * std::fabs(want_dx[i]) + tiny(bc.dx);
+  }
+  EXPECT_TRUE(all_close(std::span(got_dx).first(n), want_dx, tol_dx));
+  const auto stored = round_for(storage_of(bc.dx), want_dx);
+  auto want_sums = reference::column_sum(stored, bc.rows, bc.cols);
+  std::vector<double> tol_sums(bc.cols);
+  const double chain = std::ceil(bc.rows / 8.0) + 9;
+  for (uint32_t j = 0; j < bc.cols; ++j) {
+    double magnitude = bc.accumulate ? std::fabs(old[j]) : 0.0, element_error = 0;
+    for (uint32_t r = 0; r < bc.rows; ++r) {
+      magnitude += std::fabs(stored[size_t(r) * bc.cols + j]);
+      element_error += tol_dx[size_t(r) * bc.cols + j];  // a stored dx may round the other way
+    }
+    if (bc.accumulate) want_sums[j] += old[j];
+    tol_sums[j] = chain * kEps * magnitude + element_error + tiny(F32);
+  }
+  EXPECT_TRUE(all_close(got_sums, want_sums, tol_sums));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, BackwardColumnSumTest, ::testing::ValuesIn(kBackwardSumCases),
+                         [](const auto& p) { return std::string(p.param.name); });
+
 // --- beyond one dispatch's worth of workgroups ----------------------------------------------
 
 // More pairs than 4096 workgroups of 256 cover, and more columns than 4096 blocks of 64: the

@@ -54,11 +54,19 @@ public:
   // every run, no float atomics. With accumulate, out[j] += that. rows = 0 gives zeros.
   void column_sum(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, uint32_t rows, uint32_t cols,
                   bool accumulate) const;
+  // A layer's activation backward and bias gradient: dx = dy · f'(x) over [rows, cols], then
+  // sums[j] (+)= Σ_r dx[r][j] (fp32 `sums`, accumulated when `accumulate`). One pass when cols is
+  // even, else unary_backward and column_sum; the same bits either way.
+  void unary_backward_column_sum(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& dy,
+                                 const TensorRef& dx, const vk::BufferRange& sums, uint32_t rows, uint32_t cols,
+                                 bool accumulate) const;
 
 private:
   const vk::Pipeline& pipeline(ElemType in0, ElemType in1, ElemType out) const;
+  // `sums` is binding 3, read and written by the fused mode only (others bind `out` there).
   void dispatch(vk::Recorder& rec, const ElementwiseArgs& args, const TensorRef& in0, const TensorRef& in1,
-                const TensorRef& out, bool reads_out, uint32_t groups, const char* label) const;
+                const TensorRef& out, bool reads_out, uint32_t groups, const char* label,
+                const vk::BufferRange* sums = nullptr) const;
 
   vk::Context& ctx_;
   mutable std::array<const vk::Pipeline*, 8> pipelines_{};  // by element types, filled on first use
