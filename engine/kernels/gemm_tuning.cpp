@@ -234,12 +234,13 @@ GemmChoice tuned_gemm_choice(vk::Context& ctx, const GemmDesc& desc) {
   const std::string key = gemm_tuning_key(desc);
   if (const auto text = ctx.tuning().find(key))
     if (const auto c = gemm_choice_from_text(*text); c && usable(ctx.caps(), desc, *c)) return *c;
-  if (ctx.caps().timestamp_valid_bits > 0) {
-    (void)tune_gemm(ctx, desc);
-    if (const auto text = ctx.tuning().find(key))
-      if (const auto c = gemm_choice_from_text(*text)) return *c;
-  }
-  return select_gemm(ctx.caps(), desc.m, desc.n, desc.a.type, desc.b.type);
+  const GemmChoice rule = select_gemm(ctx.caps(), desc.m, desc.n, desc.a.type, desc.b.type);
+  if (ctx.caps().timestamp_valid_bits == 0) return rule;
+  if (const auto best = pick_gemm_trial(tune_gemm(ctx, desc))) return *best;
+  // No candidate passed its probe: the rule's choice is kept for the class, so that it is not
+  // measured again at every GEMM.
+  ctx.tuning().record(key, gemm_choice_text(rule));
+  return rule;
 }
 
 }  // namespace vkgrad::kernels
