@@ -65,8 +65,8 @@ graph::Graph model() {
   graph::Graph g;
   auto h = g.input("x", {784});
   const auto y = g.labels("y");
-  h = g.linear(h, 512, "layers.0", kernels::Activation::Relu);
-  h = g.linear(h, 256, "layers.1", kernels::Activation::Relu);
+  h = g.linear(h, 512, "layers.0", graph::Activation::Relu);
+  h = g.linear(h, 256, "layers.1", graph::Activation::Relu);
   g.cross_entropy(g.linear(h, 10, "layers.2"), y);
   return g;
 }
@@ -114,7 +114,7 @@ int run(const Options& o) {
   info.optimizer = train::OptimizerConfig::adamw(o.lr);
   // Cosine decay to zero over the whole run (its last epoch settles the weights).
   if (o.schedule == "cosine")
-    info.schedule = {kernels::ScheduleKind::Cosine, 0, o.epochs * ((train_set.count + o.batch - 1) / o.batch), 0.0f};
+    info.schedule = {train::ScheduleKind::Cosine, 0, o.epochs * ((train_set.count + o.batch - 1) / o.batch), 0.0f};
   info.seed = o.seed;
   info.ring_slots = 3;
   if (ctx.tuning().enabled() && ctx.tuning().entries().empty())

@@ -1,5 +1,6 @@
 #include "vkgrad/graph/graph.hpp"
 
+#include "ops/op.hpp"
 #include "vkgrad/error.hpp"
 
 #include <numeric>
@@ -15,7 +16,7 @@ uint64_t product(const std::vector<uint32_t>& dims) {
 
 uint64_t TensorInfo::elements() const { return product(dims); }
 
-std::string Graph::shape_string(const TensorInfo& t) const {
+std::string shape_string(const TensorInfo& t) {
   std::string s = "[";
   if (t.role != TensorRole::Parameter) s += "batch";
   for (size_t i = 0; i < t.dims.size(); ++i) s += (i || t.role != TensorRole::Parameter ? ", " : "") + std::to_string(t.dims[i]);
@@ -51,16 +52,28 @@ Tensor Graph::parameter(const std::string& name, std::vector<uint32_t> dims, con
   return add_tensor({name, TensorRole::Parameter, std::move(dims), init});
 }
 
-Tensor Graph::add_node(Node node, std::vector<uint32_t> dims, const std::string& name) {
-  TensorInfo out{name, TensorRole::Activation, std::move(dims)};
-  out.producer = int32_t(nodes_.size());
-  const Tensor t = add_tensor(std::move(out));
-  node.output = t.id;
+Tensor Graph::add_op(OpAttr attr, std::vector<Tensor> inputs, std::string label) {
+  Node node{std::move(attr), {}, {}, std::move(label)};
+  std::vector<const TensorInfo*> infos;
+  for (Tensor t : inputs) {
+    infos.push_back(&checked(t, node.label.c_str()));
+    node.inputs.push_back(t.id);
+  }
+  auto shapes = ops::unit(node.attr).infer(node, infos);
+  // A view shares its input's memory (that input's own base, when it is a view too).
+  const bool view = std::holds_alternative<attr::Reshape>(node.attr);
+  const int32_t alias = view ? (infos[0]->alias_of >= 0 ? infos[0]->alias_of : int32_t(node.inputs[0])) : -1;
+  for (auto& dims : shapes) {
+    TensorInfo out{"", TensorRole::Activation, std::move(dims)};
+    out.producer = int32_t(nodes_.size());
+    out.alias_of = alias;
+    node.outputs.push_back(add_tensor(std::move(out)).id);
+  }
   nodes_.push_back(std::move(node));
-  return t;
+  return {nodes_.back().output()};
 }
 
-Tensor Graph::linear(Tensor x, uint32_t out_features, const std::string& name, kernels::Activation activation,
+Tensor Graph::linear(Tensor x, uint32_t out_features, const std::string& name, Activation activation,
                      bool bias) {
   const TensorInfo& xi = checked(x, "linear");
   if (xi.dims.size() != 1)
@@ -73,113 +86,59 @@ Tensor Graph::linear(Tensor x, uint32_t out_features, const std::string& name, k
   return linear(x, w, b, activation);
 }
 
-Tensor Graph::linear(Tensor x, Tensor weight, std::optional<Tensor> bias, kernels::Activation activation) {
-  const TensorInfo& xi = checked(x, "linear");
-  const TensorInfo& wi = checked(weight, "linear");
-  const std::string label = "linear " + wi.name;
-  if (xi.role == TensorRole::Parameter || xi.role == TensorRole::Labels)
-    throw Error(label + ": the input must be an input or activation", "pass per-sample data");
-  if (wi.role != TensorRole::Parameter || wi.dims.size() != 2)
-    throw Error(label + ": the weight must be a [out, in] parameter, got " + shape_string(wi), "create it with parameter()");
-  if (xi.dims.size() != 1 || xi.dims[0] != wi.dims[1])
-    throw Error(label + ": input " + shape_string(xi) + " does not match weight " + shape_string(wi),
-                "the input's last dimension must equal the weight's second (in_features)");
-  Node n{OpKind::Linear, {x.id, weight.id}};
-  n.label = label;
-  if (bias) {
-    const TensorInfo& bi = checked(*bias, "linear");
-    if (bi.role != TensorRole::Parameter || bi.dims.size() != 1 || bi.dims[0] != wi.dims[0])
-      throw Error(label + ": bias " + shape_string(bi) + " does not match weight " + shape_string(wi),
-                  "the bias must be a parameter of shape [out_features]");
-    n.inputs.push_back(bias->id);
-  }
+Tensor Graph::linear(Tensor x, Tensor weight, std::optional<Tensor> bias, Activation activation) {
+  std::vector<Tensor> inputs{x, weight};
+  if (bias) inputs.push_back(*bias);
   // ReLU's derivative can be read off its output, so the GEMM epilogue applies it; other
   // activations need their input kept and run as their own op.
-  const bool fuse = activation == kernels::Activation::Relu || activation == kernels::Activation::None;
-  n.activation = fuse ? activation : kernels::Activation::None;
-  const Tensor y = add_node(std::move(n), {wi.dims[0]}, "");
+  const bool fuse = activation == Activation::Relu || activation == Activation::None;
+  const Tensor y = add_op(attr::Linear{fuse ? activation : Activation::None}, std::move(inputs),
+                          "linear " + checked(weight, "linear").name);
   return fuse ? y : this->activation(y, activation);
 }
 
-Tensor Graph::activation(Tensor x, kernels::Activation a) {
+Tensor Graph::activation(Tensor x, Activation a) {
   switch (a) {
-    case kernels::Activation::None: return x;
-    case kernels::Activation::Relu: return relu(x);
-    case kernels::Activation::Gelu: return gelu(x);
-    case kernels::Activation::GeluTanh: return gelu_tanh(x);
+    case Activation::None: return x;
+    case Activation::Relu: return relu(x);
+    case Activation::Gelu: return gelu(x);
+    case Activation::GeluTanh: return gelu_tanh(x);
   }
   return x;
 }
 
-Tensor Graph::unary(Tensor x, kernels::UnaryOp op, const char* what) {
-  const TensorInfo& xi = checked(x, what);
-  if (xi.role == TensorRole::Labels) throw Error(std::string(what) + ": labels are not numbers to transform", "");
-  Node n{OpKind::Unary, {x.id}};
-  n.unary = op;
-  n.label = what;
-  return add_node(std::move(n), xi.dims, "");
+Tensor Graph::unary(Tensor x, UnaryFn fn, const char* what) { return add_op(attr::Unary{fn}, {x}, what); }
+
+Tensor Graph::relu(Tensor x) { return unary(x, UnaryFn::Relu, "relu"); }
+Tensor Graph::gelu(Tensor x) { return unary(x, UnaryFn::Gelu, "gelu"); }
+Tensor Graph::gelu_tanh(Tensor x) { return unary(x, UnaryFn::GeluTanh, "gelu_tanh"); }
+Tensor Graph::tanh(Tensor x) { return unary(x, UnaryFn::Tanh, "tanh"); }
+Tensor Graph::sigmoid(Tensor x) { return unary(x, UnaryFn::Sigmoid, "sigmoid"); }
+
+Tensor Graph::add(Tensor a, Tensor b) {
+  return add_op(attr::Add{checked(b, "add").role == TensorRole::Parameter}, {a, b}, "add");
 }
 
-Tensor Graph::relu(Tensor x) { return unary(x, kernels::UnaryOp::Relu, "relu"); }
-Tensor Graph::gelu(Tensor x) { return unary(x, kernels::UnaryOp::Gelu, "gelu"); }
-Tensor Graph::gelu_tanh(Tensor x) { return unary(x, kernels::UnaryOp::GeluTanh, "gelu_tanh"); }
-Tensor Graph::tanh(Tensor x) { return unary(x, kernels::UnaryOp::Tanh, "tanh"); }
-Tensor Graph::sigmoid(Tensor x) { return unary(x, kernels::UnaryOp::Sigmoid, "sigmoid"); }
-
-Tensor Graph::binary(Tensor a, Tensor b, OpKind kind, const char* what) {
-  const TensorInfo& ai = checked(a, what);
-  const TensorInfo& bi = checked(b, what);
-  if (ai.role == TensorRole::Parameter || ai.role == TensorRole::Labels || bi.role == TensorRole::Labels)
-    throw Error(std::string(what) + ": the first operand must be per-sample data, got " + shape_string(ai),
-                "put the parameter second; it is broadcast over the batch");
-  if (ai.dims != bi.dims)
-    throw Error(std::string(what) + ": shapes " + shape_string(ai) + " and " + shape_string(bi) + " differ",
-                "operands need the same per-sample shape (a parameter of that shape is broadcast over the batch)");
-  Node n{kind, {a.id, b.id}};
-  n.broadcast = bi.role == TensorRole::Parameter;
-  n.label = what;
-  return add_node(std::move(n), ai.dims, "");
+Tensor Graph::mul(Tensor a, Tensor b) {
+  return add_op(attr::Mul{checked(b, "mul").role == TensorRole::Parameter}, {a, b}, "mul");
 }
 
-Tensor Graph::add(Tensor a, Tensor b) { return binary(a, b, OpKind::Add, "add"); }
-Tensor Graph::mul(Tensor a, Tensor b) { return binary(a, b, OpKind::Mul, "mul"); }
-
-Tensor Graph::softmax(Tensor x) {
-  const TensorInfo& xi = checked(x, "softmax");
-  if (xi.role == TensorRole::Labels || xi.role == TensorRole::Parameter)
-    throw Error("softmax: the input must be per-sample data", "");
-  Node n{OpKind::Softmax, {x.id}};
-  n.label = "softmax";
-  return add_node(std::move(n), xi.dims, "");
-}
+Tensor Graph::softmax(Tensor x) { return add_op(attr::Softmax{}, {x}, "softmax"); }
 
 Tensor Graph::reshape(Tensor x, std::vector<uint32_t> dims) {
-  const TensorInfo& xi = checked(x, "reshape");
-  if (xi.role == TensorRole::Labels || xi.role == TensorRole::Parameter)
-    throw Error("reshape: only per-sample data can be reshaped", "");
-  TensorInfo probe{"", TensorRole::Activation, dims};
-  if (dims.empty() || product(dims) != xi.elements())
-    throw Error("reshape: " + shape_string(xi) + " cannot become " + shape_string(probe),
-                "the per-sample element count must stay the same");
-  // Read before add_node: adding a tensor may move the others (xi would dangle).
-  const int32_t alias = xi.alias_of >= 0 ? xi.alias_of : int32_t(x.id);
-  Node n{OpKind::Reshape, {x.id}};
-  n.label = "reshape";
-  const Tensor y = add_node(std::move(n), std::move(dims), "");
-  tensors_[y.id].alias_of = alias;
-  return y;
+  return add_op(attr::Reshape{std::move(dims)}, {x}, "reshape");
 }
 
 Tensor Graph::flatten(Tensor x) { return reshape(x, {uint32_t(checked(x, "flatten").elements())}); }
 
-void Graph::set_loss(kernels::LossKind kind, Tensor pred, Tensor target, const char* what) {
+void Graph::set_loss(LossKind kind, Tensor pred, Tensor target, const char* what) {
   const TensorInfo& pi = checked(pred, what);
   const TensorInfo& ti = checked(target, what);
   if (loss_) throw Error(std::string(what) + ": the graph already has a loss", "a graph has exactly one loss");
   if (pi.role != TensorRole::Activation || pi.dims.size() != 1)
     throw Error(std::string(what) + ": predictions " + shape_string(pi) + " must be an activation [batch, features]",
                 "flatten them first");
-  if (kind == kernels::LossKind::CrossEntropy) {
+  if (kind == LossKind::CrossEntropy) {
     if (ti.role != TensorRole::Labels)
       throw Error("cross_entropy: the target must come from labels(), got " + shape_string(ti),
                   "declare class indices with graph.labels(name)");
@@ -192,10 +151,10 @@ void Graph::set_loss(kernels::LossKind kind, Tensor pred, Tensor target, const c
 }
 
 void Graph::cross_entropy(Tensor logits, Tensor labels) {
-  set_loss(kernels::LossKind::CrossEntropy, logits, labels, "cross_entropy");
+  set_loss(LossKind::CrossEntropy, logits, labels, "cross_entropy");
 }
-void Graph::mse(Tensor pred, Tensor target) { set_loss(kernels::LossKind::Mse, pred, target, "mse"); }
-void Graph::l1(Tensor pred, Tensor target) { set_loss(kernels::LossKind::L1, pred, target, "l1"); }
+void Graph::mse(Tensor pred, Tensor target) { set_loss(LossKind::Mse, pred, target, "mse"); }
+void Graph::l1(Tensor pred, Tensor target) { set_loss(LossKind::L1, pred, target, "l1"); }
 
 std::vector<uint32_t> Graph::feeds() const {
   std::vector<uint32_t> out;

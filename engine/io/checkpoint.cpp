@@ -12,17 +12,17 @@ namespace {
 // The device-state fields kept in the metadata, by name.
 struct Field {
   const char* key;
-  uint32_t kernels::TrainState::*u32;
-  float kernels::TrainState::*f32;
+  uint32_t train::TrainState::*u32;
+  float train::TrainState::*f32;
 };
 const Field kFields[] = {
-    {"vkgrad.iteration", &kernels::TrainState::iteration, nullptr},
-    {"vkgrad.optimizer_step", &kernels::TrainState::optimizer_step, nullptr},
-    {"vkgrad.skipped_steps", &kernels::TrainState::skipped_steps, nullptr},
-    {"vkgrad.nonfinite_losses", &kernels::TrainState::nonfinite_losses, nullptr},
-    {"vkgrad.lr", nullptr, &kernels::TrainState::lr},
-    {"vkgrad.loss", nullptr, &kernels::TrainState::loss},
-    {"vkgrad.grad_norm", nullptr, &kernels::TrainState::grad_norm},
+    {"vkgrad.iteration", &train::TrainState::iteration, nullptr},
+    {"vkgrad.optimizer_step", &train::TrainState::optimizer_step, nullptr},
+    {"vkgrad.skipped_steps", &train::TrainState::skipped_steps, nullptr},
+    {"vkgrad.nonfinite_losses", &train::TrainState::nonfinite_losses, nullptr},
+    {"vkgrad.lr", nullptr, &train::TrainState::lr},
+    {"vkgrad.loss", nullptr, &train::TrainState::loss},
+    {"vkgrad.grad_norm", nullptr, &train::TrainState::grad_norm},
 };
 
 std::string exact(float v) {

@@ -3,8 +3,6 @@
 #include "vkgrad/vk/context.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <numbers>
 
 namespace vkgrad::kernels {
 namespace {
@@ -63,15 +61,6 @@ void LossScale::advance(vk::Recorder& rec, const vk::BufferRange& state, const v
   const vk::Binding b[] = {{state, vk::Access::ReadWrite}, {record, vk::Access::Write}};
   rec.dispatch({.pipeline = advance_, .bindings = b, .push_constants = &args, .groups = {1, 1, 1},
                 .label = "loss_scale.advance"});
-}
-
-float learning_rate(const AdvanceArgs& a, uint32_t it) {
-  if (a.schedule == ScheduleKind::Constant) return a.base_lr;
-  if (it < a.warmup_steps) return a.base_lr * float(it + 1) / float(a.warmup_steps);
-  if (a.schedule == ScheduleKind::Warmup) return a.base_lr;
-  const uint32_t span = std::max(a.total_steps, a.warmup_steps + 1) - a.warmup_steps;
-  const float t = std::min(float(it - a.warmup_steps) / float(span), 1.0f);
-  return a.min_lr + (a.base_lr - a.min_lr) * 0.5f * (1.0f + std::cos(std::numbers::pi_v<float> * t));
 }
 
 }  // namespace vkgrad::kernels

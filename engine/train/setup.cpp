@@ -3,7 +3,7 @@
 // the passes).
 #include "trainer_impl.hpp"
 
-#include "vk/dispatch.hpp"
+#include "graph/lifetimes.hpp"
 #include "vkgrad/error.hpp"
 
 
@@ -14,7 +14,6 @@ namespace vkgrad::train {
 namespace {
 
 using graph::MemoryCategory;
-using graph::OpKind;
 using graph::TensorRole;
 using kernels::ElemType;
 
@@ -23,7 +22,7 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 }  // namespace
 
 Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateInfo& i)
-    : ctx(c), graph(g), info(i), gemm(c), elementwise(c), softmax(c), loss(c), loss_scale(c), optimizer(c) {
+    : ctx(c), graph(g), info(i), op_kernels(c), loss_scale(c), optimizer(c), pool(c) {
   if (info.batch_size == 0) throw Error("TrainerCreateInfo::batch_size is 0", "set the number of rows per step");
   if (info.ring_slots < 2) throw Error("TrainerCreateInfo::ring_slots must be at least 2", "use 2 or 3");
   if (info.accumulation_steps == 0)
@@ -43,13 +42,13 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
   optimizer_args.dampening = o.dampening;
   optimizer_args.nesterov = o.nesterov ? 1 : 0;
   const auto& s = info.loss_scale;
-  advance_args = {s.mode, s.growth_factor, s.backoff_factor, s.growth_interval, info.schedule.kind, o.lr,
+  advance_args = {s.mode, s.growth_factor, s.backoff_factor, s.growth_interval, uint32_t(info.schedule.kind), o.lr,
                   info.schedule.min_lr, info.schedule.warmup_steps, info.schedule.total_steps};
   if (s.mode == kernels::ScaleMode::Dynamic && (s.growth_factor <= 1.0f || s.backoff_factor <= 0.0f ||
                                                 s.backoff_factor >= 1.0f || s.growth_interval == 0))
     throw Error("dynamic loss scaling needs growth_factor > 1, 0 < backoff_factor < 1 and growth_interval >= 1",
                 "keep GradScaler's defaults (2.0, 0.5, 2000) unless you have a reason");
-  if (info.schedule.kind != kernels::ScheduleKind::Constant && info.schedule.kind != kernels::ScheduleKind::Cosine &&
+  if (info.schedule.kind != ScheduleKind::Constant && info.schedule.kind != ScheduleKind::Cosine &&
       info.schedule.warmup_steps == 0)
     throw Error("a warm-up schedule needs warmup_steps >= 1", "set ScheduleConfig::warmup_steps");
 
@@ -60,14 +59,10 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
 }
 
 Trainer::Impl::~Impl() {
-  const auto& d = ctx.vk().device;
-  // Wait for this trainer's own submissions only: inside a host engine the device has other work.
+  // Wait for this trainer's own submissions only: inside a host engine the device has other
+  // work. A destructor cannot throw: a lost device leaves nothing to wait for.
   for (auto& s : slots)
-    if (s.in_flight) d.vkWaitForFences(ctx.device(), 1, &s.fence, VK_TRUE, UINT64_MAX);
-  for (auto& s : slots)
-    if (s.fence) d.vkDestroyFence(ctx.device(), s.fence, nullptr);
-  if (eval.fence) d.vkDestroyFence(ctx.device(), eval.fence, nullptr);
-  if (pool) d.vkDestroyCommandPool(ctx.device(), pool, nullptr);
+    if (s.in_flight) s.fence.wait_nothrow();
 }
 
 uint32_t Trainer::Impl::base(uint32_t t) const {
@@ -101,6 +96,7 @@ kernels::TensorRef Trainer::Impl::param_grad(uint32_t t) const {
 }
 
 kernels::TensorRef Trainer::Impl::value(uint32_t t) const {
+  if (graph.tensors()[t].role == TensorRole::Parameter) return param_value(t);
   const auto& v = values[base(t)];
   if (!v) throw Error("internal: tensor '" + graph.tensors()[t].name + "' has no storage", "report this as a vkgrad bug");
   return *v;
@@ -114,7 +110,14 @@ kernels::TensorRef Trainer::Impl::target() const {
   throw Error("internal: the loss target is not a feed", "report this as a vkgrad bug");
 }
 
+kernels::TensorRef Trainer::Impl::workspace(uint32_t node) const {
+  const auto& w = workspaces[node];
+  if (!w) throw Error("internal: node '" + graph.nodes()[node].label + "' has no backward scratch", "report this as a vkgrad bug");
+  return *w;
+}
+
 kernels::TensorRef Trainer::Impl::grad(uint32_t t) const {
+  if (graph.tensors()[t].role == TensorRole::Parameter) return param_grad(t);
   const auto& g = grads_of[base(t)];
   if (!g) throw Error("internal: tensor " + std::to_string(t) + " has no gradient storage", "report this as a vkgrad bug");
   return *g;
@@ -167,69 +170,13 @@ void Trainer::Impl::lay_out_parameters() {
 
 void Trainer::Impl::plan_memory() {
   const auto& ts = graph.tensors();
-  const auto& nodes = graph.nodes();
-  const auto& spec = *graph.loss();
-  const uint32_t F = uint32_t(nodes.size());
-  const uint32_t loss_bwd = F + 1;  // the loss forward runs at F
-  const auto bwd = [&](size_t node) { return F + 2 + (F - 1 - uint32_t(node)); };
-
-  requires_grad.assign(ts.size(), false);
-  for (uint32_t t = 0; t < ts.size(); ++t) requires_grad[t] = ts[t].role == TensorRole::Parameter;
-  for (const auto& n : nodes)
-    for (uint32_t in : n.inputs) requires_grad[n.output] = requires_grad[n.output] || requires_grad[in];
-  if (!requires_grad[spec.pred])
-    throw Error("the loss does not depend on any parameter", "connect the predictions to a trained layer");
-
-  // How long each tensor's value is needed: by forward consumers, by the backward of its
-  // consumers and producer (which read it), and by the loss.
-  std::vector<uint32_t> needed(ts.size(), 0);
-  const auto need = [&](uint32_t t, uint32_t pos) { needed[base(t)] = std::max(needed[base(t)], pos); };
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    for (uint32_t in : nodes[i].inputs) {
-      need(in, uint32_t(i));
-      if (requires_grad[nodes[i].output]) need(in, bwd(i));
-    }
-    if (requires_grad[nodes[i].output]) need(nodes[i].output, bwd(i));
-  }
-  need(spec.pred, loss_bwd);
-
-  std::vector<graph::MemoryRequest> requests;
-  std::vector<std::pair<int, uint32_t>> owners;  // (0 value, 1 grad, 2 workspace), tensor or node
-  const auto request = [&](std::string name, ElemType type, uint64_t elements, uint32_t first, uint32_t last,
-                           MemoryCategory cat, int kind, uint32_t owner) {
-    requests.push_back({std::move(name), kernels::tensor_bytes(type, elements), first, std::max(first, last),
-                        std::max<uint64_t>(256, ctx.caps().min_storage_buffer_offset_alignment), cat, true});
-    owners.emplace_back(kind, owner);
-  };
+  auto act = graph::activation_requests(graph, rows, act_type,
+                                        std::max<uint64_t>(256, ctx.caps().min_storage_buffer_offset_alignment));
+  grad_needed = std::move(act.requires_grad);
+  const auto& requests = act.requests;
   std::vector<bool> consumed(ts.size(), false);
-  for (const auto& n : nodes)
+  for (const auto& n : graph.nodes())
     for (uint32_t in : n.inputs) consumed[base(in)] = true;
-  for (uint32_t t = 0; t < ts.size(); ++t) {
-    if (base(t) != t) continue;
-    const auto& ti = ts[t];
-    const uint64_t n = uint64_t(rows) * ti.elements();
-    if (ti.role == TensorRole::Activation) {
-      request(ti.name.empty() ? "activation " + std::to_string(t) : ti.name, act_type, n, uint32_t(ti.producer),
-              needed[t], MemoryCategory::Activations, 0, t);
-      if (requires_grad[t]) {
-        uint32_t first = needed[t];
-        for (size_t i = 0; i < nodes.size(); ++i)
-          for (uint32_t in : nodes[i].inputs)
-            if (base(in) == t && requires_grad[nodes[i].output]) first = std::min(first, bwd(i));
-        if (base(spec.pred) == t) first = std::min(first, loss_bwd);
-        request("grad of activation " + std::to_string(t), act_type, n, first, bwd(size_t(ti.producer)),
-                MemoryCategory::Activations, 1, t);
-      }
-    }
-  }
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const auto& n = nodes[i];
-    if (!requires_grad[n.output]) continue;
-    const bool relu_linear = n.kind == OpKind::Linear && n.activation == kernels::Activation::Relu;
-    if (relu_linear || n.kind == OpKind::Mul)
-      request("backward scratch of " + n.label, act_type, uint64_t(rows) * features(n.output), bwd(i), bwd(i),
-              MemoryCategory::Workspace, 2, uint32_t(i));
-  }
 
   plan = graph::plan_memory(requests);
   const uint64_t fixed = counters.device_bytes[size_t(MemoryCategory::Parameters)] +
@@ -245,11 +192,12 @@ void Trainer::Impl::plan_memory() {
 
   values.assign(ts.size(), std::nullopt);
   grads_of.assign(ts.size(), std::nullopt);
-  workspace.assign(nodes.size(), std::nullopt);
+  workspaces.assign(graph.nodes().size(), std::nullopt);
+  using Kind = graph::ActivationRequests::Kind;
   for (size_t r = 0; r < requests.size(); ++r) {
     const kernels::TensorRef ref{arena.range(plan.offsets[r], requests[r].bytes), act_type};
-    const auto [kind, owner] = owners[r];
-    (kind == 0 ? values : kind == 1 ? grads_of : workspace)[owner] = ref;
+    const auto [kind, owner] = act.owners[r];
+    (kind == Kind::Value ? values : kind == Kind::Grad ? grads_of : workspaces)[owner] = ref;
   }
 
   // Feeds: inputs and int32 labels, one device buffer each (never in the arena: the upload
@@ -274,7 +222,7 @@ void Trainer::Impl::plan_memory() {
     values[t] = kernels::TensorRef{f.device.range(), f.type};
     feeds.push_back(std::move(f));
   }
-  staging_bytes += 16;  // the step's valid row count
+  staging_bytes += sizeof(StagingTail);
 
   uint64_t feed_bytes = 0;
   for (const auto& f : feeds) feed_bytes += f.device.size();
@@ -285,16 +233,16 @@ void Trainer::Impl::plan_memory() {
 }
 
 void Trainer::Impl::initialize_state() {
-  kernels::TrainState s;
+  TrainState s;
   s.scale = info.loss_scale.mode == kernels::ScaleMode::Off ? 1.0f : info.loss_scale.init_scale;
-  s.lr = kernels::learning_rate(advance_args, 0);
+  s.lr = learning_rate(info.schedule, info.optimizer.lr, 0);
   state = vk::Buffer(ctx, {.size = sizeof s, .name = "train state"});
   vk::upload(ctx, state, &s, sizeof s);
   loss_value = vk::Buffer(ctx, {.size = 4, .name = "loss"});
   row_loss = vk::Buffer(ctx, {.size = 4ull * rows, .name = "per-row loss"});
   partials = vk::Buffer(ctx, {.size = 4ull * kernels::LossScale::partial_count(uint32_t(param_elements)),
                               .name = "gradient norm partials"});
-  device_record = vk::Buffer(ctx, {.size = sizeof(kernels::StepRecord), .name = "step record"});
+  device_record = vk::Buffer(ctx, {.size = sizeof(StepRecord), .name = "step record"});
   counters.device_bytes[size_t(MemoryCategory::Workspace)] +=
       state.size() + loss_value.size() + row_loss.size() + partials.size() + device_record.size();
 }

@@ -1,7 +1,6 @@
 // The Trainer's runtime: the step ring, submissions, metrics and host reads.
 #include "trainer_impl.hpp"
 
-#include "vk/dispatch.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/pipeline.hpp"
 
@@ -37,8 +36,7 @@ OptimizerConfig OptimizerConfig::adamw(float lr, float weight_decay) {
   return c;
 }
 
-void Trainer::Impl::write_staging(uint32_t slot, const Batch& batch, const char* what) {
-  Slot& s = slot == UINT32_MAX ? eval : slots[slot];
+void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what) {
   if (batch.rows == 0 || batch.rows > rows)
     throw Error(std::string(what) + ": a batch of " + std::to_string(batch.rows) + " rows; this trainer takes 1.." +
                     std::to_string(rows),
@@ -71,19 +69,18 @@ void Trainer::Impl::write_staging(uint32_t slot, const Batch& batch, const char*
       }
     }
   }
-  std::memcpy(base_ptr + staging_bytes - 16, &batch.rows, 4);
-  const uint32_t inject = batch.inject_nonfinite_gradient ? 1 : 0;
-  std::memcpy(base_ptr + staging_bytes - 12, &inject, 4);
+  const StagingTail tail{batch.rows, batch.inject_nonfinite_gradient ? 1u : 0u};
+  std::memcpy(base_ptr + staging_bytes - sizeof tail, &tail, sizeof tail);
   s.staging.flush();
 }
 
-void Trainer::Impl::submit(std::vector<VkCommandBuffer> commands, VkFence fence) {
-  check(ctx.vk().device.vkResetFences(ctx.device(), 1, &fence), "vkResetFences");
-  ctx.submit(commands, fence);
+void Trainer::Impl::submit(std::vector<VkCommandBuffer> commands, vk::Fence& fence) {
+  fence.reset();
+  ctx.submit(commands, fence.handle());
   ++counters.submits;
 }
 
-void Trainer::Impl::absorb(const kernels::StepRecord& r) {
+void Trainer::Impl::absorb(const StepRecord& r) {
   if (newest.valid && r.iteration + 1 <= newest.steps) return;  // an older step than we have
   newest.valid = true;
   newest.steps = uint64_t(r.iteration) + 1;
@@ -101,26 +98,21 @@ void Trainer::Impl::absorb(const kernels::StepRecord& r) {
 void Trainer::Impl::wait_slot(uint32_t i, bool count_backpressure) {
   Slot& s = slots[i];
   if (!s.in_flight) return;
-  const auto& d = ctx.vk().device;
-  if (count_backpressure && d.vkGetFenceStatus(ctx.device(), s.fence) == VK_NOT_READY) ++counters.backpressure_waits;
-  check(d.vkWaitForFences(ctx.device(), 1, &s.fence, VK_TRUE, UINT64_MAX), "vkWaitForFences (training step)");
+  if (count_backpressure && !s.fence.signalled("training step")) ++counters.backpressure_waits;
+  s.fence.wait("training step");
   s.in_flight = false;
   if (!s.has_record) return;
   s.record.invalidate();
-  kernels::StepRecord r;
+  StepRecord r;
   std::memcpy(&r, s.record.mapped(), sizeof r);
   absorb(r);
 }
 
 // Slots in submission order: the next slot to reuse holds the oldest step.
 void Trainer::Impl::poll() {
-  const auto& d = ctx.vk().device;
   for (uint32_t j = 0; j < slots.size(); ++j) {
     const uint32_t i = uint32_t((queued + j) % slots.size());
-    if (!slots[i].in_flight) continue;
-    const VkResult r = d.vkGetFenceStatus(ctx.device(), slots[i].fence);
-    if (r == VK_SUCCESS) wait_slot(i, false);
-    else if (r != VK_NOT_READY) check(r, "vkGetFenceStatus (training step)");
+    if (slots[i].in_flight && slots[i].fence.signalled("training step")) wait_slot(i, false);
   }
 }
 
@@ -133,8 +125,8 @@ void Trainer::step(const Batch& batch) {
   Impl& m = *impl_;
   const uint32_t slot = uint32_t(m.queued % m.slots.size());
   m.wait_slot(slot, true);
-  m.write_staging(slot, batch, "Trainer::step");
   auto& s = m.slots[slot];
+  m.write_staging(s, batch, "Trainer::step");
   // Micro-batch k of an update: the first zeroes the gradients, the last applies them.
   const uint32_t k = uint32_t(m.queued % m.info.accumulation_steps);
   const bool last = k + 1 == m.info.accumulation_steps;
@@ -166,11 +158,10 @@ std::vector<Metrics> Trainer::take_history() {
 
 Trainer::Evaluation Trainer::evaluate(const Batch& batch) {
   Impl& m = *impl_;
-  m.write_staging(UINT32_MAX, batch, "Trainer::evaluate");
+  m.write_staging(m.eval, batch, "Trainer::evaluate");
   m.submit({m.eval.upload, m.forward, m.eval_copy}, m.eval.fence);
   ++m.counters.blocking_reads;
-  check(m.ctx.vk().device.vkWaitForFences(m.ctx.device(), 1, &m.eval.fence, VK_TRUE, UINT64_MAX),
-        "vkWaitForFences (evaluation)");
+  m.eval.fence.wait("evaluation");
   m.eval_out.invalidate();
   const auto& spec = *m.graph.loss();
   const uint64_t cols = m.features(spec.pred);
@@ -209,7 +200,7 @@ std::vector<float> Trainer::gradient(const std::string& name) {
   std::vector<float> out(p.count);
   vk::download(m.ctx, m.grads, std::span<float>(out), 4 * p.offset);
   // The buffer holds them scaled; the loss-scale pass left the factor in the state.
-  kernels::TrainState st;
+  TrainState st;
   vk::download(m.ctx, m.state, &st, sizeof st);
   for (float& g : out) g *= st.grad_unscale;
   return out;
@@ -297,7 +288,7 @@ void Trainer::load_state(const TrainingState& st) {
     const auto& name = m.graph.tensors()[p.tensor].name;
     set_parameter(name, find(name, p.count));
   }
-  kernels::TrainState device = st.device;
+  TrainState device = st.device;
   device.found_inf = 0;
   device.inject_nonfinite = 0;
   vk::upload(m.ctx, m.state, &device, sizeof device);

@@ -2,15 +2,14 @@
 // and trainer.cpp (the step ring and host reads).
 #pragma once
 
-#include "vkgrad/kernels/elementwise.hpp"
-#include "vkgrad/kernels/gemm.hpp"
-#include "vkgrad/kernels/loss.hpp"
+#include "ops/losses.hpp"
+#include "ops/op.hpp"
 #include "vkgrad/kernels/loss_scale.hpp"
 #include "vkgrad/kernels/optimizer.hpp"
-#include "vkgrad/kernels/softmax.hpp"
-#include "vkgrad/kernels/train_state.hpp"
+#include "vkgrad/train/step_state.hpp"
 #include "vkgrad/train/trainer.hpp"
 #include "vkgrad/vk/buffer.hpp"
+#include "vkgrad/vk/commands.hpp"
 #include "vkgrad/vk/context.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
@@ -19,9 +18,12 @@
 
 namespace vkgrad::train {
 
-struct Trainer::Impl {
+// Implements ops::TensorStore: where each tensor of the compiled graph lives.
+struct Trainer::Impl final : ops::TensorStore {
   Impl(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info);
   ~Impl();
+
+  struct Slot;
 
   // --- setup.cpp ---
   void lay_out_parameters();
@@ -31,16 +33,15 @@ struct Trainer::Impl {
   void record_passes();
   void record_forward(vk::Recorder& rec);
   void record_backward(vk::Recorder& rec, bool first_micro_batch);
-  void record_upload(vk::Recorder& rec, uint32_t slot);
-  VkCommandBuffer begin_commands(bool simultaneous);
-  void end_commands(VkCommandBuffer cmd);
+  void record_upload(vk::Recorder& rec, const Slot& slot);
+  ops::LossBuffers loss_buffers() const;
 
   // --- trainer.cpp ---
-  void write_staging(uint32_t slot, const Batch& batch, const char* what);
+  void write_staging(Slot& slot, const Batch& batch, const char* what);
   void wait_slot(uint32_t slot, bool count_backpressure);
-  void absorb(const kernels::StepRecord& r);
+  void absorb(const StepRecord& r);
   void poll();
-  void submit(std::vector<VkCommandBuffer> commands, VkFence fence);
+  void submit(std::vector<VkCommandBuffer> commands, vk::Fence& fence);
 
   struct Param {
     uint32_t tensor = 0;
@@ -56,20 +57,31 @@ struct Trainer::Impl {
     vk::Buffer device;         // fp32 values or int32 labels, [batch rows]
     uint64_t staging_offset = 0;
   };
+  // The end of every staging buffer: the step's scalars, which the upload copies into the state.
+  struct StagingTail {
+    uint32_t valid_rows = 0;
+    uint32_t inject_nonfinite = 0;
+    uint32_t pad[2] = {};
+  };
+  // Staging, upload and fence of one step in flight (or of evaluation).
   struct Slot {
     vk::Buffer staging;
-    vk::Buffer record;
-    VkCommandBuffer upload = VK_NULL_HANDLE;
-    VkCommandBuffer readout = VK_NULL_HANDLE;
-    VkFence fence = VK_NULL_HANDLE;
+    vk::Buffer record;                          // training slots: the step's StepRecord, read back
+    VkCommandBuffer upload = VK_NULL_HANDLE;    // owned by `pool`
+    VkCommandBuffer readout = VK_NULL_HANDLE;   // training slots: the record copied out
+    vk::Fence fence;
     bool in_flight = false;
     bool has_record = false;  // the submission ended an update and so wrote a record
   };
 
+  // ops::TensorStore
+  kernels::TensorRef value(uint32_t tensor) const override;
+  kernels::TensorRef grad(uint32_t tensor) const override;
+  kernels::TensorRef workspace(uint32_t node) const override;
+  bool requires_grad(uint32_t tensor) const override { return grad_needed[tensor]; }
+
   kernels::TensorRef param_value(uint32_t tensor) const;   // what forward reads
   kernels::TensorRef param_grad(uint32_t tensor) const;    // FP32 gradient
-  kernels::TensorRef value(uint32_t tensor) const;         // activation (or cast input) storage
-  kernels::TensorRef grad(uint32_t tensor) const;          // activation gradient storage
   kernels::TensorRef target() const;                       // the loss target as fed
   uint32_t base(uint32_t tensor) const;                    // reshape aliases resolved
   uint64_t features(uint32_t tensor) const;
@@ -82,10 +94,7 @@ struct Trainer::Impl {
   kernels::ElemType act_type = kernels::ElemType::F16;
   bool mixed = true;
 
-  kernels::Gemm gemm;
-  kernels::Elementwise elementwise;
-  kernels::Softmax softmax;
-  kernels::Loss loss;
+  ops::Kernels op_kernels;
   kernels::LossScale loss_scale;
   kernels::Optimizer optimizer;
   kernels::AdvanceArgs advance_args;
@@ -103,10 +112,10 @@ struct Trainer::Impl {
   vk::Buffer arena;
   std::vector<std::optional<kernels::TensorRef>> values;  // per tensor
   std::vector<std::optional<kernels::TensorRef>> grads_of;
-  std::vector<std::optional<kernels::TensorRef>> workspace;  // per node: backward scratch
-  std::vector<bool> requires_grad;
+  std::vector<std::optional<kernels::TensorRef>> workspaces;  // per node: backward scratch
+  std::vector<bool> grad_needed;  // per tensor: a parameter, or computed from one
 
-  VkCommandPool pool = VK_NULL_HANDLE;
+  vk::CommandPool pool;  // owns every command buffer below
   VkCommandBuffer forward = VK_NULL_HANDLE, backward = VK_NULL_HANDLE, scale_pass = VK_NULL_HANDLE,
                   update = VK_NULL_HANDLE;
   VkCommandBuffer backward_accumulate = VK_NULL_HANDLE;  // later micro-batches: gradients add up

@@ -19,7 +19,7 @@ std::string error_of(auto&& f) {
 TEST(Graph, LinearCreatesPyTorchNamedParameters) {
   graph::Graph g;
   const auto x = g.input("x", {784});
-  const auto h = g.linear(x, 512, "layers.0", kernels::Activation::Relu);
+  const auto h = g.linear(x, 512, "layers.0", graph::Activation::Relu);
   const auto y = g.linear(h, 10, "layers.1");
   g.cross_entropy(y, g.labels("y"));
   std::vector<std::string> names;
@@ -34,9 +34,9 @@ TEST(Graph, LinearCreatesPyTorchNamedParameters) {
 
 TEST(Graph, GeluGetsItsOwnNode) {
   graph::Graph g;
-  g.linear(g.input("x", {4}), 3, "l", kernels::Activation::Gelu);
+  g.linear(g.input("x", {4}), 3, "l", graph::Activation::Gelu);
   ASSERT_EQ(g.nodes().size(), 2u);
-  EXPECT_EQ(g.nodes()[1].kind, graph::OpKind::Unary);
+  EXPECT_TRUE(std::holds_alternative<graph::attr::Unary>(g.nodes()[1].attr));
 }
 
 TEST(Graph, ShapeErrorsNameTheOpAndBothShapes) {

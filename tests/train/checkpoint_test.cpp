@@ -22,7 +22,7 @@ graph::Graph model() {
   graph::Graph g;
   auto h = g.input("x", {12});
   const auto y = g.labels("y");
-  h = g.linear(h, 16, "layers.0", kernels::Activation::Relu);
+  h = g.linear(h, 16, "layers.0", graph::Activation::Relu);
   g.cross_entropy(g.linear(h, 4, "layers.1"), y);
   return g;
 }

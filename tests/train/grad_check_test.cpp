@@ -15,7 +15,7 @@
 namespace vkgrad::test {
 namespace {
 
-using kernels::Activation;
+using graph::Activation;
 
 struct GraphCase {
   const char* name;

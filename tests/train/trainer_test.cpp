@@ -5,6 +5,7 @@
 #include "reference/mlp.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/train/trainer.hpp"
 
 
@@ -15,7 +16,7 @@
 namespace vkgrad::test {
 namespace {
 
-using kernels::Activation;
+using graph::Activation;
 using train::Precision;
 using train::Wait;
 
@@ -447,7 +448,7 @@ TEST_F(TrainerTest, HistoryHasEveryStepOnce) {
 TEST_F(TrainerTest, SaveAndLoadResumeBitwise) {
   const Data d = make_data(8, kSizes[0], kSizes.back(), 49);
   auto info = small_info(Precision::Mixed, 8);
-  info.schedule = {kernels::ScheduleKind::Cosine, 2, 8, 1e-4f};
+  info.schedule = {train::ScheduleKind::Cosine, 2, 8, 1e-4f};
   info.loss_scale.growth_interval = 2;
   const auto batch = [&](int i) {
     auto b = d.batch(8, true);
@@ -534,20 +535,15 @@ TEST_F(TrainerTest, GradientClippingBoundsTheUpdate) {
 TEST_F(TrainerTest, ScheduleRunsOnTheDevice) {
   const Data d = make_data(8, kSizes[0], kSizes.back(), 51);
   auto info = small_info(Precision::Mixed, 8);
-  info.schedule = {kernels::ScheduleKind::Cosine, 3, 10, 1e-4f};
+  info.schedule = {train::ScheduleKind::Cosine, 3, 10, 1e-4f};
   train::Trainer t(context(), small_graph(), info);
-  kernels::AdvanceArgs args;
-  args.schedule = kernels::ScheduleKind::Cosine;
-  args.base_lr = info.optimizer.lr;
-  args.min_lr = 1e-4f;
-  args.warmup_steps = 3;
-  args.total_steps = 10;
-  EXPECT_FLOAT_EQ(kernels::learning_rate(args, 0), info.optimizer.lr / 3);
-  EXPECT_FLOAT_EQ(kernels::learning_rate(args, 3), info.optimizer.lr);
-  EXPECT_FLOAT_EQ(kernels::learning_rate(args, 10), 1e-4f);
-  EXPECT_FLOAT_EQ(kernels::learning_rate(args, 50), 1e-4f);
+  const auto lr = [&](uint32_t i) { return train::learning_rate(info.schedule, info.optimizer.lr, i); };
+  EXPECT_FLOAT_EQ(lr(0), info.optimizer.lr / 3);
+  EXPECT_FLOAT_EQ(lr(3), info.optimizer.lr);
+  EXPECT_FLOAT_EQ(lr(10), 1e-4f);
+  EXPECT_FLOAT_EQ(lr(50), 1e-4f);
   for (uint32_t i = 0; i < 12; ++i) {
-    EXPECT_NEAR(t.save_state().device.lr, kernels::learning_rate(args, i), 1e-7) << "iteration " << i;
+    EXPECT_NEAR(t.save_state().device.lr, lr(i), 1e-7) << "iteration " << i;
     t.step(d.batch(8, true));
   }
 }

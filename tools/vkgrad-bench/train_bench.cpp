@@ -17,11 +17,11 @@
 namespace vkgrad::bench {
 namespace {
 
-kernels::Activation activation_of(const std::string& name) {
-  if (name == "relu") return kernels::Activation::Relu;
-  if (name == "gelu") return kernels::Activation::Gelu;
-  if (name == "gelu_tanh") return kernels::Activation::GeluTanh;
-  if (name == "tanh" || name == "sigmoid") return kernels::Activation::None;  // separate ops below
+graph::Activation activation_of(const std::string& name) {
+  if (name == "relu") return graph::Activation::Relu;
+  if (name == "gelu") return graph::Activation::Gelu;
+  if (name == "gelu_tanh") return graph::Activation::GeluTanh;
+  if (name == "tanh" || name == "sigmoid") return graph::Activation::None;  // separate ops below
   throw Error("unknown --activation '" + name + "'", "use relu, gelu, gelu_tanh, tanh or sigmoid");
 }
 
@@ -38,7 +38,7 @@ graph::Graph mlp(const TrainBenchOptions& o) {
   const auto act = activation_of(o.activation);
   for (size_t l = 0; l + 1 < o.layers.size(); ++l) {
     const bool last = l + 2 == o.layers.size();
-    h = g.linear(h, o.layers[l + 1], "layers." + std::to_string(l), last ? kernels::Activation::None : act);
+    h = g.linear(h, o.layers[l + 1], "layers." + std::to_string(l), last ? graph::Activation::None : act);
     if (!last && o.activation == "tanh") h = g.tanh(h);
     if (!last && o.activation == "sigmoid") h = g.sigmoid(h);
   }

@@ -6,10 +6,7 @@
 // Owns only descriptions (no device memory). Not thread-safe; build it on one thread.
 #pragma once
 
-#include "vkgrad/graph/init.hpp"
-#include "vkgrad/kernels/elementwise.hpp"
-#include "vkgrad/kernels/gemm.hpp"
-#include "vkgrad/kernels/loss.hpp"
+#include "vkgrad/graph/node.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -24,41 +21,6 @@ struct Tensor {
   bool valid() const { return id != UINT32_MAX; }
 };
 
-enum class TensorRole {
-  Input,      // per-sample float data fed by each batch
-  Labels,     // per-sample int32 class indices fed by each batch
-  Parameter,  // trained; FP32 master, FP16 working copy under mixed precision
-  Activation, // computed by an op
-};
-
-struct TensorInfo {
-  std::string name;
-  TensorRole role = TensorRole::Activation;
-  std::vector<uint32_t> dims;  // per-sample dims (inputs, activations) or the full shape (parameters)
-  Init init;                   // parameters only
-  int32_t producer = -1;       // node index; -1 for inputs and parameters
-  int32_t alias_of = -1;       // reshape: the tensor whose memory this one views
-  uint64_t elements() const;   // per sample, or in total for a parameter
-};
-
-enum class OpKind { Linear, Add, Mul, Unary, Softmax, Reshape };
-
-struct Node {
-  OpKind kind = OpKind::Unary;
-  std::vector<uint32_t> inputs;  // Linear: x, weight[, bias]; Add/Mul: a, b
-  uint32_t output = 0;
-  kernels::UnaryOp unary = kernels::UnaryOp::Identity;       // Unary
-  kernels::Activation activation = kernels::Activation::None;  // Linear's fused activation (None or Relu)
-  bool broadcast = false;  // Add/Mul: b is a parameter added to every sample
-  std::string label;       // "linear layers.0", for errors and timings
-};
-
-struct LossSpec {
-  kernels::LossKind kind = kernels::LossKind::CrossEntropy;
-  uint32_t pred = 0;
-  uint32_t target = 0;
-};
-
 class Graph {
 public:
   Tensor input(const std::string& name, std::vector<uint32_t> dims);
@@ -69,10 +31,10 @@ public:
   // default initialization. `activation` may be Relu (fused into the GEMM) or any other
   // activation (applied by a separate op).
   Tensor linear(Tensor x, uint32_t out_features, const std::string& name,
-                kernels::Activation activation = kernels::Activation::None, bool bias = true);
+                Activation activation = Activation::None, bool bias = true);
   // y = x·weightᵀ + bias with given parameters (weight [out, in], bias [out]).
   Tensor linear(Tensor x, Tensor weight, std::optional<Tensor> bias,
-                kernels::Activation activation = kernels::Activation::None);
+                Activation activation = Activation::None);
   Tensor add(Tensor a, Tensor b);  // b: same per-sample shape, or a parameter of that shape (broadcast)
   Tensor mul(Tensor a, Tensor b);
   Tensor relu(Tensor x);
@@ -80,7 +42,7 @@ public:
   Tensor gelu_tanh(Tensor x);  // tanh approximation
   Tensor tanh(Tensor x);
   Tensor sigmoid(Tensor x);
-  Tensor activation(Tensor x, kernels::Activation a);
+  Tensor activation(Tensor x, Activation a);
   Tensor softmax(Tensor x);  // over the last dimension
   Tensor reshape(Tensor x, std::vector<uint32_t> dims);  // per-sample dims; same element count
   Tensor flatten(Tensor x);
@@ -100,12 +62,11 @@ public:
 
 private:
   Tensor add_tensor(TensorInfo info);
-  Tensor add_node(Node node, std::vector<uint32_t> dims, const std::string& name);
-  Tensor unary(Tensor x, kernels::UnaryOp op, const char* what);
-  Tensor binary(Tensor a, Tensor b, OpKind kind, const char* what);
-  void set_loss(kernels::LossKind kind, Tensor pred, Tensor target, const char* what);
+  // Checks the inputs, asks the op's unit for the output shape and appends the node.
+  Tensor add_op(OpAttr attr, std::vector<Tensor> inputs, std::string label);
+  Tensor unary(Tensor x, UnaryFn fn, const char* what);
+  void set_loss(LossKind kind, Tensor pred, Tensor target, const char* what);
   const TensorInfo& checked(Tensor t, const char* op) const;
-  std::string shape_string(const TensorInfo& t) const;
 
   std::vector<TensorInfo> tensors_;
   std::vector<Node> nodes_;

@@ -14,7 +14,6 @@ class Context;
 namespace vkgrad::kernels {
 
 enum class ScaleMode : uint32_t { Dynamic = 0, Static = 1, Off = 2 };
-enum class ScheduleKind : uint32_t { Constant = 0, Warmup = 1, Cosine = 2 };
 
 // Mirrors shaders/loss_scale.comp's STAGE_ADVANCE push constants.
 struct AdvanceArgs {
@@ -22,7 +21,7 @@ struct AdvanceArgs {
   float growth_factor = 2.0f;
   float backoff_factor = 0.5f;
   uint32_t growth_interval = 2000;
-  ScheduleKind schedule = ScheduleKind::Constant;
+  uint32_t schedule = 0;  // a train::ScheduleKind code
   float base_lr = 1e-3f;
   float min_lr = 0.0f;
   uint32_t warmup_steps = 0;
@@ -50,9 +49,5 @@ private:
   const vk::Pipeline* finalize_;
   const vk::Pipeline* advance_;
 };
-
-// The learning rate shaders/loss_scale.comp computes for step `iteration` (host twin, for the
-// initial state and for tests).
-float learning_rate(const AdvanceArgs& args, uint32_t iteration);
 
 }  // namespace vkgrad::kernels

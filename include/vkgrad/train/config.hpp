@@ -5,6 +5,7 @@
 #include "vkgrad/kernels/loss_scale.hpp"
 #include "vkgrad/kernels/optimizer.hpp"
 #include "vkgrad/kernels/variant.hpp"
+#include "vkgrad/train/schedule.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -37,14 +38,6 @@ struct OptimizerConfig {
   static OptimizerConfig sgd(float lr, float momentum = 0.0f, float weight_decay = 0.0f, bool nesterov = false);
   static OptimizerConfig adam(float lr = 1e-3f, float weight_decay = 0.0f);
   static OptimizerConfig adamw(float lr = 1e-3f, float weight_decay = 0.01f);
-};
-
-// Learning rate per iteration, evaluated on the device (see kernels::learning_rate).
-struct ScheduleConfig {
-  kernels::ScheduleKind kind = kernels::ScheduleKind::Constant;
-  uint32_t warmup_steps = 0;
-  uint32_t total_steps = 0;  // Cosine: the step at which the rate reaches min_lr
-  float min_lr = 0.0f;
 };
 
 struct TrainerCreateInfo {

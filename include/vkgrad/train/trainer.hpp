@@ -12,7 +12,7 @@
 
 #include "vkgrad/graph/graph.hpp"
 #include "vkgrad/graph/memory_plan.hpp"
-#include "vkgrad/kernels/train_state.hpp"
+#include "vkgrad/train/step_state.hpp"
 #include "vkgrad/train/config.hpp"
 
 #include <array>
@@ -87,7 +87,7 @@ struct TrainingState {
     std::vector<float> values;
   };
   std::map<std::string, Tensor> tensors;
-  kernels::TrainState device;
+  TrainState device;
 };
 
 class Trainer {

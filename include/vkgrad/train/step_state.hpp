@@ -1,10 +1,11 @@
-// The trainer's device-side step state and per-step record (mirror shaders/common/train_state.glsl).
-// Plain values; thread-safe.
+// The trainer's device-side step state and per-step record (mirror shaders/common/train_state.glsl):
+// what the loss-scale, optimizer and loss kernels read and write between steps. Plain values;
+// thread-safe.
 #pragma once
 
 #include <cstdint>
 
-namespace vkgrad::kernels {
+namespace vkgrad::train {
 
 struct TrainState {
   float scale = 1.0f;
@@ -26,11 +27,6 @@ struct TrainState {
 };
 static_assert(sizeof(TrainState) == 64);
 
-// Byte offsets the upload and the loss kernels address directly.
-inline constexpr uint32_t kStateScaleOffset = 0;      // LossParams begins here: {scale, valid_rows}
-inline constexpr uint32_t kStateValidRowsOffset = 4;
-inline constexpr uint32_t kStateInjectOffset = 52;
-
 struct StepRecord {
   uint32_t iteration = 0;
   float loss = 0.0f;
@@ -43,4 +39,4 @@ struct StepRecord {
 };
 static_assert(sizeof(StepRecord) == 32);
 
-}  // namespace vkgrad::kernels
+}  // namespace vkgrad::train

@@ -1,0 +1,43 @@
+// How long each activation of a training step lives, from the op units' saved-tensor
+// declarations, as requests for the memory planner: values, their gradients and the ops'
+// backward scratch. Pure function of the graph; thread-safe.
+#pragma once
+
+#include "vkgrad/graph/graph.hpp"
+#include "vkgrad/graph/memory_plan.hpp"
+#include "vkgrad/kernels/tensor_ref.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace vkgrad::graph {
+
+// Positions in one step, in recording order: node i's forward at i, the loss at F (forward) and
+// F + 1 (backward), node i's backward at F + 2 + (F − 1 − i), for F nodes.
+struct StepPositions {
+  uint32_t nodes = 0;
+  uint32_t forward(size_t node) const { return uint32_t(node); }
+  uint32_t loss_forward() const { return nodes; }
+  uint32_t loss_backward() const { return nodes + 1; }
+  uint32_t backward(size_t node) const { return nodes + 2 + (nodes - 1 - uint32_t(node)); }
+};
+
+struct ActivationRequests {
+  enum class Kind { Value, Grad, Workspace };
+  struct Owner {
+    Kind kind = Kind::Value;
+    uint32_t index = 0;  // the (base) tensor, or the node for a workspace
+  };
+  std::vector<bool> requires_grad;      // per tensor: a parameter, or computed from one
+  std::vector<MemoryRequest> requests;  // per-batch bytes of `type`
+  std::vector<Owner> owners;            // one per request
+};
+
+// A value lives from its producer's forward to the last forward that reads it or backward that
+// saved it; a gradient from the first backward that writes it to its producer's backward; a
+// workspace during its node's backward. Views (reshape) share their base tensor's requests.
+// Throws Error when the loss does not depend on any parameter.
+ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernels::ElemType type,
+                                       uint64_t alignment);
+
+}  // namespace vkgrad::graph

@@ -1,0 +1,118 @@
+// Op units: everything the engine knows about one op family, in one place — shape inference,
+// what its backward reads (saved tensors, which drive the activations' lifetimes), its backward
+// scratch, its forward recording and its backward rule. Nothing outside engine/ops switches on
+// op kinds: the graph asks an op's unit for shapes, the lifetime analysis for saved tensors, and
+// the trainer for recordings.
+//
+// Adding an op: its attribute struct in include/vkgrad/graph/node.hpp (and OpAttr), its
+// unit_for() declaration below, its file here, its source in CMakeLists.txt, and a Graph builder.
+// Units are immutable tables; Walk is one thread's recording.
+#pragma once
+
+#include "vkgrad/graph/node.hpp"
+#include "vkgrad/kernels/elementwise.hpp"
+#include "vkgrad/kernels/gemm.hpp"
+#include "vkgrad/kernels/loss.hpp"
+#include "vkgrad/kernels/softmax.hpp"
+#include "vkgrad/kernels/tensor_ref.hpp"
+#include "vkgrad/vk/recorder.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace vkgrad::graph {
+class Graph;
+}
+
+namespace vkgrad::ops {
+
+// The kernels op units record with; one set per trainer (each caches its pipelines).
+struct Kernels {
+  explicit Kernels(vk::Context& ctx);
+  kernels::Gemm gemm;
+  kernels::Elementwise elementwise;
+  kernels::Softmax softmax;
+  kernels::Loss loss;
+};
+
+// Where a compiled graph keeps each tensor's value and gradient; the trainer implements it.
+class TensorStore {
+public:
+  // Parameters: the copy forward reads (fp16 working copy under mixed precision).
+  virtual kernels::TensorRef value(uint32_t tensor) const = 0;
+  // Activations: in the activation type; parameters: the FP32 accumulators.
+  virtual kernels::TensorRef grad(uint32_t tensor) const = 0;
+  // The node's backward scratch, as large as its unit's workspace() asked.
+  virtual kernels::TensorRef workspace(uint32_t node) const = 0;
+  virtual bool requires_grad(uint32_t tensor) const = 0;
+
+protected:
+  ~TensorStore() = default;
+};
+
+// One walk over the graph's nodes that records into one command buffer: what op units see.
+class Walk {
+public:
+  Walk(const graph::Graph& graph, const TensorStore& store, const Kernels& kernels, vk::Recorder& rec,
+       uint32_t rows);
+
+  const graph::Graph& graph;
+  const TensorStore& store;
+  const Kernels& kernels;
+  vk::Recorder& rec;
+  const uint32_t rows;  // the compiled batch size
+
+  const std::vector<uint32_t>& dims(uint32_t tensor) const;
+  uint32_t features(uint32_t tensor) const;  // per-sample elements (all of them for a parameter)
+  bool is_parameter(uint32_t tensor) const;
+
+  // Backward. The gradient of an activation is written by its first contribution and added to
+  // by the later ones (a parameter's, zeroed once per update, is always added to). grad_out()
+  // says which, and counts the contribution as made.
+  struct GradOut {
+    kernels::TensorRef ref;
+    bool accumulate = false;
+  };
+  GradOut grad_out(uint32_t tensor);
+  bool has_grad(uint32_t tensor) const;  // some contribution was made (or the loss seeded it)
+  // Adds a same-shaped contribution into the gradient of a per-sample tensor (copies the first).
+  void add_grad(uint32_t tensor, const kernels::TensorRef& contribution);
+
+private:
+  uint32_t base(uint32_t tensor) const;  // reshape views resolved
+  std::vector<bool> written_;            // by base tensor
+};
+
+struct OpUnit {
+  std::string_view name;
+  // The output shapes for these inputs (per-sample dims, as TensorInfo::dims), or Error naming
+  // node.label and the shapes.
+  std::vector<std::vector<uint32_t>> (*infer)(const graph::Node& node,
+                                              std::span<const graph::TensorInfo* const> inputs);
+  // Tensors (inputs or outputs) the backward reads; they stay alive until it ran.
+  std::vector<uint32_t> (*saved)(const graph::Node& node);
+  // Per-sample elements of activation-typed scratch the backward needs (0: none).
+  uint64_t (*workspace)(const graph::Node& node, const graph::Graph& graph);
+  void (*forward)(const graph::Node& node, uint32_t index, Walk& walk);
+  // Called when the output has a gradient; contributes to the inputs that require one.
+  void (*backward)(const graph::Node& node, uint32_t index, Walk& walk);
+};
+
+// The table: one entry per attribute type of graph::OpAttr.
+const OpUnit& unit_for(const graph::attr::Linear&);
+const OpUnit& unit_for(const graph::attr::Add&);
+const OpUnit& unit_for(const graph::attr::Mul&);
+const OpUnit& unit_for(const graph::attr::Unary&);
+const OpUnit& unit_for(const graph::attr::Softmax&);
+const OpUnit& unit_for(const graph::attr::Reshape&);
+const OpUnit& unit(const graph::OpAttr& attr);
+
+// Helpers op units share.
+std::vector<uint32_t> no_saved(const graph::Node&);
+uint64_t no_workspace(const graph::Node&, const graph::Graph&);
+// Throws unless the input is per-sample float data (an input or an activation).
+void require_per_sample(const graph::Node& node, const graph::TensorInfo& t, const char* what);
+
+}  // namespace vkgrad::ops

@@ -1,0 +1,77 @@
+// The parts of a static graph: tensors (TensorInfo), ops (Node: inputs, outputs and one typed
+// attribute per op family) and the loss. A Node says what is computed; how it is recorded lives
+// in the op's unit under engine/ops. Plain values; thread-safe.
+#pragma once
+
+#include "vkgrad/graph/init.hpp"
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace vkgrad::graph {
+
+enum class TensorRole {
+  Input,      // per-sample float data fed by each batch
+  Labels,     // per-sample int32 class indices fed by each batch
+  Parameter,  // trained; FP32 master, FP16 working copy under mixed precision
+  Activation, // computed by an op
+};
+
+struct TensorInfo {
+  std::string name;
+  TensorRole role = TensorRole::Activation;
+  std::vector<uint32_t> dims;  // per-sample dims (inputs, activations) or the full shape (parameters)
+  Init init;                   // parameters only
+  int32_t producer = -1;       // node index; -1 for inputs and parameters
+  int32_t alias_of = -1;       // reshape: the tensor whose memory this one views
+  uint64_t elements() const;   // per sample, or in total for a parameter
+};
+
+// "[batch, 512]" for per-sample tensors, "[10, 100]" for parameters: for error messages.
+std::string shape_string(const TensorInfo& t);
+
+// An activation a layer applies to its output; Relu (and None) fuse into a linear layer.
+enum class Activation : uint32_t { None, Relu, Gelu, GeluTanh };
+// Pointwise functions with a backward (GELU in PyTorch's exact and tanh forms).
+enum class UnaryFn : uint32_t { Relu, Gelu, GeluTanh, Tanh, Sigmoid };
+enum class LossKind : uint32_t { CrossEntropy, Mse, L1 };
+
+// One attribute struct per op family; the struct's type is the op's kind.
+namespace attr {
+struct Linear {  // inputs: x [batch, in], weight [out, in], optional bias [out]
+  Activation activation = Activation::None;  // None or Relu (applied in the GEMM's epilogue)
+};
+struct Add {  // inputs: a, b (same per-sample shape, or b a parameter broadcast over the batch)
+  bool broadcast = false;
+};
+struct Mul {  // as Add
+  bool broadcast = false;
+};
+struct Unary {
+  UnaryFn fn = UnaryFn::Relu;
+};
+struct Softmax {};  // over the last dimension
+struct Reshape {  // a view: the output shares its input's memory
+  std::vector<uint32_t> dims;  // the new per-sample shape, same element count
+};
+}  // namespace attr
+
+using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape>;
+
+struct Node {
+  OpAttr attr;
+  std::vector<uint32_t> inputs;   // tensor ids, in the order the op's attribute documents
+  std::vector<uint32_t> outputs;  // tensor ids; outputs[0] is the op's result
+  std::string label;              // "linear layers.0", for errors and timings
+  uint32_t output() const { return outputs.front(); }
+};
+
+struct LossSpec {
+  LossKind kind = LossKind::CrossEntropy;
+  uint32_t pred = 0;
+  uint32_t target = 0;
+};
+
+}  // namespace vkgrad::graph
