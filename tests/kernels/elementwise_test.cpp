@@ -37,7 +37,6 @@ namespace {
 
 using kernels::BinaryOp;
 using kernels::ElemType;
-using kernels::Storage;
 using kernels::UnaryOp;
 
 constexpr ElemType F32 = ElemType::F32, F16 = ElemType::F16;
@@ -48,7 +47,7 @@ std::vector<double> inputs(size_t n, ElemType t, uint32_t seed) {
   auto v = uniform(n, -6, 6, seed);
   const double special[] = {0, 80, -80, 0.4, -0.4, 1e-3, -1e-3, 20, -20, 1000, -1000, 3.5, -9, 0.3999};
   for (size_t i = 1; i < n && i <= std::size(special); ++i) v[i] = special[i - 1];
-  return round_for(storage_of(t), v);
+  return round_for(t, v);
 }
 
 double value_error(UnaryOp op, double x, double y) {
@@ -160,8 +159,8 @@ TEST_P(UnaryBackwardTest, MatchesReference) {
   vk::Context& ctx = context();
   const kernels::Elementwise ew(ctx);
   const auto x = inputs(n, types.x, 200 + n);
-  const auto dy = round_for(storage_of(types.dy), uniform(n, -2, 2, 300 + n));
-  const auto old = round_for(storage_of(types.dx), uniform(n, -1, 1, 400 + n));
+  const auto dy = round_for(types.dy, uniform(n, -2, 2, 300 + n));
+  const auto old = round_for(types.dx, uniform(n, -1, 1, 400 + n));
   DeviceTensor bx = make_tensor(ctx, x, n, types.x, "x");
   DeviceTensor bdy = make_tensor(ctx, dy, n, types.dy, "dy");
   // Without accumulate dx starts as NaN: reading it would show.
@@ -191,7 +190,7 @@ TEST_F(ElementwiseInPlace, UnaryBackwardOverItsGradient) {
   const kernels::Elementwise ew(ctx);
   const uint32_t n = 301;
   const auto x = inputs(n, F16, 7);
-  const auto dy = round_for(Storage::F16, uniform(n, -2, 2, 8));
+  const auto dy = round_for(F16, uniform(n, -2, 2, 8));
   DeviceTensor bx = make_tensor(ctx, x, n, F16, "x");
   DeviceTensor bdy = make_tensor(ctx, dy, n, F16, "dy");
   run(ctx, [&](vk::Recorder& rec) { ew.unary_backward(rec, UnaryOp::Sigmoid, bx.ref(), bdy.ref(), bdy.ref(), n, false); });
@@ -215,6 +214,8 @@ struct BinaryCase {
   bool broadcast;
   ElemType a, b, c;
   bool in_place = false;  // c is a's range
+  // Run with 16-bit storage switched off: fp16 tensors are words (common/words.glsl) and need none.
+  bool without_storage16 = false;
 };
 
 const BinaryCase kBinaryCases[] = {
@@ -226,17 +227,21 @@ const BinaryCase kBinaryCases[] = {
     {"add_broadcast_in_place_f16", BinaryOp::Add, 9, 11, true, F16, F16, F16, true},
     {"mul_in_place_f32", BinaryOp::Mul, 3, 1000, false, F32, F16, F32, true},
     {"add_broadcast_one_col", BinaryOp::Add, 301, 1, true, F16, F32, F16},
+    {"add_broadcast_odd_cols_f16_no_storage16", BinaryOp::Add, 5, 7, true, F16, F16, F16, false, true},
 };
 
 class BinaryTest : public VkTestWithParam<BinaryCase> {};
 
 TEST_P(BinaryTest, MatchesReference) {
   const BinaryCase& bc = GetParam();
-  vk::Context& ctx = context();
+  vk::Context& ctx = bc.without_storage16 ? context({vk::Feature::Storage16}) : context();
+  if (bc.without_storage16) {
+    ASSERT_FALSE(ctx.caps().enabled(vk::Feature::Storage16));
+  }
   const kernels::Elementwise ew(ctx);
   const size_t n = size_t(bc.rows) * bc.cols, nb = bc.broadcast ? bc.cols : n;
-  const auto a = round_for(storage_of(bc.a), uniform(n, -3, 3, 500 + uint32_t(n)));
-  const auto b = round_for(storage_of(bc.b), uniform(nb, -3, 3, 600 + uint32_t(n)));
+  const auto a = round_for(bc.a, uniform(n, -3, 3, 500 + uint32_t(n)));
+  const auto b = round_for(bc.b, uniform(nb, -3, 3, 600 + uint32_t(n)));
   DeviceTensor ba = make_tensor(ctx, a, n, bc.a, "a");
   DeviceTensor bb = make_tensor(ctx, b, nb, bc.b, "b");
   DeviceTensor bcc = make_tensor(ctx, {}, bc.in_place ? 1 : n, bc.c, "c");
@@ -279,8 +284,8 @@ TEST_P(ColumnSumTest, MatchesReference) {
   vk::Context& ctx = context();
   const kernels::Elementwise ew(ctx);
   const size_t n = size_t(cc.rows) * cc.cols;
-  const auto x = round_for(storage_of(cc.x), uniform(n, -2, 2, 700 + uint32_t(n)));
-  const auto old = round_for(storage_of(cc.out), uniform(cc.cols, -4, 4, 800 + cc.cols));
+  const auto x = round_for(cc.x, uniform(n, -2, 2, 700 + uint32_t(n)));
+  const auto old = round_for(cc.out, uniform(cc.cols, -4, 4, 800 + cc.cols));
   // rows = 0 still binds x: give it one element.
   DeviceTensor bx = make_tensor(ctx, x, std::max<size_t>(n, 1), cc.x, "x");
   DeviceTensor bout = make_tensor(ctx, cc.accumulate ? std::span<const double>(old) : std::span<const double>(),
@@ -330,8 +335,8 @@ TEST_P(BackwardColumnSumTest, MatchesReferenceAndTheTwoPassPath) {
   const kernels::Elementwise ew(ctx);
   const size_t n = size_t(bc.rows) * bc.cols;
   const auto x = inputs(std::max<size_t>(n, 1), bc.x, 900 + uint32_t(n));
-  const auto dy = round_for(storage_of(bc.x), uniform(std::max<size_t>(n, 1), -2, 2, 901 + uint32_t(n)));
-  const auto old = round_for(Storage::F32, uniform(bc.cols, -4, 4, 902));
+  const auto dy = round_for(bc.x, uniform(std::max<size_t>(n, 1), -2, 2, 901 + uint32_t(n)));
+  const auto old = round_for(F32, uniform(bc.cols, -4, 4, 902));
   DeviceTensor bx = make_tensor(ctx, x, std::max<size_t>(n, 1), bc.x, "x");
   DeviceTensor bdy = make_tensor(ctx, dy, std::max<size_t>(n, 1), bc.x, "dy");
   const auto sums_init = bc.accumulate ? std::span<const double>(old) : std::span<const double>();
@@ -358,7 +363,7 @@ TEST_P(BackwardColumnSumTest, MatchesReferenceAndTheTwoPassPath) {
                 u_out(bc.dx) * std::fabs(want_dx[i]) + tiny(bc.dx);
   }
   EXPECT_TRUE(all_close(std::span(got_dx).first(n), want_dx, tol_dx));
-  const auto stored = round_for(storage_of(bc.dx), want_dx);
+  const auto stored = round_for(bc.dx, want_dx);
   auto want_sums = reference::column_sum(stored, bc.rows, bc.cols);
   std::vector<double> tol_sums(bc.cols);
   const double chain = std::ceil(bc.rows / 8.0) + 9;
@@ -387,7 +392,7 @@ TEST_F(ElementwiseLarge, GridStrideReachesEveryElement) {
   vk::Context& ctx = context();
   const kernels::Elementwise ew(ctx);
   const uint32_t n = 2 * 256 * 4096 + 4097;  // odd: the last pair is half padding
-  const auto x = round_for(Storage::F32, uniform(n, -2, 2, 9));
+  const auto x = round_for(F32, uniform(n, -2, 2, 9));
   DeviceTensor bx = make_tensor(ctx, x, n, F32, "x");
   DeviceTensor by = make_tensor(ctx, {}, n, F16, "y");
   const uint32_t rows = 2, cols = 64 * 4096 + 33;
