@@ -17,14 +17,13 @@
 // Flat modes grid-stride over element pairs: invocation i owns elements 2i and 2i + 1, one
 // fp16 word, so no two invocations write the same word (common/out_pairs.glsl). Dispatch:
 // (min(ceil(pairs / 256), 4096), 1, 1). The column sum gives a workgroup 64 columns at a
-// time (32 column pairs × 8 row slices, the slices summed in a fixed order, so the result is
-// deterministic); dispatch (min(ceil(cols / 64), 4096), 1, 1), and so does the fused mode.
-// 256 invocations each.
+// time (32 column pairs × 8 row slices, the slices combined in a fixed tree by
+// common/workgroup_reduce.glsl, so the result is deterministic); dispatch (min(ceil(cols / 64),
+// 4096), 1, 1), and so does the fused mode. 256 invocations each: specialization constant 0.
 #extension GL_GOOGLE_include_directive : require
 #include "common/unary.glsl"
 #include "common/words.glsl"
-
-layout(local_size_x = 256) in;
+#include "common/workgroup_reduce.glsl"
 
 // Element types (vkgrad::kernels::ElemType) of bindings 0, 1 and 2.
 layout(constant_id = 16) const uint IN0_TYPE = TYPE_F32;
@@ -81,10 +80,8 @@ void flat_modes() {
   }
 }
 
-#define COLSUM_PAIRS 32u   // column pairs per block
-#define COLSUM_SLICES 8u   // row slices: 256 / 32
-
-shared vec2 colsum_partial[COLSUM_SLICES * COLSUM_PAIRS];
+#define COLSUM_PAIRS 32u  // column pairs per block
+#define COLSUM_SLICES (WORKGROUP_REDUCE_SIZE / COLSUM_PAIRS)  // row slices
 
 void column_sum() {
   const uint lane = gl_LocalInvocationID.x % COLSUM_PAIRS;
@@ -108,11 +105,9 @@ void column_sum() {
         if (own.y) s.y += in0(row + 2u * w + 1u);
       }
     }
-    colsum_partial[slice * COLSUM_PAIRS + lane] = s;
-    barrier();
+    // Invocations of one lane share its column pair: a tree over the slices.
+    const vec2 total = workgroup_reduce(s, COLSUM_PAIRS, REDUCE_SUM);
     if (slice == 0u && own.x) {
-      vec2 total = colsum_partial[lane];
-      for (uint k = 1u; k < COLSUM_SLICES; ++k) total += colsum_partial[k * COLSUM_PAIRS + lane];
       const bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
       if (!fused) {
         write_out_pair(w, own, total, accumulate);
@@ -121,7 +116,6 @@ void column_sum() {
         col_sums[2u * w + 1u] = total.y + (accumulate ? col_sums[2u * w + 1u] : 0.0);
       }
     }
-    barrier();  // before the next block overwrites the partials
   }
 }
 

@@ -9,7 +9,9 @@
 namespace vkgrad::kernels {
 namespace {
 
-constexpr uint32_t kWorkgroup = 256;      // shaders/elementwise.comp local_size_x
+// Specialization constant 0 of shaders/elementwise.comp (common/workgroup_reduce.glsl), always
+// given explicitly: lavapipe drops the barriers of a workgroup sized by an unspecialized constant.
+constexpr uint32_t kWorkgroup = 256;
 constexpr uint32_t kMaxGroups = 4096;     // enough to fill any GPU; the shader grid-strides
 constexpr uint32_t kColumnsPerGroup = 64;  // 32 column pairs per workgroup and block
 constexpr uint32_t kModeUnary = 0, kModeUnaryBackward = 1, kModeBinary = 2, kModeColumnSum = 3,
@@ -75,7 +77,7 @@ const vk::Pipeline& Elementwise::pipeline(ElemType in0, ElemType in1, ElemType o
         {.shader = "elementwise",
          .bindings = 4,
          .push_constant_size = sizeof(ElementwiseArgs),
-         .spec = {{16, uint32_t(in0)}, {17, uint32_t(in1)}, {18, uint32_t(out)}}});
+         .spec = {{0, kWorkgroup}, {16, uint32_t(in0)}, {17, uint32_t(in1)}, {18, uint32_t(out)}}});
   return *pipelines_[key];
 }
 

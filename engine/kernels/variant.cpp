@@ -5,33 +5,10 @@
 
 namespace vkgrad::kernels {
 
-std::string_view storage_name(Storage s) {
-  switch (s) {
-    case Storage::F32: return "f32";
-    case Storage::F16: return "f16";
-    case Storage::F16x2: return "f16x2";
-  }
-  return "?";
-}
-
-size_t storage_bytes(Storage s, size_t elements) {
-  switch (s) {
-    case Storage::F32: return 4 * elements;
-    case Storage::F16: return 2 * elements;
-    case Storage::F16x2: return 4 * ((elements + 1) / 2);
-  }
-  return 0;
-}
-
 uint32_t reduce_workgroup_size(const vk::Caps& caps, uint32_t length) {
   const uint32_t cap = std::bit_floor(std::min({256u, caps.max_workgroup_size[0], caps.max_workgroup_invocations}));
   const uint32_t floor = std::bit_ceil(std::max(caps.subgroup_size, 1u));
   return std::min(cap, std::max(floor, std::bit_ceil(std::max(length, 1u))));
-}
-
-Storage select_storage(const vk::Caps& caps, Precision precision) {
-  if (precision == Precision::Fp32) return Storage::F32;
-  return caps.enabled(vk::Feature::Storage16) ? Storage::F16 : Storage::F16x2;
 }
 
 namespace {

@@ -12,32 +12,32 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WORKGROUP_REDUCE_SIZE = 256u;
 
-shared float reduce_scratch[WORKGROUP_REDUCE_SIZE];
+#define REDUCE_SUM 0u
+#define REDUCE_MAX 1u
 
-float workgroup_sum(float v) {
+// vec2, so that column sums combine an fp16 word's element pair in one tree.
+shared vec2 reduce_scratch[WORKGROUP_REDUCE_SIZE];
+
+// Combines v over the invocations whose index is congruent modulo `lanes` (a power of two,
+// 1 ≤ lanes ≤ WORKGROUP_REDUCE_SIZE): each receives the result of its class. The tree halves
+// the active invocations per level and stops at `lanes`, so lanes = 1 is the whole workgroup.
+vec2 workgroup_reduce(vec2 v, uint lanes, uint op) {
   const uint t = gl_LocalInvocationID.x;
   reduce_scratch[t] = v;
   barrier();
-  for (uint width = WORKGROUP_REDUCE_SIZE / 2u; width > 0u; width /= 2u) {
-    if (t < width) reduce_scratch[t] += reduce_scratch[t + width];
+  for (uint width = WORKGROUP_REDUCE_SIZE / 2u; width >= lanes; width /= 2u) {
+    if (t < width) {
+      const vec2 other = reduce_scratch[t + width];
+      reduce_scratch[t] = op == REDUCE_MAX ? max(reduce_scratch[t], other) : reduce_scratch[t] + other;
+    }
     barrier();
   }
-  const float total = reduce_scratch[0];
+  const vec2 total = reduce_scratch[t % lanes];
   barrier();  // before the next reduction overwrites the scratch
   return total;
 }
 
-float workgroup_max(float v) {
-  const uint t = gl_LocalInvocationID.x;
-  reduce_scratch[t] = v;
-  barrier();
-  for (uint width = WORKGROUP_REDUCE_SIZE / 2u; width > 0u; width /= 2u) {
-    if (t < width) reduce_scratch[t] = max(reduce_scratch[t], reduce_scratch[t + width]);
-    barrier();
-  }
-  const float total = reduce_scratch[0];
-  barrier();
-  return total;
-}
+float workgroup_sum(float v) { return workgroup_reduce(vec2(v, 0.0), 1u, REDUCE_SUM).x; }
+float workgroup_max(float v) { return workgroup_reduce(vec2(v, 0.0), 1u, REDUCE_MAX).x; }
 
 #endif

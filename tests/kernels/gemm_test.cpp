@@ -24,7 +24,6 @@ namespace {
 using kernels::Activation;
 using kernels::ElemType;
 using kernels::GemmVariant;
-using kernels::Storage;
 using vk::Feature;
 
 struct VariantCase {
@@ -41,13 +40,11 @@ struct GemmCase {
   ElemType out = ElemType::F32;
 };
 
-Storage storage_of(ElemType t) { return t == ElemType::F32 ? Storage::F32 : Storage::F16; }
-
 // Values for a stored operand of `elements`, with the positions the GEMM must not read set to
 // NaN (so reading them shows up in the result).
 std::vector<double> operand(size_t elements, const std::vector<bool>& used, ElemType t, uint32_t seed, double lo,
                             double hi) {
-  auto v = round_for(storage_of(t), uniform(elements, lo, hi, seed));
+  auto v = round_for(t, uniform(elements, lo, hi, seed));
   for (size_t i = 0; i < elements; ++i)
     if (!used[i]) v[i] = std::numeric_limits<double>::quiet_NaN();
   return v;
@@ -84,15 +81,15 @@ TEST_P(GemmTest, MatchesReference) {
   const auto a = operand(na, used_mask(na, p.batch, p.stride_a, a_rows, a_cols, p.lda), in_type, 11, -1, 1);
   const auto b = operand(nb, used_mask(nb, p.batch, p.stride_b, b_rows, b_cols, p.ldb), in_type, 12, -1, 1);
   // C is NaN wherever β = 0 must keep the kernel from reading it; padding is random and must survive.
-  auto c = round_for(storage_of(out_type), uniform(nc, -2, 2, 13));
+  auto c = round_for(out_type, uniform(nc, -2, 2, 13));
   const auto c_used = used_mask(nc, p.batch, p.stride_c, p.m, p.n, p.ldc);
   if (p.beta == 0)
     for (size_t i = 0; i < nc; ++i)
       if (c_used[i]) c[i] = std::numeric_limits<double>::quiet_NaN();
-  const auto bias = round_for(storage_of(out_type), uniform(p.n, -0.5, 0.5, 14));
+  const auto bias = round_for(out_type, uniform(p.n, -0.5, 0.5, 14));
 
   const auto upload = [&](const std::vector<double>& v, ElemType t, const char* name) {
-    const auto bytes = encode(storage_of(t), v);
+    const auto bytes = encode(t, v);
     vk::Buffer buf(ctx, {.size = bytes.size(), .name = name});
     vk::upload(ctx, buf, bytes.data(), bytes.size());
     const VkDeviceSize whole = buf.size();  // fp16 tensors occupy whole 32-bit words
@@ -120,9 +117,9 @@ TEST_P(GemmTest, MatchesReference) {
   });
   EXPECT_EQ(choice.variant, variant.variant);
 
-  std::vector<std::byte> out(encode(storage_of(out_type), c).size());
+  std::vector<std::byte> out(encode(out_type, c).size());
   vk::download(ctx, bc, out.data(), out.size());
-  const auto got = decode(storage_of(out_type), out, nc);
+  const auto got = decode(out_type, out, nc);
   const auto ref = reference::gemm(p, a, b, c, bias);
   const double u_out = out_type == ElemType::F16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -24);
   const double tiny = out_type == ElemType::F16 ? std::ldexp(1.0, -24) : std::ldexp(1.0, -149);
@@ -132,7 +129,7 @@ TEST_P(GemmTest, MatchesReference) {
     if (!c_used[i]) {
       // Padding must come back bit for bit (compare encodings: it may be any value).
       const size_t w = elem_bytes(out_type);
-      EXPECT_EQ(std::memcmp(out.data() + i * w, encode(storage_of(out_type), std::vector<double>{c[i]}).data(), w), 0)
+      EXPECT_EQ(std::memcmp(out.data() + i * w, encode(out_type, std::vector<double>{c[i]}).data(), w), 0)
           << "padding element " << i << " was written";
       continue;
     }

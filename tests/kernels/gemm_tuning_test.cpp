@@ -110,15 +110,15 @@ TEST_F(GemmTuningDevice, MeasuresOnceThenReusesTheStoredChoice) {
   reference::GemmProblem p;
   p.m = 37, p.n = 50, p.k = 29, p.trans_b = true;
   p.lda = p.k, p.ldb = p.k, p.ldc = p.n;
-  const auto a = round_for(kernels::Storage::F16, uniform(size_t(p.m) * p.k, -1, 1, 3));
-  const auto b = round_for(kernels::Storage::F16, uniform(size_t(p.n) * p.k, -1, 1, 4));
+  const auto a = round_for(ElemType::F16, uniform(size_t(p.m) * p.k, -1, 1, 3));
+  const auto b = round_for(ElemType::F16, uniform(size_t(p.n) * p.k, -1, 1, 4));
   const auto ref = reference::gemm(p, a, b, std::vector<double>(size_t(p.m) * p.n, 0.0), {});
   std::string key;
   kernels::GemmChoice chosen;
   {
     vk::Context ctx(info);
     ASSERT_TRUE(ctx.tuning().enabled());
-    const auto ea = encode(kernels::Storage::F16, a), eb = encode(kernels::Storage::F16, b);
+    const auto ea = encode(ElemType::F16, a), eb = encode(ElemType::F16, b);
     vk::Buffer ba(ctx, {.size = ea.size()}), bb(ctx, {.size = eb.size()}), bc(ctx, {.size = 4ull * p.m * p.n});
     vk::upload(ctx, ba, ea.data(), ea.size());
     vk::upload(ctx, bb, eb.data(), eb.size());

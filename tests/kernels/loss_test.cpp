@@ -38,7 +38,6 @@ namespace {
 
 using kernels::ElemType;
 using kernels::LossKind;
-using kernels::Storage;
 
 constexpr ElemType F32 = ElemType::F32, F16 = ElemType::F16;
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -127,12 +126,12 @@ TEST_P(LossTest, MatchesReference) {
     for (size_t i = 0; i < n; ++i)
       if (i % 3 != 2) pred[i] = big[(i * 7 + i / 5) % std::size(big)];
   }
-  pred = round_for(storage_of(c.pred), pred);
+  pred = round_for(c.pred, pred);
   std::vector<int32_t> labels(c.rows, -1);
   std::mt19937 rng(60 + c.cols);
   for (uint32_t r = 0; r < valid; ++r) labels[r] = int32_t(rng() % c.cols);
   if (!ce) {
-    target = round_for(storage_of(c.target), uniform(n, -3, 3, 70 + c.cols));
+    target = round_for(c.target, uniform(n, -3, 3, 70 + c.cols));
     if (c.kind == LossKind::L1)  // ties, representable in both types: sign(0) = 0
       for (size_t i = 0; i < n; i += 4) pred[i] = target[i] = round_half(float(target[i]));
   }
@@ -215,7 +214,7 @@ TEST_F(LossLabels, OutOfRangeLabelGivesNaN) {
   vk::Context& ctx = context();
   const kernels::Loss loss(ctx);
   const uint32_t rows = 3, cols = 5;
-  const auto pred = round_for(Storage::F32, uniform(rows * cols, -1, 1, 80));
+  const auto pred = round_for(F32, uniform(rows * cols, -1, 1, 80));
   const std::vector<int32_t> labels = {1, 5, -1};
   DeviceTensor bpred = make_tensor(ctx, pred, pred.size(), F32, "pred");
   DeviceBytes blabels = labels_buffer(ctx, labels);

@@ -39,7 +39,7 @@ std::vector<double> logits(size_t n, ElemType t, bool extreme, uint32_t seed) {
     for (size_t i = 0; i < n; ++i)
       if (i % 3 != 2) v[i] = big[(i * 7 + i / 5) % std::size(big)];
   }
-  return round_for(storage_of(t), v);
+  return round_for(t, v);
 }
 
 uint32_t chain(uint32_t cols) { return (cols + 255) / 256 + 8; }
@@ -142,10 +142,10 @@ TEST_P(SoftmaxBackwardTest, MatchesReference) {
   const kernels::Softmax softmax(ctx);
   const size_t n = size_t(c.rows) * c.cols;
   // y as the forward leaves it: a softmax output, stored in y's type.
-  const auto y = round_for(storage_of(c.y),
+  const auto y = round_for(c.y,
                            reference::softmax(logits(n, F32, c.extreme, 20 + c.cols), c.rows, c.cols));
-  const auto dy = round_for(storage_of(c.dy), uniform(n, -1, 1, 30 + c.cols));
-  const auto old = round_for(storage_of(c.dx), uniform(n, -1, 1, 40 + c.cols));
+  const auto dy = round_for(c.dy, uniform(n, -1, 1, 30 + c.cols));
+  const auto old = round_for(c.dx, uniform(n, -1, 1, 40 + c.cols));
   DeviceTensor by = make_tensor(ctx, y, n, c.y, "y");
   DeviceTensor bdy = make_tensor(ctx, dy, n, c.dy, "dy");
   DeviceTensor bdx =

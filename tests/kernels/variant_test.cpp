@@ -6,8 +6,6 @@
 namespace vkgrad::test {
 namespace {
 
-using kernels::Precision;
-using kernels::Storage;
 using vk::Feature;
 
 constexpr auto F16 = VK_COMPONENT_TYPE_FLOAT16_KHR;
@@ -84,18 +82,25 @@ TEST(CoopmatChoice, NoneWithoutTheFeatureOrAnF32Accumulator) {
   EXPECT_FALSE(kernels::select_coopmat(workgroup_scope));
 }
 
-TEST(StorageChoice, Fp16StorageWhereAvailableElsePackedNeverFp32) {
-  EXPECT_EQ(kernels::select_storage(nvidia_like(), Precision::Mixed), Storage::F16);
-  EXPECT_EQ(kernels::select_storage(caps_with({Feature::Fp16Arith}), Precision::Mixed), Storage::F16x2);
-  EXPECT_EQ(kernels::select_storage(caps_with({}), Precision::Mixed), Storage::F16x2);
-  EXPECT_EQ(kernels::select_storage(nvidia_like(), Precision::Fp32), Storage::F32);
-}
-
-TEST(StorageChoice, BytesPerStorage) {
-  EXPECT_EQ(kernels::storage_bytes(Storage::F32, 3), 12u);
-  EXPECT_EQ(kernels::storage_bytes(Storage::F16, 3), 6u);
-  EXPECT_EQ(kernels::storage_bytes(Storage::F16x2, 3), 8u);
-  EXPECT_EQ(kernels::storage_name(Storage::F16x2), "f16x2");
+// Reduction workgroups (shaders/common/workgroup_reduce.glsl): the power of two covering the
+// row, never below a subgroup nor above 256 or the device's limits.
+TEST(ReduceWorkgroup, CoversTheRowWithinSubgroupAndDeviceLimits) {
+  vk::Caps c;
+  c.subgroup_size = 32;
+  c.max_workgroup_invocations = 1024;
+  c.max_workgroup_size = {1024, 1024, 64};
+  EXPECT_EQ(kernels::reduce_workgroup_size(c, 100), 128u);
+  EXPECT_EQ(kernels::reduce_workgroup_size(c, 128), 128u);
+  EXPECT_EQ(kernels::reduce_workgroup_size(c, 129), 256u);
+  EXPECT_EQ(kernels::reduce_workgroup_size(c, 5), 32u);
+  EXPECT_EQ(kernels::reduce_workgroup_size(c, 0), 32u);
+  EXPECT_EQ(kernels::reduce_workgroup_size(c, 100000), 256u);
+  c.subgroup_size = 0;  // unknown: one invocation is the floor
+  EXPECT_EQ(kernels::reduce_workgroup_size(c, 1), 1u);
+  c.max_workgroup_size = {192, 192, 64};  // not a power of two: the one below it
+  EXPECT_EQ(kernels::reduce_workgroup_size(c, 1000), 128u);
+  c.max_workgroup_invocations = 64;
+  EXPECT_EQ(kernels::reduce_workgroup_size(c, 1000), 64u);
 }
 
 }  // namespace

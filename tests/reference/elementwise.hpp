@@ -1,4 +1,4 @@
-// Float64 CPU references for the elementwise and reduction kernels.
+// Float64 CPU references for the elementwise kernels.
 #pragma once
 
 #include <cstdint>
@@ -6,11 +6,6 @@
 #include <vector>
 
 namespace vkgrad::reference {
-
-// y[i] = a·x[i] + y[i]
-std::vector<double> axpy(double a, std::span<const double> x, std::span<const double> y);
-double sum(std::span<const double> x);
-double sum_abs(std::span<const double> x);
 
 // f(x) and f'(x) for a kernels::UnaryOp code: the exact functions (erf, tanh), not the
 // kernels' approximations; relu'(0) = 0, gelu_tanh' as PyTorch differentiates it.

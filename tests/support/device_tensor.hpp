@@ -7,7 +7,6 @@
 #pragma once
 
 #include "vkgrad/kernels/tensor_ref.hpp"
-#include "vkgrad/kernels/variant.hpp"
 #include "vkgrad/vk/buffer.hpp"
 #include "vkgrad/vk/context.hpp"
 #include "vkgrad/vk/recorder.hpp"
@@ -53,8 +52,6 @@ std::vector<double> read_back(vk::Context& ctx, const DeviceTensor& t);
 // Records with `record` through one Recorder, submits and waits.
 void run(vk::Context& ctx, const std::function<void(vk::Recorder&)>& record);
 
-// The host storage format of an element type (F16 as halves, not packed pairs).
-kernels::Storage storage_of(kernels::ElemType t);
 // Relative error of rounding a result to `t`: 2^-11 for fp16, 2^-24 for fp32.
 double u_out(kernels::ElemType t);
 // Its smallest step: 2^-24 for fp16 subnormals, 2^-126 for fp32, whose denormals a device may flush.

@@ -1,7 +1,5 @@
 #include "numerics.hpp"
 
-#include "vkgrad/kernels/tensor_ref.hpp"
-
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -10,19 +8,17 @@ namespace vkgrad::test {
 
 float round_half(float x) { return kernels::half_value(kernels::half_bits(x)); }
 
-double unit_roundoff(kernels::Storage s) { return s == kernels::Storage::F32 ? std::ldexp(1.0, -24) : std::ldexp(1.0, -11); }
-
-std::vector<double> round_for(kernels::Storage s, std::span<const double> values) {
+std::vector<double> round_for(kernels::ElemType t, std::span<const double> values) {
   std::vector<double> out;
   for (double v : values)
-    out.push_back(s == kernels::Storage::F32 ? double(float(v)) : double(round_half(float(v))));
+    out.push_back(t == kernels::ElemType::F32 ? double(float(v)) : double(round_half(float(v))));
   return out;
 }
 
-std::vector<std::byte> encode(kernels::Storage s, std::span<const double> values) {
-  std::vector<std::byte> out(kernels::storage_bytes(s, values.size()));
+std::vector<std::byte> encode(kernels::ElemType t, std::span<const double> values) {
+  std::vector<std::byte> out(kernels::elem_bytes(t) * values.size());
   for (size_t i = 0; i < values.size(); ++i) {
-    if (s == kernels::Storage::F32) {
+    if (t == kernels::ElemType::F32) {
       const float f = float(values[i]);
       std::memcpy(out.data() + 4 * i, &f, 4);
     } else {
@@ -33,10 +29,10 @@ std::vector<std::byte> encode(kernels::Storage s, std::span<const double> values
   return out;
 }
 
-std::vector<double> decode(kernels::Storage s, std::span<const std::byte> bytes, size_t n) {
+std::vector<double> decode(kernels::ElemType t, std::span<const std::byte> bytes, size_t n) {
   std::vector<double> out(n);
   for (size_t i = 0; i < n; ++i) {
-    if (s == kernels::Storage::F32) {
+    if (t == kernels::ElemType::F32) {
       float f;
       std::memcpy(&f, bytes.data() + 4 * i, 4);
       out[i] = f;

@@ -39,8 +39,8 @@ TEST(BenchTrain, ReproducesAReferenceRunFromFiles) {
   std::vector<io::TensorToWrite> tensors;
   std::vector<std::string> names;
   for (uint32_t l = 0; l + 1 < sizes.size(); ++l) {
-    m.weights.push_back(round_for(kernels::Storage::F32, uniform(size_t(sizes[l + 1]) * sizes[l], -0.5, 0.5, 10 + l)));
-    m.biases.push_back(round_for(kernels::Storage::F32, uniform(sizes[l + 1], -0.1, 0.1, 20 + l)));
+    m.weights.push_back(round_for(kernels::ElemType::F32, uniform(size_t(sizes[l + 1]) * sizes[l], -0.5, 0.5, 10 + l)));
+    m.biases.push_back(round_for(kernels::ElemType::F32, uniform(sizes[l + 1], -0.1, 0.1, 20 + l)));
   }
   for (uint32_t l = 0; l + 1 < sizes.size(); ++l) {
     init.emplace_back(m.weights[l].begin(), m.weights[l].end());

@@ -1,10 +1,10 @@
 // Capability detection on the test device and every feature override.
 #include "vk/dispatch.hpp"
 #include "vk/env.hpp"
+#include "f32_add.hpp"
 #include "numerics.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
-#include "vkgrad/kernels/axpy.hpp"
 #include "vkgrad/vk/buffer.hpp"
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 namespace vkgrad::test {
 namespace {
 
+using kernels::ElemType;
 using vk::Feature;
 
 bool lists_f16_f32_shape(const vk::Caps& caps) {
@@ -119,29 +120,29 @@ TEST_F(ContextTest, AdoptedDeviceIsUsedAndNotDestroyed) {
     vk::Context guest(adopt);
     EXPECT_FALSE(guest.owns_device());
     EXPECT_EQ(guest.caps().enabled(Feature::Coopmat), host.caps().enabled(Feature::Coopmat));
-    const kernels::Axpy axpy(guest, kernels::Storage::F32);
+    const F32Add add(guest);
     vk::Buffer x(guest, {.size = 16});
     vk::Buffer y(guest, {.size = 16});
-    const std::vector<double> ones(4, 1.0);
-    const auto bytes = encode(kernels::Storage::F32, ones);
-    vk::upload(guest, x, bytes.data(), bytes.size());
-    vk::upload(guest, y, bytes.data(), bytes.size());
+    const auto ones = encode(ElemType::F32, std::vector<double>(4, 1.0));
+    const auto twos = encode(ElemType::F32, std::vector<double>(4, 2.0));
+    vk::upload(guest, x, ones.data(), ones.size());
+    vk::upload(guest, y, twos.data(), twos.size());
     guest.run_now([&](VkCommandBuffer cmd) {
       vk::Recorder rec(guest, cmd);
-      axpy.record(rec, x.range(), y.range(), 4, 2.0f);
+      add.record(rec, x.range(), y.range(), 4);
     });
     std::vector<std::byte> out(16);
     vk::download(guest, y, out.data(), out.size());
-    EXPECT_EQ(decode(kernels::Storage::F32, out, 4), std::vector<double>(4, 3.0));
+    EXPECT_EQ(decode(ElemType::F32, out, 4), std::vector<double>(4, 3.0));
   }
   // The host's device still works after the guest is gone.
   vk::Buffer z(host, {.size = 16});
   const std::vector<double> twos(4, 2.0);
-  const auto bytes = encode(kernels::Storage::F32, twos);
+  const auto bytes = encode(ElemType::F32, twos);
   vk::upload(host, z, bytes.data(), bytes.size());
   std::vector<std::byte> out(16);
   vk::download(host, z, out.data(), out.size());
-  EXPECT_EQ(decode(kernels::Storage::F32, out, 4), twos);
+  EXPECT_EQ(decode(ElemType::F32, out, 4), twos);
 }
 
 TEST(AdoptInfoCheck, MissingHandlesAreRejected) {

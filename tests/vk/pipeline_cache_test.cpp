@@ -1,6 +1,7 @@
 // The pipeline registry reuses pipelines and persists its VkPipelineCache across Contexts.
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/elementwise.hpp"
 #include "vkgrad/vk/pipeline.hpp"
 
 #include <filesystem>
@@ -11,6 +12,11 @@ namespace {
 
 using PipelineTest = VkTest;
 
+// Any embedded shader will do.
+vk::PipelineDesc some_pipeline(uint32_t push_constant_size = sizeof(kernels::ElementwiseArgs)) {
+  return {.shader = "elementwise", .bindings = 4, .push_constant_size = push_constant_size};
+}
+
 std::filesystem::path fresh_dir() {
   std::random_device rd;
   auto dir = std::filesystem::temp_directory_path() / ("vkgrad-cache-test-" + std::to_string(rd()));
@@ -20,7 +26,7 @@ std::filesystem::path fresh_dir() {
 
 TEST_F(PipelineTest, SameDescriptionGivesSamePipeline) {
   vk::Context& ctx = context();
-  const vk::PipelineDesc desc{.shader = "axpy_f32", .bindings = 2, .push_constant_size = 8};
+  const vk::PipelineDesc desc = some_pipeline();
   const uint32_t before = ctx.pipelines().stats().created;
   const vk::Pipeline& a = ctx.pipelines().get(desc);
   const uint32_t after_first = ctx.pipelines().stats().created;
@@ -37,7 +43,7 @@ TEST_F(PipelineTest, CacheIsSavedAndLoaded) {
   {
     vk::Context ctx(info);
     EXPECT_FALSE(ctx.pipelines().stats().cache_loaded);
-    ctx.pipelines().get({.shader = "axpy_f32", .bindings = 2, .push_constant_size = 8});
+    ctx.pipelines().get(some_pipeline());
   }
   ASSERT_TRUE(std::filesystem::exists(dir));
   size_t files = 0;
@@ -59,12 +65,12 @@ TEST_F(PipelineTest, UnknownShaderNamesTheKnownOnes) {
     context().pipelines().get({.shader = "no_such_kernel", .bindings = 1});
     FAIL() << "expected vkgrad::Error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("axpy_f16"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("loss_scale_unscale"), std::string::npos) << e.what();
   }
 }
 
 TEST_F(PipelineTest, OversizedPushConstantsAreRejected) {
-  EXPECT_THROW(context().pipelines().get({.shader = "axpy_f32", .bindings = 2, .push_constant_size = 132}), Error);
+  EXPECT_THROW(context().pipelines().get(some_pipeline(132)), Error);
 }
 
 }  // namespace

@@ -69,7 +69,6 @@ json describe(vk::Context& ctx, uint32_t index) {
     heaps.push_back({{"size", h.size}, {"budget", h.budget}, {"usage", h.usage}, {"device_local", h.device_local}});
   const auto coopmat = kernels::select_coopmat(c);
   json variants = {
-      {"storage_mixed", kernels::storage_name(kernels::select_storage(c, kernels::Precision::Mixed))},
       {"coopmat", coopmat ? json{{"m", coopmat->shape.m}, {"n", coopmat->shape.n}, {"k", coopmat->shape.k},
                                  {"subgroup_size", coopmat->subgroup_size}}
                           : json(nullptr)}};
@@ -140,8 +139,7 @@ void print_table(const json& d) {
               d["subgroup_size_range"][1].get<int>(), d["limits"]["max_compute_shared_memory"].get<int>(),
               d["limits"]["max_workgroup_invocations"].get<int>());
   const auto& cm = d["variants"]["coopmat"];
-  std::printf("  variants: fp16 storage %s; coopmat GEMM tile %s\n",
-              d["variants"]["storage_mixed"].get<std::string>().c_str(),
+  std::printf("  variants: coopmat GEMM tile %s\n",
               cm.is_null() ? "none" : (std::to_string(cm["m"].get<int>()) + "x" + std::to_string(cm["n"].get<int>()) +
                                        "x" + std::to_string(cm["k"].get<int>()) + " at subgroup " +
                                        std::to_string(cm["subgroup_size"].get<int>()))

@@ -6,25 +6,11 @@
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
 
 namespace vkgrad::kernels {
 
 // How the training computes: `Mixed` stores activations and weight copies in fp16.
 enum class Precision { Mixed, Fp32 };
-
-// How fp16 tensors are stored (shaders/common/elem.glsl).
-enum class Storage {
-  F32,    // float
-  F16,    // float16_t through 16-bit storage
-  F16x2,  // fp16 pairs packed in 32-bit words, for devices without 16-bit storage
-};
-std::string_view storage_name(Storage s);  // "f32", "f16", "f16x2": the shader-variant suffix
-size_t storage_bytes(Storage s, size_t elements);  // buffer size for `elements` values
-
-// Fp32 precision → F32; else F16 where 16-bit storage is enabled, else packed F16x2 — never a
-// silent fall-back to fp32 storage.
-Storage select_storage(const vk::Caps& caps, Precision precision);
 
 // Invocations of a workgroup that reduces rows of `length` elements (shaders/common/
 // workgroup_reduce.glsl): the power of two covering the row, at least a subgroup, at most 256.

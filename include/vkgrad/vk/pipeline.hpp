@@ -32,7 +32,7 @@ struct SpecConstant {
 // What a kernel asks for. Every kernel binds its buffers as storage buffers 0..bindings-1 of
 // descriptor set 0 and passes its arguments as one push-constant block at offset 0.
 struct PipelineDesc {
-  std::string shader;  // embedded SPIR-V name, e.g. "axpy_f16"
+  std::string shader;  // embedded SPIR-V name, e.g. "loss_scale_unscale"
   uint32_t bindings = 0;
   uint32_t push_constant_size = 0;  // bytes, <= 128
   std::vector<SpecConstant> spec;
