@@ -45,7 +45,7 @@ float store_element(const in uint r, const in uint c, const in float acc, const 
   const uint gr = row0 + r, gc = col0 + c;
   if (gr < p.M && gc < p.N) {
     const uint cbase = batch * p.stride_c;
-    const float v = epilogue(cbase, gr, gc, acc);
+    const float v = epilogue(batch, gr, gc, acc);
     const uint i = cbase + gr * p.ldc + gc;
     if (C_TYPE == TYPE_F32)
       c_words[i] = floatBitsToUint(v);

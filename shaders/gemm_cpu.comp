@@ -28,8 +28,18 @@ layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer Wor
 float elem(Words words, uint type, uint i) { return LOAD_ELEM(words.w, type, i); }
 vec2 pair(Words words, uint i) { return unpackHalf2x16(words.w[i >> 1]); }  // i even, fp16
 
+// Convolutions (CONV_PASS): conv-addressed operands (B; A too in the gradient passes) are read
+// one element at a time through the implicit-GEMM addressing.
+float a_at(Words a, uint batch, uint r, uint k) { return elem(a, A_TYPE, index_a(batch, r, k)); }
+float b_at(Words b, uint batch, uint k, uint c) {
+  const uint i = index_b(batch, k, c);
+  return is_element(i) ? elem(b, B_TYPE, i) : 0.0;
+}
+
 // op(A)[r][k .. k+3]; the address is the same for every lane.
-vec4 a_quad(Words a, uint base, uint r, uint k) {
+vec4 a_quad(Words a, uint batch, uint base, uint r, uint k) {
+  if (CONV_PASS == CONV_DATA_GRAD || CONV_PASS == CONV_WEIGHT_GRAD)
+    return vec4(a_at(a, batch, r, k), a_at(a, batch, r, k + 1u), a_at(a, batch, r, k + 2u), a_at(a, batch, r, k + 3u));
   if (TRANS_A) {
     const uint i = base + k * p.lda + r;
     return vec4(elem(a, A_TYPE, i), elem(a, A_TYPE, i + p.lda), elem(a, A_TYPE, i + 2u * p.lda),
@@ -42,7 +52,8 @@ vec4 a_quad(Words a, uint base, uint r, uint k) {
 
 // op(B)[k][c] and op(B)[k][c1], where c1 is c + 1 clamped to the edge (c even). An fp16
 // word pair never needs the clamp: its word lies inside the operand's last row.
-vec2 b_pair(Words b, uint base, uint k, uint c, uint c1) {
+vec2 b_pair(Words b, uint batch, uint base, uint k, uint c, uint c1) {
+  if (CONV_PASS != CONV_NONE) return vec2(b_at(b, batch, k, c), b_at(b, batch, k, c1));
   if (TRANS_B) return vec2(elem(b, B_TYPE, base + c * p.ldb + k), elem(b, B_TYPE, base + c1 * p.ldb + k));
   const uint i = base + k * p.ldb + c;
   if (B_TYPE == TYPE_F16 && B_PAIRED) return pair(b, i);
@@ -64,7 +75,7 @@ void main() {
   const uint col0 = gl_WorkGroupID.x * (2u * lanes * VN);
   Words a = Words(p.a_address);
   Words b = Words(p.b_address);
-  const uint abase = batch * p.stride_a;
+  const uint abase = (CONV_PASS == CONV_FORWARD ? batch % CV_GROUPS : batch) * p.stride_a;
   const uint bbase = batch * p.stride_b;
 
   // Rows and columns past the edge read a clamped neighbour (always inside the operand) and
@@ -88,25 +99,24 @@ void main() {
         b0[v] = b_quad(b, bbase, k, cols[v]);
         b1[v] = b_quad(b, bbase, k, cols1[v]);
       } else {
-        const vec2 p0 = b_pair(b, bbase, k, cols[v], cols1[v]), p1 = b_pair(b, bbase, k + 1u, cols[v], cols1[v]);
-        const vec2 p2 = b_pair(b, bbase, k + 2u, cols[v], cols1[v]), p3 = b_pair(b, bbase, k + 3u, cols[v], cols1[v]);
+        const vec2 p0 = b_pair(b, batch, bbase, k, cols[v], cols1[v]);
+        const vec2 p1 = b_pair(b, batch, bbase, k + 1u, cols[v], cols1[v]);
+        const vec2 p2 = b_pair(b, batch, bbase, k + 2u, cols[v], cols1[v]);
+        const vec2 p3 = b_pair(b, batch, bbase, k + 3u, cols[v], cols1[v]);
         b0[v] = vec4(p0.x, p1.x, p2.x, p3.x);
         b1[v] = vec4(p0.y, p1.y, p2.y, p3.y);
       }
     }
     for (uint i = 0; i < RM; ++i) {
-      const vec4 av = a_quad(a, abase, rows[i], k);
+      const vec4 av = a_quad(a, batch, abase, rows[i], k);
       for (uint v = 0; v < VN; ++v)
         acc[i * VN + v] += vec2(dot(av, b0[v]), dot(av, b1[v]));
     }
   }
   for (; k < p.K; ++k) {
     for (uint v = 0; v < VN; ++v) {
-      const vec2 bv = b_pair(b, bbase, k, cols[v], cols1[v]);
-      for (uint i = 0; i < RM; ++i) {
-        const uint ia = abase + (TRANS_A ? k * p.lda + rows[i] : rows[i] * p.lda + k);
-        acc[i * VN + v] += elem(a, A_TYPE, ia) * bv;
-      }
+      const vec2 bv = b_pair(b, batch, bbase, k, cols[v], cols1[v]);
+      for (uint i = 0; i < RM; ++i) acc[i * VN + v] += a_at(a, batch, rows[i], k) * bv;
     }
   }
 

@@ -27,21 +27,26 @@ shared uint Bs[BK * B_PITCH];  // [k or k-pair][n]
 
 // fp16 bits of element i of an operand bound as words.
 #define HALF_BITS(WORDS, I) ((WORDS[(I) >> 1] >> (((I) & 1u) * 16u)) & 0xFFFFu)
+uint half_a(uint batch, uint r, uint k) { return HALF_BITS(a_words, index_a(batch, r, k)); }
+uint half_b(uint batch, uint k, uint c) {
+  const uint i = index_b(batch, k, c);
+  return is_element(i) ? HALF_BITS(b_words, i) : 0u;
+}
 
 // The word of op(A)[r][k] as fp32 (fp16 converted when the other operand is fp32) or of the pair op(A)[r][k], op(A)[r][k+1] (fp16), with
 // out-of-range elements 0. Vectors (A_VEC, B_VEC) are only set for operands of the staged type.
 uint word_a(uint batch, uint r, uint k) {
   if (r >= p.M) return 0u;
   if (!PAIRS) return k < p.K ? floatBitsToUint(load_a(batch, r, k)) : 0u;
-  const uint lo = k < p.K ? HALF_BITS(a_words, index_a(batch, r, k)) : 0u;
-  const uint hi = k + 1u < p.K ? HALF_BITS(a_words, index_a(batch, r, k + 1u)) : 0u;
+  const uint lo = k < p.K ? half_a(batch, r, k) : 0u;
+  const uint hi = k + 1u < p.K ? half_a(batch, r, k + 1u) : 0u;
   return lo | (hi << 16);
 }
 uint word_b(uint batch, uint k, uint c) {
   if (c >= p.N) return 0u;
   if (!PAIRS) return k < p.K ? floatBitsToUint(load_b(batch, k, c)) : 0u;
-  const uint lo = k < p.K ? HALF_BITS(b_words, index_b(batch, k, c)) : 0u;
-  const uint hi = k + 1u < p.K ? HALF_BITS(b_words, index_b(batch, k + 1u, c)) : 0u;
+  const uint lo = k < p.K ? half_b(batch, k, c) : 0u;
+  const uint hi = k + 1u < p.K ? half_b(batch, k + 1u, c) : 0u;
   return lo | (hi << 16);
 }
 

@@ -85,9 +85,29 @@ CpuTiles cpu_tiles(const vk::Caps& caps, GemmPreset p) {
   return {lanes, 8, 1};
 }
 
+bool conv_addressed_a(const GemmDesc& d) { return d.conv == ConvPass::DataGrad || d.conv == ConvPass::WeightGrad; }
+bool conv_addressed_b(const GemmDesc& d) { return d.conv != ConvPass::None; }
+
+// The descriptor as the kernels read it: a convolution's forward weight is a stored matrix per
+// group, and conv-addressed operands have no layout of their own.
+GemmDesc effective(const GemmDesc& d) {
+  GemmDesc e = d;
+  const ConvGeometry& g = d.geometry;
+  if (d.conv == ConvPass::Forward) {
+    e.a.ld = g.in_channels * g.taps();
+    e.a.batch_stride = g.out_channels * g.in_channels * g.taps();
+    e.a.transpose = false;
+  }
+  if (conv_addressed_a(d)) e.a = {d.a.range, d.a.type, 0, 0, false};
+  if (conv_addressed_b(d)) e.b = {d.b.range, d.b.type, 0, 0, false};
+  return e;
+}
+
 // 1 when an operand can be staged 128 bits at a time (A_VEC, B_VEC in shaders/common/gemm.glsl):
-// every row, batch entry and the binding itself start on a 16-byte boundary.
+// every row, batch entry and the binding itself start on a 16-byte boundary. Conv-addressed
+// operands (ld 0) never can.
 uint32_t vector_loads(const GemmOperand& op, uint32_t batch) {
+  if (op.ld == 0) return 0;
   const uint32_t per_vector = op.type == ElemType::F16 ? 8 : 4;
   const bool aligned = op.ld % per_vector == 0 && (batch == 1 || op.batch_stride % per_vector == 0) &&
                        op.range.offset % 16 == 0;
@@ -209,6 +229,9 @@ GemmChoice select_gemm(const vk::Caps& caps, uint32_t m, uint32_t n, ElemType a,
 
 Gemm::Gemm(vk::Context& ctx) : ctx_(ctx) {}
 
+uint32_t ConvGeometry::out_h() const { return (in_h + 2 * pad_h - dilation_h * (kernel_h - 1) - 1) / stride_h + 1; }
+uint32_t ConvGeometry::out_w() const { return (in_w + 2 * pad_w - dilation_w * (kernel_w - 1) - 1) / stride_w + 1; }
+
 bool gemm_choice_fits(const vk::Caps& caps, const GemmChoice& c) {
   switch (c.variant) {
     case GemmVariant::Cpu: return true;
@@ -228,6 +251,73 @@ bool gemm_choice_fits(const vk::Caps& caps, const GemmChoice& c) {
 
 namespace {
 
+void check_image(const char* what, const GemmOperand& op, uint64_t elements) {
+  if (elements > 0xFFFFFFFFull)
+    throw Error(std::string("convolution ") + what + " spans more than 2^32 elements", "split the batch");
+  if (tensor_bytes(op.type, elements) > op.range.size)
+    throw Error(std::string("convolution ") + what + " needs " + std::to_string(tensor_bytes(op.type, elements)) +
+                    " bytes, its range has " + std::to_string(op.range.size),
+                "bind the whole NCHW tensor");
+}
+
+// A convolution pass: the GEMM shape follows from the geometry, and the conv-addressed operands
+// must hold their NCHW tensors.
+void check_conv(const GemmDesc& d) {
+  const ConvGeometry& g = d.geometry;
+  for (uint32_t v : {g.groups, g.in_channels, g.out_channels, g.in_h, g.in_w, g.kernel_h, g.kernel_w, g.stride_h,
+                     g.stride_w, g.dilation_h, g.dilation_w})
+    if (v == 0)
+      throw Error("convolution geometry with a zero groups, channel, size, kernel, stride or dilation",
+                  "every one of them must be at least 1");
+  if (uint64_t(g.in_h) + 2 * g.pad_h < uint64_t(g.dilation_h) * (g.kernel_h - 1) + 1 ||
+      uint64_t(g.in_w) + 2 * g.pad_w < uint64_t(g.dilation_w) * (g.kernel_w - 1) + 1)
+    throw Error("convolution kernel " + std::to_string(g.kernel_h) + "×" + std::to_string(g.kernel_w) +
+                    " (dilated) does not fit the padded " + std::to_string(g.in_h) + "×" + std::to_string(g.in_w) +
+                    " input",
+                "pad the input or use a smaller kernel");
+  const uint64_t taps = g.taps(), pixels = uint64_t(g.out_h()) * g.out_w(), in_pixels = uint64_t(g.in_h) * g.in_w;
+  const uint64_t weights = uint64_t(g.groups) * g.out_channels * g.in_channels * taps;
+  uint64_t m = 0, n = 0, k = 0, samples = 0;
+  switch (d.conv) {
+    case ConvPass::Forward:
+    case ConvPass::DataGrad: {
+      const bool fwd = d.conv == ConvPass::Forward;
+      if (d.batch % g.groups != 0)
+        throw Error("convolution batch " + std::to_string(d.batch) + " is not samples × " + std::to_string(g.groups) +
+                        " groups",
+                    "set batch = samples · groups");
+      samples = d.batch / g.groups;
+      m = fwd ? g.out_channels : g.in_channels;
+      n = fwd ? pixels : in_pixels;
+      k = (fwd ? g.in_channels : g.out_channels) * taps;
+      check_image("weight", d.a, weights);
+      check_image(fwd ? "input" : "output gradient", d.b,
+                  samples * g.groups * (fwd ? g.in_channels * in_pixels : g.out_channels * pixels));
+      if (fwd && d.bias && d.bias->size < tensor_bytes(d.bias_type, uint64_t(g.groups) * g.out_channels))
+        throw Error("convolution bias needs one element per output channel", "bind the whole bias vector");
+      break;
+    }
+    case ConvPass::WeightGrad:
+      if (d.batch != g.groups || d.k % pixels != 0)
+        throw Error("convolution weight gradient: batch must be the " + std::to_string(g.groups) +
+                        " groups and k samples × " + std::to_string(pixels) + " output pixels",
+                    "see ConvPass::WeightGrad");
+      samples = d.k / pixels;
+      m = g.out_channels, n = g.in_channels * taps, k = d.k;
+      check_image("output gradient", d.a, samples * g.groups * g.out_channels * pixels);
+      check_image("input", d.b, samples * g.groups * g.in_channels * in_pixels);
+      break;
+    case ConvPass::None: break;
+  }
+  if (d.m != m || d.n != n || d.k != k)
+    throw Error("convolution pass of GEMM shape " + std::to_string(d.m) + "×" + std::to_string(d.n) + "×" +
+                    std::to_string(d.k) + " does not match its geometry (" + std::to_string(m) + "×" +
+                    std::to_string(n) + "×" + std::to_string(k) + ")",
+                "derive m, n and k as ConvPass documents");
+  if (d.bias && d.conv != ConvPass::Forward)
+    throw Error("only a convolution's forward pass takes a bias", "sum the output gradient for the bias gradient");
+}
+
 void check_desc(const vk::Caps& caps, const GemmDesc& d) {
   if (d.m == 0 || d.n == 0 || d.k == 0 || d.batch == 0)
     throw Error("gemm of shape " + std::to_string(d.m) + "×" + std::to_string(d.n) + "×" + std::to_string(d.k) +
@@ -237,10 +327,11 @@ void check_desc(const vk::Caps& caps, const GemmDesc& d) {
     throw Error("gemm batch " + std::to_string(d.batch) + " exceeds the device's " +
                     std::to_string(caps.max_workgroup_count[2]) + " workgroups in z",
                 "split the batch");
-  check_operand("A", d.a, d.batch, d.a.transpose ? d.k : d.m, d.a.transpose ? d.m : d.k);
-  check_operand("B", d.b, d.batch, d.b.transpose ? d.n : d.k, d.b.transpose ? d.k : d.n);
   if (d.c.transpose) throw Error("gemm operand C cannot be transposed", "swap and transpose A and B instead");
   check_operand("C", d.c, d.batch, d.m, d.n);
+  if (d.conv != ConvPass::None) return check_conv(d);
+  check_operand("A", d.a, d.batch, d.a.transpose ? d.k : d.m, d.a.transpose ? d.m : d.k);
+  check_operand("B", d.b, d.batch, d.b.transpose ? d.n : d.k, d.b.transpose ? d.k : d.n);
   if (d.bias && d.bias->size < tensor_bytes(d.bias_type, d.n))
     throw Error("gemm bias needs " + std::to_string(d.n) + " elements, its range has " + std::to_string(d.bias->size) +
                     " bytes",
@@ -251,15 +342,18 @@ void check_desc(const vk::Caps& caps, const GemmDesc& d) {
 
 GemmChoice Gemm::record(vk::Recorder& rec, const GemmDesc& d, std::optional<GemmVariant> forced) const {
   check_desc(ctx_.caps(), d);
-  const GemmChoice choice = !forced && ctx_.tuning().enabled() ? tuned_gemm_choice(ctx_, d)
+  // Convolutions take the rule's choice: tuning measures stored-matrix GEMMs.
+  const bool tune = !forced && ctx_.tuning().enabled() && d.conv == ConvPass::None;
+  const GemmChoice choice = tune ? tuned_gemm_choice(ctx_, d)
                                                                : select_gemm(ctx_.caps(), d.m, d.n, d.a.type, d.b.type, forced);
   record_with(rec, d, choice);
   return choice;
 }
 
-void Gemm::record_with(vk::Recorder& rec, const GemmDesc& d, const GemmChoice& choice) const {
+void Gemm::record_with(vk::Recorder& rec, const GemmDesc& desc_in, const GemmChoice& choice) const {
   const auto& caps = ctx_.caps();
-  check_desc(caps, d);
+  check_desc(caps, desc_in);
+  const GemmDesc d = effective(desc_in);
   select_gemm(caps, d.m, d.n, d.a.type, d.b.type, choice.variant);  // throws if the variant cannot run
   if (!gemm_choice_fits(caps, choice))
     throw Error("the " + std::string(gemm_preset_name(choice.preset)) + " tiles of the " +
@@ -275,7 +369,7 @@ void Gemm::record_with(vk::Recorder& rec, const GemmDesc& d, const GemmChoice& c
     const CpuTiles t = cpu_tiles(caps, choice.preset);
     // fp16 element pairs start a word when every row and batch entry does.
     const auto paired = [&](const GemmOperand& op) {
-      return op.type == ElemType::F16 && op.ld % 2 == 0 && (d.batch == 1 || op.batch_stride % 2 == 0);
+      return op.type == ElemType::F16 && op.ld != 0 && op.ld % 2 == 0 && (d.batch == 1 || op.batch_stride % 2 == 0);
     };
     desc.shader = "gemm_cpu";
     desc.push_constant_size = sizeof(GemmAddressArgs);
@@ -314,6 +408,14 @@ void Gemm::record_with(vk::Recorder& rec, const GemmDesc& d, const GemmChoice& c
   desc.spec.insert(desc.spec.end(), types.begin(), types.end());
   desc.spec.push_back({20, d.a.transpose ? 1u : 0u});
   desc.spec.push_back({21, d.b.transpose ? 1u : 0u});
+  if (d.conv != ConvPass::None) {
+    const ConvGeometry& g = d.geometry;
+    desc.spec.insert(desc.spec.end(), {{24, uint32_t(d.conv)}, {30, g.groups}, {31, g.in_channels},
+                                       {32, g.out_channels}, {33, g.in_h}, {34, g.in_w}, {35, g.kernel_h},
+                                       {36, g.kernel_w}, {37, g.stride_h}, {38, g.stride_w}, {39, g.pad_h},
+                                       {40, g.pad_w}, {41, g.dilation_h}, {42, g.dilation_w}, {43, g.out_h()},
+                                       {44, g.out_w()}});
+  }
   const vk::Pipeline& pipeline = ctx_.pipelines().get(desc);
 
   GemmAddressArgs args{{d.m,

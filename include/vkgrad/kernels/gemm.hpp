@@ -44,6 +44,34 @@ struct GemmOperand {
   bool transpose = false;
 };
 
+// A 2-D convolution's shape, for the implicit-GEMM passes: NCHW tensors, weight
+// [groups·out_channels, in_channels, kernel_h, kernel_w] (PyTorch's layout); channels per group.
+struct ConvGeometry {
+  uint32_t groups = 1;
+  uint32_t in_channels = 1, out_channels = 1;  // per group
+  uint32_t in_h = 1, in_w = 1;
+  uint32_t kernel_h = 1, kernel_w = 1;
+  uint32_t stride_h = 1, stride_w = 1;
+  uint32_t pad_h = 0, pad_w = 0;
+  uint32_t dilation_h = 1, dilation_w = 1;
+  uint32_t out_h() const;  // (in + 2·pad − dilation·(kernel − 1) − 1) / stride + 1
+  uint32_t out_w() const;
+  uint32_t taps() const { return kernel_h * kernel_w; }
+};
+
+// How a GEMM reads its operands (shaders/common/gemm.glsl): stored matrices, or views of a
+// convolution's NCHW tensors (no im2col buffer), for `samples` images:
+//   Forward:    A = weight (ld = in_channels·taps, batch_stride = one group's weights),
+//               B = input images, C = output [samples·groups][out_channels][out pixels];
+//               m = out_channels, n = out pixels, k = in_channels·taps, batch = samples·groups;
+//               a bias has groups·out_channels elements, one per output channel (row).
+//   DataGrad:   A = weight, B = output gradient, C = input gradient;
+//               m = in_channels, n = in pixels, k = out_channels·taps, batch = samples·groups.
+//   WeightGrad: A = output gradient, B = input images, C = weight gradient [groups][out][in·taps];
+//               m = out_channels, n = in_channels·taps, k = samples·out pixels, batch = groups.
+// Conv-addressed operands ignore ld, batch_stride and transpose; C stays a stored matrix.
+enum class ConvPass : uint32_t { None = 0, Forward = 1, DataGrad = 2, WeightGrad = 3 };
+
 // C[b] = act(alpha · op(A[b]) · op(B[b]) + beta · C[b] + bias) for b < batch, where op(A) is
 // m×k, op(B) is k×n, C is m×n and bias (optional) has n elements. beta = 0 never reads C.
 struct GemmDesc {
@@ -54,6 +82,8 @@ struct GemmDesc {
   std::optional<vk::BufferRange> bias;
   ElemType bias_type = ElemType::F32;
   Activation activation = Activation::None;
+  ConvPass conv = ConvPass::None;
+  ConvGeometry geometry;  // with conv
 };
 
 // Mirrors the push constants of shaders/common/gemm.glsl.
