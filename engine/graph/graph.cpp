@@ -97,6 +97,63 @@ Tensor Graph::linear(Tensor x, Tensor weight, std::optional<Tensor> bias, Activa
   return fuse ? y : this->activation(y, activation);
 }
 
+Tensor Graph::conv2d(Tensor x, uint32_t out_channels, uint32_t kernel, const std::string& name,
+                     const Conv2dOptions& o) {
+  const TensorInfo& xi = checked(x, "conv2d");
+  if (xi.dims.size() != 3 || o.groups == 0 || xi.dims[0] % o.groups)
+    throw Error("conv2d '" + name + "': input " + shape_string(xi) + " is not [batch, channels, h, w] with channels " +
+                    "divisible by " + std::to_string(o.groups) + " groups",
+                "reshape the input, or fix groups");
+  const uint32_t in = xi.dims[0] / o.groups;
+  const Tensor w = parameter(name + ".weight", {out_channels, in, kernel, kernel}, linear_weight_default());
+  std::optional<Tensor> b;
+  if (o.bias) b = parameter(name + ".bias", {out_channels}, linear_bias_default(in * kernel * kernel));
+  attr::Conv2d a;
+  a.stride_h = a.stride_w = o.stride;
+  a.pad_h = a.pad_w = o.padding;
+  a.dilation_h = a.dilation_w = o.dilation;
+  a.groups = o.groups;
+  const bool fuse = o.activation == Activation::Relu || o.activation == Activation::None;
+  a.activation = fuse ? o.activation : Activation::None;
+  const Tensor y = conv2d(x, w, b, a);
+  return fuse ? y : activation(y, o.activation);
+}
+
+Tensor Graph::conv2d(Tensor x, Tensor weight, std::optional<Tensor> bias, const attr::Conv2d& options) {
+  std::vector<Tensor> inputs{x, weight};
+  if (bias) inputs.push_back(*bias);
+  return add_op(options, std::move(inputs), "conv2d " + checked(weight, "conv2d").name);
+}
+
+namespace {
+
+attr::Pool2d pool_attr(PoolKind kind, uint32_t kernel, uint32_t stride, uint32_t padding) {
+  attr::Pool2d a;
+  a.kind = kind;
+  a.kernel_h = a.kernel_w = kernel;
+  a.stride_h = a.stride_w = stride ? stride : kernel;
+  a.pad_h = a.pad_w = padding;
+  return a;
+}
+
+}  // namespace
+
+Tensor Graph::max_pool2d(Tensor x, uint32_t kernel, uint32_t stride, uint32_t padding) {
+  return add_op(pool_attr(PoolKind::Max, kernel, stride, padding), {x}, "max_pool2d");
+}
+
+Tensor Graph::avg_pool2d(Tensor x, uint32_t kernel, uint32_t stride, uint32_t padding) {
+  return add_op(pool_attr(PoolKind::Average, kernel, stride, padding), {x}, "avg_pool2d");
+}
+
+Tensor Graph::adaptive_avg_pool2d(Tensor x, uint32_t out_h, uint32_t out_w) {
+  attr::Pool2d a;
+  a.kind = PoolKind::Average;
+  a.adaptive = true;
+  a.out_h = out_h, a.out_w = out_w;
+  return add_op(a, {x}, "adaptive_avg_pool2d");
+}
+
 Tensor Graph::activation(Tensor x, Activation a) {
   switch (a) {
     case Activation::None: return x;

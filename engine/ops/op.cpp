@@ -5,7 +5,8 @@
 
 namespace vkgrad::ops {
 
-Kernels::Kernels(vk::Context& ctx) : gemm(ctx), elementwise(ctx), softmax(ctx), loss(ctx) {}
+Kernels::Kernels(vk::Context& ctx)
+    : gemm(ctx), elementwise(ctx), softmax(ctx), loss(ctx), pool(ctx), channel_reduce(ctx) {}
 
 Walk::Walk(const graph::Graph& g, const TensorStore& s, const Kernels& k, vk::Recorder& r, uint32_t rows_)
     : graph(g), store(s), kernels(k), rec(r), rows(rows_), written_(g.tensors().size(), false) {}

@@ -10,9 +10,11 @@
 #pragma once
 
 #include "vkgrad/graph/node.hpp"
+#include "vkgrad/kernels/channel_reduce.hpp"
 #include "vkgrad/kernels/elementwise.hpp"
 #include "vkgrad/kernels/gemm.hpp"
 #include "vkgrad/kernels/loss.hpp"
+#include "vkgrad/kernels/pool.hpp"
 #include "vkgrad/kernels/softmax.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
@@ -35,6 +37,8 @@ struct Kernels {
   kernels::Elementwise elementwise;
   kernels::Softmax softmax;
   kernels::Loss loss;
+  kernels::Pool pool;
+  kernels::ChannelReduce channel_reduce;
 };
 
 // Where a compiled graph keeps each tensor's value and gradient; the trainer implements it.
@@ -107,6 +111,8 @@ const OpUnit& unit_for(const graph::attr::Mul&);
 const OpUnit& unit_for(const graph::attr::Unary&);
 const OpUnit& unit_for(const graph::attr::Softmax&);
 const OpUnit& unit_for(const graph::attr::Reshape&);
+const OpUnit& unit_for(const graph::attr::Conv2d&);
+const OpUnit& unit_for(const graph::attr::Pool2d&);
 const OpUnit& unit(const graph::OpAttr& attr);
 
 // Helpers op units share.

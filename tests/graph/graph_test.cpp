@@ -74,5 +74,28 @@ TEST(Graph, ReshapeIsAView) {
   EXPECT_EQ(g.info(f).dims, std::vector<uint32_t>{12});
 }
 
+TEST(Graph, ConvAndPoolShapesAndPyTorchNames) {
+  graph::Graph g;
+  const auto x = g.input("x", {1, 28, 28});
+  auto h = g.conv2d(x, 32, 3, "features.0", {.padding = 1, .activation = graph::Activation::Relu});
+  EXPECT_EQ(g.info(h).dims, (std::vector<uint32_t>{32, 28, 28}));
+  h = g.max_pool2d(h, 2);
+  EXPECT_EQ(g.info(h).dims, (std::vector<uint32_t>{32, 14, 14}));
+  h = g.conv2d(h, 64, 3, "features.3", {.stride = 2, .groups = 2});
+  EXPECT_EQ(g.info(h).dims, (std::vector<uint32_t>{64, 6, 6}));
+  EXPECT_EQ(g.info(g.avg_pool2d(h, 3, 2, 1)).dims, (std::vector<uint32_t>{64, 3, 3}));
+  EXPECT_EQ(g.info(g.adaptive_avg_pool2d(h, 1, 1)).dims, (std::vector<uint32_t>{64, 1, 1}));
+  std::vector<std::string> names;
+  for (uint32_t p : g.parameters()) names.push_back(g.tensors()[p].name);
+  EXPECT_EQ(names, (std::vector<std::string>{"features.0.weight", "features.0.bias", "features.3.weight",
+                                             "features.3.bias"}));
+  EXPECT_EQ(g.tensors()[g.parameters()[2]].dims, (std::vector<uint32_t>{64, 16, 3, 3}));  // in / groups
+  const auto flat = g.input("flat", {784});
+  EXPECT_NE(error_of([&] { g.conv2d(flat, 8, 3, "bad"); }).find("[batch, 784]"), std::string::npos);
+  EXPECT_NE(error_of([&] { g.conv2d(x, 8, 3, "odd", {.groups = 2}); }).find("groups"), std::string::npos);
+  EXPECT_NE(error_of([&] { g.conv2d(x, 8, 31, "huge"); }).find("does not fit"), std::string::npos);
+  EXPECT_NE(error_of([&] { g.max_pool2d(x, 4, 1, 3); }).find("half the kernel"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vkgrad::test

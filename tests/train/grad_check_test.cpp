@@ -1,7 +1,9 @@
 // Every op's backward, checked on the device against central finite differences of the
-// device's own forward loss, in fp32. Graphs combine all ops: linear (plain and fused ReLU),
-// GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast and same-shape), softmax, reshape,
-// and each loss.
+// device's own forward loss, in fp32, with each fp32 GEMM variant the device can run (the
+// default choice, and the portable one with buffer device addresses off). Graphs combine all
+// ops: linear (plain and fused ReLU), GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast
+// and same-shape), softmax, reshape, conv2d (padding, stride, groups, depthwise with dilation,
+// fused ReLU, no bias), max, average and adaptive pooling, and each loss.
 //
 // Tolerance: the loss is fp32 (relative rounding ~6e-8·|L| per evaluation), so a difference
 // quotient with h = 2e-3 carries ~3e-5·|L|/h... of noise plus an O(h²) truncation error;
@@ -22,6 +24,12 @@ struct GraphCase {
   graph::Graph (*build)();
   bool labels;
   uint32_t out;
+  uint32_t in = 6;  // input elements per sample
+};
+
+struct ContextCase {
+  const char* name;
+  std::vector<vk::Feature> disable;
 };
 
 graph::Graph elementwise_graph() {
@@ -54,10 +62,23 @@ graph::Graph l1_graph() {
   return g;
 }
 
-class GradCheck : public VkTestWithParam<GraphCase> {};
+graph::Graph cnn_graph() {
+  graph::Graph g;
+  const auto x = g.input("x", {2, 6, 6});
+  auto h = g.conv2d(x, 4, 3, "c1", {.padding = 1, .activation = Activation::Relu});  // [4, 6, 6]
+  h = g.max_pool2d(h, 2);                                                             // [4, 3, 3]
+  h = g.conv2d(h, 4, 3, "c2", {.padding = 2, .dilation = 2, .groups = 4, .bias = false});  // depthwise
+  h = g.conv2d(h, 6, 3, "c3", {.stride = 2, .padding = 1, .groups = 2});            // [6, 2, 2]
+  h = g.avg_pool2d(h, 2, 1, 1);                                                       // [6, 3, 3]
+  h = g.adaptive_avg_pool2d(h, 2, 1);                                                 // [6, 2, 1]
+  g.cross_entropy(g.linear(g.flatten(h), 3, "fc"), g.labels("y"));
+  return g;
+}
+
+class GradCheck : public VkTestWithParam<std::tuple<GraphCase, ContextCase>> {};
 
 TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
-  const GraphCase& c = GetParam();
+  const auto& [c, cc] = GetParam();
   const uint32_t rows = 5;
   train::TrainerCreateInfo info;
   info.batch_size = rows;
@@ -65,9 +86,9 @@ TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
   info.optimizer = train::OptimizerConfig::sgd(0.0f);
   info.loss_scale.mode = kernels::ScaleMode::Off;
   info.seed = 77;
-  train::Trainer t(context(), c.build(), info);
+  train::Trainer t(context(cc.disable), c.build(), info);
   std::vector<float> x, targets;
-  for (double v : uniform(rows * 6, -1, 1, 1)) x.push_back(float(v));
+  for (double v : uniform(rows * c.in, -1, 1, 1)) x.push_back(float(v));
   for (double v : uniform(rows * c.out, -1, 1, 2)) targets.push_back(float(v));
   const std::vector<int32_t> labels = {0, 2, 1, 2, 0};
   train::Batch batch{rows, {{x}, c.labels ? train::Feed{{}, labels} : train::Feed{targets}}};
@@ -90,16 +111,23 @@ TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
       values[i] = v;
       t.set_parameter(name, values);
       const double fd = (up - down) / (2.0 * h);
-      EXPECT_NEAR(grad[i], fd, 3e-3 + 3e-2 * std::fabs(fd)) << c.name << ": " << name << "[" << i << "]";
+      EXPECT_NEAR(grad[i], fd, 3e-3 + 3e-2 * std::fabs(fd)) << c.name << " " << cc.name << ": " << name << "[" << i
+                                                             << "]";
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Ops, GradCheck,
-                         ::testing::Values(GraphCase{"elementwise_mse", elementwise_graph, false, 4},
-                                           GraphCase{"softmax_cross_entropy", softmax_graph, true, 3},
-                                           GraphCase{"relu_l1", l1_graph, false, 3}),
-                         [](const ::testing::TestParamInfo<GraphCase>& p) { return std::string(p.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Ops, GradCheck,
+    ::testing::Combine(::testing::Values(GraphCase{"elementwise_mse", elementwise_graph, false, 4},
+                                         GraphCase{"softmax_cross_entropy", softmax_graph, true, 3},
+                                         GraphCase{"relu_l1", l1_graph, false, 3},
+                                         GraphCase{"cnn_cross_entropy", cnn_graph, true, 3, 2 * 6 * 6}),
+                       ::testing::Values(ContextCase{"default", {}},
+                                         ContextCase{"portable", {vk::Feature::BufferDeviceAddress}})),
+    [](const ::testing::TestParamInfo<std::tuple<GraphCase, ContextCase>>& p) {
+      return std::string(std::get<0>(p.param).name) + "_" + std::get<1>(p.param).name;
+    });
 
 }  // namespace
 }  // namespace vkgrad::test

@@ -21,6 +21,13 @@ struct Tensor {
   bool valid() const { return id != UINT32_MAX; }
 };
 
+// nn.Conv2d's options (square kernels; pass attr::Conv2d to the second conv2d for others).
+struct Conv2dOptions {
+  uint32_t stride = 1, padding = 0, dilation = 1, groups = 1;
+  bool bias = true;
+  Activation activation = Activation::None;  // Relu fuses into the GEMM; others run as their own op
+};
+
 class Graph {
 public:
   Tensor input(const std::string& name, std::vector<uint32_t> dims);
@@ -35,6 +42,17 @@ public:
   // y = x·weightᵀ + bias with given parameters (weight [out, in], bias [out]).
   Tensor linear(Tensor x, Tensor weight, std::optional<Tensor> bias,
                 Activation activation = Activation::None);
+  // nn.Conv2d(in, out, kernel): x is [batch, in, h, w]; creates NAME.weight [out, in / groups,
+  // kernel, kernel] and NAME.bias [out] with PyTorch's default initialization.
+  Tensor conv2d(Tensor x, uint32_t out_channels, uint32_t kernel, const std::string& name,
+                const Conv2dOptions& options = {});
+  // With given parameters (weight [out, in / groups, kh, kw], bias [out]).
+  Tensor conv2d(Tensor x, Tensor weight, std::optional<Tensor> bias, const attr::Conv2d& options);
+  // nn.MaxPool2d / nn.AvgPool2d (count_include_pad) over [batch, c, h, w]; stride 0 = kernel.
+  Tensor max_pool2d(Tensor x, uint32_t kernel, uint32_t stride = 0, uint32_t padding = 0);
+  Tensor avg_pool2d(Tensor x, uint32_t kernel, uint32_t stride = 0, uint32_t padding = 0);
+  // nn.AdaptiveAvgPool2d((out_h, out_w)); global average pooling is 1×1.
+  Tensor adaptive_avg_pool2d(Tensor x, uint32_t out_h, uint32_t out_w);
   Tensor add(Tensor a, Tensor b);  // b: same per-sample shape, or a parameter of that shape (broadcast)
   Tensor mul(Tensor a, Tensor b);
   Tensor relu(Tensor x);

@@ -37,6 +37,7 @@ enum class Activation : uint32_t { None, Relu, Gelu, GeluTanh };
 // Pointwise functions with a backward (GELU in PyTorch's exact and tanh forms).
 enum class UnaryFn : uint32_t { Relu, Gelu, GeluTanh, Tanh, Sigmoid };
 enum class LossKind : uint32_t { CrossEntropy, Mse, L1 };
+enum class PoolKind : uint32_t { Max, Average };
 
 // One attribute struct per op family; the struct's type is the op's kind.
 namespace attr {
@@ -53,12 +54,29 @@ struct Unary {
   UnaryFn fn = UnaryFn::Relu;
 };
 struct Softmax {};  // over the last dimension
+// inputs: x [in, h, w], weight [out, in / groups, kh, kw] (PyTorch's layout), optional bias [out]
+struct Conv2d {
+  uint32_t stride_h = 1, stride_w = 1;
+  uint32_t pad_h = 0, pad_w = 0;
+  uint32_t dilation_h = 1, dilation_w = 1;
+  uint32_t groups = 1;
+  Activation activation = Activation::None;  // None or Relu (applied in the GEMM's epilogue)
+};
+struct Pool2d {  // input [channels, h, w]
+  PoolKind kind = PoolKind::Max;
+  uint32_t kernel_h = 1, kernel_w = 1;
+  uint32_t stride_h = 1, stride_w = 1;
+  uint32_t pad_h = 0, pad_w = 0;
+  bool adaptive = false;  // average over adaptive windows giving out_h × out_w
+  uint32_t out_h = 1, out_w = 1;
+};
 struct Reshape {  // a view: the output shares its input's memory
   std::vector<uint32_t> dims;  // the new per-sample shape, same element count
 };
 }  // namespace attr
 
-using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape>;
+using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
+                            attr::Conv2d, attr::Pool2d>;
 
 struct Node {
   OpAttr attr;
