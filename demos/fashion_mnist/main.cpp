@@ -1,7 +1,7 @@
-// fashion_mnist: vkgrad's main demo. Trains an MLP (784-512-256-10, ReLU, AdamW, mixed
-// precision by default) on Fashion-MNIST, shows progress per epoch, evaluates on the test set,
-// and leaves a run folder with metrics.jsonl, a loss/accuracy plot and the final checkpoint.
-// `--json` prints one summary document on stdout.
+// fashion_mnist: vkgrad's main demo. Trains an MLP (784-512-256-10, ReLU) or, with --model cnn,
+// a small CNN on Fashion-MNIST (AdamW, mixed precision by default), shows progress per epoch,
+// evaluates on the test set, and leaves a run folder with metrics.jsonl, a loss/accuracy plot
+// and the final checkpoint. `--json` prints one summary document on stdout.
 #include "plot.hpp"
 #include "progress.hpp"
 #include "vkgrad/data/batcher.hpp"
@@ -33,7 +33,8 @@ constexpr float kStd = 0.3530f;
 
 struct Options {
   std::string data = "/usr/share/datasets/fashion-mnist";
-  uint32_t epochs = 8;
+  std::string model = "mlp";
+  uint32_t epochs = 0;  // 0: the model's default (mlp 8, cnn 5)
   std::string schedule = "cosine";
   uint32_t batch = 128;
   float lr = 1e-3f;
@@ -61,10 +62,24 @@ std::string timestamp() {
   return buf;
 }
 
-graph::Graph model() {
+// Parameter names are those of the PyTorch twins:
+//   MLP: layers = nn.ModuleList([Linear(784, 512), Linear(512, 256), Linear(256, 10)]), ReLU between
+//   CNN: features = nn.Sequential(Conv2d(1, 32, 3, padding=1), ReLU(), MaxPool2d(2),
+//                                 Conv2d(32, 64, 3, padding=1), ReLU(), MaxPool2d(2))
+//        classifier = nn.Sequential(Flatten(), Linear(3136, 128), ReLU(), Linear(128, 10))
+graph::Graph model(const std::string& kind) {
   graph::Graph g;
-  auto h = g.input("x", {784});
+  // Feeds in the order batches give them: images, then labels.
+  auto h = kind == "cnn" ? g.input("x", {1, 28, 28}) : g.input("x", {784});
   const auto y = g.labels("y");
+  if (kind == "cnn") {
+    const graph::Conv2dOptions same{.padding = 1, .activation = graph::Activation::Relu};
+    h = g.max_pool2d(g.conv2d(h, 32, 3, "features.0", same), 2);
+    h = g.max_pool2d(g.conv2d(h, 64, 3, "features.3", same), 2);
+    h = g.linear(g.flatten(h), 128, "classifier.1", graph::Activation::Relu);
+    g.cross_entropy(g.linear(h, 10, "classifier.3"), y);
+    return g;
+  }
   h = g.linear(h, 512, "layers.0", graph::Activation::Relu);
   h = g.linear(h, 256, "layers.1", graph::Activation::Relu);
   g.cross_entropy(g.linear(h, 10, "layers.2"), y);
@@ -89,7 +104,8 @@ std::pair<double, double> evaluate(train::Trainer& t, const io::Dataset& test) {
   return {double(correct) / test.count, loss / test.count};
 }
 
-int run(const Options& o) {
+int run(Options o) {
+  if (o.epochs == 0) o.epochs = o.model == "cnn" ? 5 : 8;
   const auto t_start = std::chrono::steady_clock::now();
   const fs::path dir(o.data);
   std::fprintf(stderr, "fashion_mnist: loading %s\n", dir.string().c_str());
@@ -120,16 +136,23 @@ int run(const Options& o) {
   if (ctx.tuning().enabled() && ctx.tuning().entries().empty())
     std::fprintf(stderr, "measuring GEMM variants on this device, once (kept in %s)\n",
                  ctx.tuning().file().empty() ? "memory" : ctx.tuning().file().string().c_str());
-  train::Trainer trainer(ctx, model(), info);
+  train::Trainer trainer(ctx, model(o.model), info);
   data::Batcher batcher(train_set.images, train_set.labels, 784,
                         {.batch_size = o.batch, .seed = o.seed, .mean = kMean, .std = kStd});
-  std::fprintf(stderr, "device: %s; %s precision; %u training, %u test samples; run folder %s\n",
-               ctx.caps().name.c_str(), o.precision.c_str(), train_set.count, test_set.count, run_dir.string().c_str());
+  std::fprintf(stderr, "device: %s; %s, %s precision; %u training, %u test samples; run folder %s\n",
+               ctx.caps().name.c_str(), o.model.c_str(), o.precision.c_str(), train_set.count, test_set.count,
+               run_dir.string().c_str());
 
   uint64_t first_epoch = 0;
   if (!o.resume.empty()) {
     io::Metadata meta;
-    trainer.load_state(io::load_checkpoint(o.resume, &meta));
+    auto state = io::load_checkpoint(o.resume, &meta);
+    const auto saved_model = meta.find("model");
+    const std::string was = saved_model == meta.end() ? "mlp" : saved_model->second;  // older checkpoints: MLPs
+    if (was != o.model)
+      throw Error("the checkpoint " + o.resume + " is of the " + was + " model, not " + o.model,
+                  "resume with --model " + was);
+    trainer.load_state(state);
     batcher.seek({std::stoull(meta.at("data.epoch")), std::stoull(meta.at("data.next"))});
     first_epoch = batcher.position().epoch;
     std::fprintf(stderr, "resumed from %s at epoch %llu, sample %llu\n", o.resume.c_str(),
@@ -192,6 +215,7 @@ int run(const Options& o) {
                         {{"data.epoch", std::to_string(batcher.position().epoch)},
                          {"data.next", std::to_string(batcher.position().next)},
                          {"data.seed", std::to_string(o.seed)},
+                         {"model", o.model},
                          {"precision", o.precision}});
   }
   const auto final_state = trainer.save_state();
@@ -204,6 +228,7 @@ int run(const Options& o) {
                run_dir.string().c_str(), plotted ? "" : " (no plot: gnuplot failed)");
   if (o.json) {
     std::cout << nlohmann::json{{"test_accuracy", accuracy},
+                                {"model", o.model},
                                 {"epochs", o.epochs},
                                 {"precision", o.precision},
                                 {"samples_per_s", train_seconds > 0 ? double(samples) / train_seconds : 0.0},
@@ -224,10 +249,12 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"fashion_mnist: train an MLP on Fashion-MNIST with vkgrad"};
+  CLI::App app{"fashion_mnist: train an MLP or a CNN on Fashion-MNIST with vkgrad"};
   Options o;
   app.add_option("--data", o.data, "folder with the four Fashion-MNIST IDX files (.gz or not)");
-  app.add_option("--epochs", o.epochs, "epochs")->check(CLI::Range(1u, 1000u));
+  app.add_option("--model", o.model, "mlp (784-512-256-10) or cnn (two 3×3 conv + max-pool, fc 128)")
+      ->check(CLI::IsMember({"mlp", "cnn"}));
+  app.add_option("--epochs", o.epochs, "epochs (default: mlp 8, cnn 5)")->check(CLI::Range(1u, 1000u));
   app.add_option("--batch", o.batch, "batch size")->check(CLI::Range(1u, 60000u));
   app.add_option("--lr", o.lr, "AdamW learning rate");
   app.add_option("--schedule", o.schedule, "learning-rate schedule: cosine (to 0 at the end) or constant")

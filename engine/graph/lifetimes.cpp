@@ -51,11 +51,16 @@ ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernel
             std::max(needed[t], born), MemoryCategory::Activations, ActivationRequests::Kind::Value, t);
     if (!requires_grad[t]) continue;
     // Written first by the earliest backward of a consumer (or the loss), read last by the
-    // producer's backward.
+    // producer's backward. An output nothing differentiates (max pooling's taps) gets none.
     uint32_t first = at.backward(size_t(ti.producer));
+    bool receives = base(spec.pred) == t;
     for (size_t i = 0; i < nodes.size(); ++i)
       for (uint32_t in : nodes[i].inputs)
-        if (base(in) == t && node_grad[i]) first = std::min(first, at.backward(i));
+        if (base(in) == t && node_grad[i]) {
+          first = std::min(first, at.backward(i));
+          receives = true;
+        }
+    if (!receives) continue;
     if (base(spec.pred) == t) first = std::min(first, at.loss_backward());
     request("grad of activation " + std::to_string(t), ti.elements(), first, at.backward(size_t(ti.producer)),
             MemoryCategory::Activations, ActivationRequests::Kind::Grad, t);

@@ -34,7 +34,8 @@ struct ActivationRequests {
 };
 
 // A value lives from its producer's forward to the last forward that reads it or backward that
-// saved it; a gradient from the first backward that writes it to its producer's backward; a
+// saved it; a gradient (where some backward or the loss writes one) from the first backward
+// that writes it to its producer's backward; a
 // workspace during its node's backward. Views (reshape) share their base tensor's requests.
 // Throws Error when the loss does not depend on any parameter.
 ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernels::ElemType type,

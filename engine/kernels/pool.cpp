@@ -11,12 +11,13 @@ namespace {
 
 constexpr uint32_t kWorkgroup = 256, kMaxGroups = 4096;
 constexpr uint32_t kModeMax = 0, kModeMaxBackward = 1, kModeAverage = 2, kModeAverageBackward = 3;
-constexpr uint32_t kAccumulate = 1, kAdaptive = 2;
+constexpr uint32_t kAccumulate = 1;
 
 void check_geometry(const PoolGeometry& g) {
   for (uint32_t v : {g.planes, g.in_h, g.in_w})
     if (v == 0) throw Error("pooling over an empty tensor", "every dimension must be at least 1");
   if (g.adaptive) {
+    if (g.kind == PoolKind::Max) throw Error("adaptive max pooling is not available", "use adaptive average pooling");
     if (g.adaptive_h == 0 || g.adaptive_w == 0)
       throw Error("adaptive pooling to an empty output", "ask for at least 1×1");
     return;
@@ -27,6 +28,10 @@ void check_geometry(const PoolGeometry& g) {
     throw Error("pooling padding " + std::to_string(g.pad_h) + "×" + std::to_string(g.pad_w) +
                     " is more than half the kernel " + std::to_string(g.kernel_h) + "×" + std::to_string(g.kernel_w),
                 "use padding ≤ kernel / 2, as PyTorch requires");
+  if (g.kind == PoolKind::Max && uint64_t(g.kernel_h) * g.kernel_w > Pool::kMaxTaps)
+    throw Error("max pooling windows of " + std::to_string(uint64_t(g.kernel_h) * g.kernel_w) + " taps; at most " +
+                    std::to_string(Pool::kMaxTaps),
+                "use a smaller window, or average pooling");
   if (g.in_h + 2 * g.pad_h < g.kernel_h || g.in_w + 2 * g.pad_w < g.kernel_w)
     throw Error("pooling kernel " + std::to_string(g.kernel_h) + "×" + std::to_string(g.kernel_w) +
                     " is larger than the padded input",
@@ -48,51 +53,64 @@ uint32_t PoolGeometry::out_w() const { return adaptive ? adaptive_w : (in_w + 2 
 
 Pool::Pool(vk::Context& ctx) : ctx_(ctx) {}
 
-void Pool::forward(vk::Recorder& rec, const PoolGeometry& g, const TensorRef& x, const TensorRef& y) const {
+void Pool::forward(vk::Recorder& rec, const PoolGeometry& g, const TensorRef& x, const TensorRef& y,
+                   const std::optional<TensorRef>& taps) const {
   check_geometry(g);
   const uint64_t in = uint64_t(g.planes) * g.in_h * g.in_w, out = uint64_t(g.planes) * g.out_h() * g.out_w();
   check_size("input", x, in);
   check_size("output", y, out);
-  dispatch(rec, g.kind == PoolKind::Max ? kModeMax : kModeAverage, g, x, x, y, false, out);
+  if (g.kind == PoolKind::Average) return dispatch(rec, kModeAverage, g, x, x, y, y, false, out);
+  if (!taps || taps->type != y.type)
+    throw Error("max pooling needs a taps tensor of the output's type", "pass one shaped like the output");
+  check_size("taps", *taps, out);
+  dispatch(rec, kModeMax, g, x, x, y, *taps, false, out);
 }
 
-void Pool::backward(vk::Recorder& rec, const PoolGeometry& g, const TensorRef& x, const TensorRef& dy,
-                    const TensorRef& dx, bool accumulate) const {
+void Pool::backward(vk::Recorder& rec, const PoolGeometry& g, const std::optional<TensorRef>& taps,
+                    const TensorRef& dy, const TensorRef& dx, bool accumulate) const {
   check_geometry(g);
   const uint64_t in = uint64_t(g.planes) * g.in_h * g.in_w, out = uint64_t(g.planes) * g.out_h() * g.out_w();
-  if (g.kind == PoolKind::Max) check_size("input", x, in);
   check_size("output gradient", dy, out);
   check_size("input gradient", dx, in);
-  const TensorRef& saved = g.kind == PoolKind::Max ? x : dy;  // average pooling reads no input
-  dispatch(rec, g.kind == PoolKind::Max ? kModeMaxBackward : kModeAverageBackward, g, saved, dy, dx, accumulate, in);
+  if (g.kind == PoolKind::Average) return dispatch(rec, kModeAverageBackward, g, dy, dy, dx, dx, accumulate, in);
+  if (!taps) throw Error("max pooling's backward needs the forward's taps", "pass the taps tensor forward wrote");
+  check_size("taps", *taps, out);
+  dispatch(rec, kModeMaxBackward, g, *taps, dy, dx, dx, accumulate, in);
 }
 
+// Binding 3 is the taps output of max pooling's forward; other modes bind their output there.
 void Pool::dispatch(vk::Recorder& rec, uint32_t mode, const PoolGeometry& g, const TensorRef& in0,
-                    const TensorRef& in1, const TensorRef& out, bool accumulate, uint64_t out_elements) const {
+                    const TensorRef& in1, const TensorRef& out, const TensorRef& taps_out, bool accumulate,
+                    uint64_t out_elements) const {
   const auto overlaps = [&](const TensorRef& a) {
     return a.range.buffer == out.range.buffer && a.range.offset < out.range.offset + out.range.size &&
            out.range.offset < a.range.offset + a.range.size;
   };
-  if (overlaps(in0) || overlaps(in1))
-    throw Error("pooling output overlaps an input", "write the result to a range of its own");
-  const uint32_t key = uint32_t(in0.type) | uint32_t(in1.type) << 1 | uint32_t(out.type) << 2;
-  if (!pipelines_[key])
-    pipelines_[key] = &ctx_.pipelines().get(
-        {.shader = "pool",
-         .bindings = 3,
-         .push_constant_size = sizeof(PoolArgs),
-         .spec = {{16, uint32_t(in0.type)}, {17, uint32_t(in1.type)}, {18, uint32_t(out.type)}}});
-  const PoolArgs args{mode,       g.planes,   g.in_h,     g.in_w,  g.out_h(), g.out_w(),
-                      g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
-                      (accumulate ? kAccumulate : 0u) | (g.adaptive ? kAdaptive : 0u)};
+  const bool writes_taps = mode == kModeMax;
+  const auto hits_taps = [&](const TensorRef& a) {
+    return a.range.buffer == taps_out.range.buffer && a.range.offset < taps_out.range.offset + taps_out.range.size &&
+           taps_out.range.offset < a.range.offset + a.range.size;
+  };
+  if (overlaps(in0) || overlaps(in1) || (writes_taps && (hits_taps(in0) || hits_taps(out))))
+    throw Error("pooling outputs overlap an input or each other", "write the results to ranges of their own");
+  const vk::Pipeline& pipeline = ctx_.pipelines().get(
+      {.shader = "pool",
+       .bindings = 4,
+       .push_constant_size = sizeof(PoolArgs),
+       .spec = {{16, uint32_t(in0.type)}, {17, uint32_t(in1.type)}, {18, uint32_t(out.type)}, {20, g.in_h},
+                {21, g.in_w}, {22, g.out_h()}, {23, g.out_w()}, {24, g.adaptive ? 1 : g.kernel_h},
+                {25, g.adaptive ? 1 : g.kernel_w}, {26, g.adaptive ? 1 : g.stride_h}, {27, g.adaptive ? 1 : g.stride_w},
+                {28, g.adaptive ? 0 : g.pad_h}, {29, g.adaptive ? 0 : g.pad_w}, {30, g.adaptive ? 1u : 0u}}});
+  const PoolArgs args{mode, g.planes, accumulate ? kAccumulate : 0u};
   // fp16 outputs are written by read-modify-write at an odd end; declare read-write then.
   const bool reads_out = accumulate || out.type == ElemType::F16;
   const vk::Binding b[] = {{in0.range, vk::Access::Read},
                            {in1.range, vk::Access::Read},
-                           {out.range, reads_out ? vk::Access::ReadWrite : vk::Access::Write}};
+                           {out.range, reads_out ? vk::Access::ReadWrite : vk::Access::Write},
+                           {taps_out.range, writes_taps ? vk::Access::ReadWrite : vk::Access::Read}};
   const uint64_t pairs = (out_elements + 1) / 2;
   const uint32_t groups = uint32_t(std::clamp<uint64_t>((pairs + kWorkgroup - 1) / kWorkgroup, 1, kMaxGroups));
-  rec.dispatch({.pipeline = pipelines_[key],
+  rec.dispatch({.pipeline = &pipeline,
                 .bindings = b,
                 .push_constants = &args,
                 .groups = {groups, 1, 1},

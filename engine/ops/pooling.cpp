@@ -1,5 +1,6 @@
-// max_pool2d, avg_pool2d and adaptive average pooling on kernels::Pool. Max pooling's backward
-// recomputes each window's argmax from the saved input; averages need nothing saved.
+// max_pool2d, avg_pool2d and adaptive average pooling on kernels::Pool. Max pooling has a
+// second output, each window's argmax tap, which its backward reads (as PyTorch's indices);
+// averages save nothing.
 #include "ops/op.hpp"
 
 #include "vkgrad/error.hpp"
@@ -37,32 +38,40 @@ std::vector<std::vector<uint32_t>> infer(const graph::Node& n, std::span<const g
       throw Error(n.label + ": kernel and stride must be at least 1", "");
     if (2 * a.pad_h > a.kernel_h || 2 * a.pad_w > a.kernel_w)
       throw Error(n.label + ": padding must be at most half the kernel", "as in PyTorch");
+    if (a.kind == graph::PoolKind::Max && uint64_t(a.kernel_h) * a.kernel_w > kernels::Pool::kMaxTaps)
+      throw Error(n.label + ": windows of more than " + std::to_string(kernels::Pool::kMaxTaps) + " taps",
+                  "use a smaller window, or average pooling");
     if (x.dims[1] + 2 * a.pad_h < a.kernel_h || x.dims[2] + 2 * a.pad_w < a.kernel_w)
       throw Error(n.label + ": the kernel is larger than the padded input " + shape_string(x), "use a smaller kernel");
   }
   const auto g = geometry(a, x.dims, 1);
-  return {{x.dims[0], g.out_h(), g.out_w()}};
+  const std::vector<uint32_t> y{x.dims[0], g.out_h(), g.out_w()};
+  if (a.kind == graph::PoolKind::Max) return {y, y};  // the pooled values, and their taps
+  return {y};
 }
 
+bool is_max(const graph::Node& n) { return attr_of(n).kind == graph::PoolKind::Max; }
+
 std::vector<uint32_t> saved(const graph::Node& n) {
-  if (attr_of(n).kind == graph::PoolKind::Max) return {n.inputs[0]};
+  if (is_max(n)) return {n.outputs[1]};
   return {};
 }
 
 void forward(const graph::Node& n, uint32_t, Walk& w) {
+  std::optional<kernels::TensorRef> taps;
+  if (is_max(n)) taps = w.store.value(n.outputs[1]);
   w.kernels.pool.forward(w.rec, geometry(attr_of(n), w.dims(n.inputs[0]), w.rows), w.store.value(n.inputs[0]),
-                         w.store.value(n.output()));
+                         w.store.value(n.output()), taps);
 }
 
 void backward(const graph::Node& n, uint32_t, Walk& w) {
   const uint32_t x = n.inputs[0];
   if (!w.store.requires_grad(x)) return;
   const auto [dx, accumulate] = w.grad_out(x);
-  const auto g = geometry(attr_of(n), w.dims(x), w.rows);
-  // Average pooling never reads its input: pass the gradient in its place rather than a value
-  // whose memory may already hold something else.
-  const auto in = g.kind == kernels::PoolKind::Max ? w.store.value(x) : w.store.grad(n.output());
-  w.kernels.pool.backward(w.rec, g, in, w.store.grad(n.output()), dx, accumulate);
+  std::optional<kernels::TensorRef> taps;
+  if (is_max(n)) taps = w.store.value(n.outputs[1]);
+  w.kernels.pool.backward(w.rec, geometry(attr_of(n), w.dims(x), w.rows), taps, w.store.grad(n.output()), dx,
+                          accumulate);
 }
 
 const OpUnit kUnit{"pool2d", infer, saved, no_workspace, forward, backward};

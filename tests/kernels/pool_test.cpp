@@ -81,12 +81,14 @@ TEST_P(PoolTest, ForwardAndBackwardMatchReference) {
   const auto dev_x = make_tensor(ctx, x, nin, t, "x");
   const auto dev_dy = make_tensor(ctx, dy, nout, t, "dy");
   const auto dev_y = make_tensor(ctx, {}, nout, t, "y");
+  const auto dev_taps = make_tensor(ctx, {}, nout, t, "taps");
+  const std::optional<kernels::TensorRef> taps = s.max ? std::optional(dev_taps.ref()) : std::nullopt;
   const auto dev_dx = make_tensor(ctx, dx0, nin, t, "dx");
   const kernels::Pool pool(ctx);
   const auto g = geometry_of(s);
   run(ctx, [&](vk::Recorder& rec) {
-    pool.forward(rec, g, dev_x.ref(), dev_y.ref());
-    pool.backward(rec, g, dev_x.ref(), dev_dy.ref(), dev_dx.ref(), true);
+    pool.forward(rec, g, dev_x.ref(), dev_y.ref(), taps);
+    pool.backward(rec, g, taps, dev_dy.ref(), dev_dx.ref(), true);
   });
 
   const auto want_y = reference::pool_forward(s, x);
@@ -155,17 +157,20 @@ TEST_F(VkTest, PoolRejectsBadGeometry) {
   vk::Context& ctx = context();
   const auto x = make_tensor(ctx, {}, 64, ElemType::F32, "x");
   const auto y = make_tensor(ctx, {}, 64, ElemType::F32, "y");
+  const auto taps = make_tensor(ctx, {}, 64, ElemType::F32, "taps");
   const kernels::Pool pool(ctx);
   run(ctx, [&](vk::Recorder& rec) {
     kernels::PoolGeometry g;
     g.planes = 1, g.in_h = g.in_w = 8, g.kernel_h = g.kernel_w = 2, g.stride_h = g.stride_w = 2;
     g.pad_h = 2;  // more than half the kernel
-    EXPECT_THROW(pool.forward(rec, g, x.ref(), y.ref()), Error);
+    EXPECT_THROW(pool.forward(rec, g, x.ref(), y.ref(), taps.ref()), Error);
     g.pad_h = 0;
     g.planes = 4;  // 256 inputs do not fit in x
-    EXPECT_THROW(pool.forward(rec, g, x.ref(), y.ref()), Error);
+    EXPECT_THROW(pool.forward(rec, g, x.ref(), y.ref(), taps.ref()), Error);
     g.planes = 1;
-    EXPECT_THROW(pool.forward(rec, g, x.ref(), x.ref()), Error);  // in place
+    EXPECT_THROW(pool.forward(rec, g, x.ref(), x.ref(), taps.ref()), Error);  // in place
+    EXPECT_THROW(pool.forward(rec, g, x.ref(), y.ref()), Error);             // max pooling without taps
+    EXPECT_THROW(pool.backward(rec, g, std::nullopt, y.ref(), x.ref(), false), Error);
   });
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -25,10 +26,29 @@ graph::Activation activation_of(const std::string& name) {
   throw Error("unknown --activation '" + name + "'", "use relu, gelu, gelu_tanh, tanh or sigmoid");
 }
 
+// fashion_mnist's CNN (demos/fashion_mnist): two 3×3 convolutions with fused ReLU, each
+// followed by 2×2 max pooling, then fc 128 and fc `classes`, over square single-channel images
+// of layers.front() pixels.
+graph::Graph cnn(const TrainBenchOptions& o) {
+  const auto side = uint32_t(std::lround(std::sqrt(double(o.layers.front()))));
+  if (o.layers.size() != 2 || side * side != o.layers.front() || side % 4 != 0 || o.loss != "cross_entropy")
+    throw Error("--model cnn takes --layers PIXELS CLASSES with square images of a side divisible by 4, and "
+                "cross_entropy",
+                "e.g. --layers 784 10");
+  graph::Graph g;
+  auto h = g.input("x", {1, side, side});
+  const auto y = g.labels("y");
+  const graph::Conv2dOptions same{.padding = 1, .activation = graph::Activation::Relu};
+  h = g.max_pool2d(g.conv2d(h, 32, 3, "features.0", same), 2);
+  h = g.max_pool2d(g.conv2d(h, 64, 3, "features.3", same), 2);
+  h = g.linear(g.flatten(h), 128, "classifier.1", graph::Activation::Relu);
+  g.cross_entropy(g.linear(h, o.layers.back(), "classifier.3"), y);
+  return g;
+}
+
 // The MLP as PyTorch's `self.layers = nn.ModuleList([nn.Linear, ...])` with the activation
 // between layers.
 graph::Graph mlp(const TrainBenchOptions& o) {
-  if (o.model != "mlp") throw Error("unknown --model '" + o.model + "'", "only mlp is available");
   if (o.layers.size() < 2) throw Error("--layers needs at least an input and an output size", "e.g. 784,512,10");
   const bool ce = o.loss == "cross_entropy";
   if (!ce && o.loss != "mse") throw Error("unknown --loss '" + o.loss + "'", "use cross_entropy or mse");
@@ -142,13 +162,14 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
   if (o.precision != "mixed" && o.precision != "fp32")
     throw Error("unknown --precision '" + o.precision + "'", "use mixed or fp32");
   vk::Context ctx;
-  const graph::Graph g = mlp(o);
+  if (o.model != "mlp" && o.model != "cnn") throw Error("unknown --model '" + o.model + "'", "use mlp or cnn");
+  const graph::Graph g = o.model == "cnn" ? cnn(o) : mlp(o);
   train::TrainerCreateInfo info;
   info.batch_size = o.batch;
   info.precision = o.precision == "mixed" ? train::Precision::Mixed : train::Precision::Fp32;
   info.optimizer = optimizer_of(o);
   info.seed = o.seed;
-  std::fprintf(stderr, "train: mlp %s, batch %u, %s, %s on %s\n",
+  std::fprintf(stderr, "train: %s %s, batch %u, %s, %s on %s\n", o.model.c_str(),
                [&] {
                  std::string s;
                  for (uint32_t l : o.layers) s += (s.empty() ? "" : "-") + std::to_string(l);

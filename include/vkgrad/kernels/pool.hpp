@@ -3,17 +3,17 @@
 // padding, as count_include_pad), or adaptive windows for a given output size (global average
 // pooling is adaptive to 1×1). fp32 math over fp32 or fp16 tensors. Gradients gather, so they
 // are deterministic, and the max gradient goes to the first maximum of each window (PyTorch's
-// tie rule), recomputed from the saved input.
+// tie rule), whose tap the forward saves (as a small integer in the output's type).
 //
-// One pipeline per combination of element types, from the Context's registry on first use.
-// Recording is const but fills that cache: one thread at a time.
+// One pipeline per geometry and combination of element types, from the Context's registry on
+// first use (then a lookup). One thread at a time.
 #pragma once
 
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
-#include <array>
 #include <cstdint>
+#include <optional>
 
 namespace vkgrad::vk {
 class Context;
@@ -36,26 +36,29 @@ struct PoolGeometry {
   uint32_t out_w() const;
 };
 
-// Mirrors the push constants of shaders/pool.comp.
+// Mirrors the push constants of shaders/pool.comp (the geometry is specialization constants).
 struct PoolArgs {
-  uint32_t mode, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, flags;
+  uint32_t mode, planes, flags;
 };
 
 class Pool {
 public:
   explicit Pool(vk::Context& ctx);
-  // y [planes, out_h, out_w] from x [planes, in_h, in_w].
-  void forward(vk::Recorder& rec, const PoolGeometry& g, const TensorRef& x, const TensorRef& y) const;
-  // dx (+)= the gradient through the pooling; x is the forward's input (read by max only).
-  void backward(vk::Recorder& rec, const PoolGeometry& g, const TensorRef& x, const TensorRef& dy, const TensorRef& dx,
-                bool accumulate) const;
+  // y [planes, out_h, out_w] from x [planes, in_h, in_w]; max pooling also writes each
+  // output's argmax tap to `taps` (y's shape and type; windows of at most 2048 taps).
+  void forward(vk::Recorder& rec, const PoolGeometry& g, const TensorRef& x, const TensorRef& y,
+               const std::optional<TensorRef>& taps = std::nullopt) const;
+  // dx (+)= the gradient through the pooling; max pooling reads the forward's taps.
+  void backward(vk::Recorder& rec, const PoolGeometry& g, const std::optional<TensorRef>& taps, const TensorRef& dy,
+                const TensorRef& dx, bool accumulate) const;
+  static constexpr uint32_t kMaxTaps = 2048;  // fp16 counts exactly up to here
 
 private:
   void dispatch(vk::Recorder& rec, uint32_t mode, const PoolGeometry& g, const TensorRef& in0, const TensorRef& in1,
-                const TensorRef& out, bool accumulate, uint64_t out_elements) const;
+                const TensorRef& out, const TensorRef& taps_out, bool accumulate, uint64_t out_elements) const;
 
   vk::Context& ctx_;
-  mutable std::array<const vk::Pipeline*, 8> pipelines_{};  // by element types
+
 };
 
 }  // namespace vkgrad::kernels
