@@ -171,6 +171,8 @@ Tensor Graph::gelu(Tensor x) { return unary(x, UnaryFn::Gelu, "gelu"); }
 Tensor Graph::gelu_tanh(Tensor x) { return unary(x, UnaryFn::GeluTanh, "gelu_tanh"); }
 Tensor Graph::tanh(Tensor x) { return unary(x, UnaryFn::Tanh, "tanh"); }
 Tensor Graph::sigmoid(Tensor x) { return unary(x, UnaryFn::Sigmoid, "sigmoid"); }
+Tensor Graph::sin(Tensor x) { return unary(x, UnaryFn::Sin, "sin"); }
+Tensor Graph::cos(Tensor x) { return unary(x, UnaryFn::Cos, "cos"); }
 
 Tensor Graph::add(Tensor a, Tensor b) {
   return add_op(attr::Add{checked(b, "add").role == TensorRole::Parameter}, {a, b}, "add");

@@ -101,7 +101,7 @@ void Elementwise::dispatch(vk::Recorder& rec, const ElementwiseArgs& args, const
 }
 
 void Elementwise::unary(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& y, uint32_t n) const {
-  check_op("unary", uint32_t(op), uint32_t(UnaryOp::Sigmoid));
+  check_op("unary", uint32_t(op), uint32_t(UnaryOp::Cos));
   flat_elements("unary", n);
   check_size("unary", "x", x, n);
   check_size("unary", "y", y, n);
@@ -114,7 +114,7 @@ void Elementwise::unary(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const
 
 void Elementwise::unary_backward(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& dy,
                                  const TensorRef& dx, uint32_t n, bool accumulate) const {
-  check_op("unary_backward", uint32_t(op), uint32_t(UnaryOp::Sigmoid));
+  check_op("unary_backward", uint32_t(op), uint32_t(UnaryOp::Cos));
   flat_elements("unary_backward", n);
   check_size("unary_backward", "x", x, n);
   check_size("unary_backward", "dy", dy, n);
@@ -165,7 +165,7 @@ void Elementwise::unary_backward_column_sum(vk::Recorder& rec, UnaryOp op, const
     column_sum(rec, dx, sums_ref, rows, cols, accumulate);
     return;
   }
-  check_op("unary_backward_column_sum", uint32_t(op), uint32_t(UnaryOp::Sigmoid));
+  check_op("unary_backward_column_sum", uint32_t(op), uint32_t(UnaryOp::Cos));
   const uint32_t n = flat_elements("unary_backward_column_sum", uint64_t(rows) * cols);
   if (cols >= 0xFFFFFFFFu - kColumnsPerGroup)
     throw Error("elementwise unary_backward_column_sum over " + std::to_string(cols) + " columns", "split the columns");

@@ -89,6 +89,8 @@ kernels::UnaryOp kernel_op(const graph::Node& n) {
     case graph::UnaryFn::GeluTanh: return kernels::UnaryOp::GeluTanh;
     case graph::UnaryFn::Tanh: return kernels::UnaryOp::Tanh;
     case graph::UnaryFn::Sigmoid: return kernels::UnaryOp::Sigmoid;
+    case graph::UnaryFn::Sin: return kernels::UnaryOp::Sin;
+    case graph::UnaryFn::Cos: return kernels::UnaryOp::Cos;
   }
   throw Error(n.label + ": unknown unary function", "report this as a vkgrad bug");
 }

@@ -12,6 +12,18 @@
 #define UNARY_GELU_TANH ACT_GELU_TANH
 #define UNARY_TANH 4u
 #define UNARY_SIGMOID 5u
+#define UNARY_SIN 6u
+#define UNARY_COS 7u
+
+// x − 2πk, k = round(x/2π): Vulkan bounds sin and cos only on [−π, π], and Fourier features
+// feed them arguments in the hundreds. Cody–Waite: 2π = C1 + C2 with C1 = 6.28125 (8 significant
+// bits), so k·C1 is exact for |k| < 2^16 (|x| < 4·10^5) and x − k·C1 cancels exactly; `precise`
+// keeps the compiler from re-associating the two steps.
+float reduce_two_pi(float x) {
+  const float k = round(x * 0.15915494309189535);
+  precise const float r = x - k * 6.28125;
+  return r - k * 0.0019353071795864769;
+}
 
 // tanh from t = e^(-2|x|) ∈ (0, 1], which cannot overflow whatever x is. (1 - t)/(1 + t) loses
 // precision to cancellation near 0, so below |x| = 0.4 (where 1 - t ≥ 0.55 stops cancelling) the
@@ -68,6 +80,8 @@ float gelu_tanh_grad(float x) {
 float unary(float x, uint op) {
   if (op == UNARY_TANH) return tanh_stable(x);
   if (op == UNARY_SIGMOID) return sigmoid_stable(x);
+  if (op == UNARY_SIN) return sin(reduce_two_pi(x));
+  if (op == UNARY_COS) return cos(reduce_two_pi(x));
   return activate(x, op);
 }
 
@@ -78,6 +92,8 @@ float unary_grad(float x, uint op) {
   if (op == UNARY_GELU_TANH) return gelu_tanh_grad(x);
   if (op == UNARY_TANH) return tanh_grad(x);
   if (op == UNARY_SIGMOID) return sigmoid_grad(x);
+  if (op == UNARY_SIN) return cos(reduce_two_pi(x));
+  if (op == UNARY_COS) return -sin(reduce_two_pi(x));
   return 1.0;
 }
 

@@ -75,6 +75,35 @@ TEST(FashionMnistDemo, ShortRunLearnsAndReports) {
   fs::remove_all(dir);
 }
 
+// The CNN learns on a subset, and its exported state_dict has exactly the names, shapes and
+// dtypes of the PyTorch twin (demos/fashion_mnist/main.cpp), read by Python's safetensors.
+TEST(FashionMnistDemo, CnnLearnsAndExportsThePyTorchStateDict) {
+  std::random_device rd;
+  const fs::path dir = fs::temp_directory_path() / ("vkgrad-demo-" + std::to_string(rd()));
+  fs::create_directories(dir);
+  const fs::path exported = dir / "cnn.safetensors";
+  ASSERT_EQ(run("--model cnn --limit 1024 --epochs 1 --lr 2e-3 --json --export-state-dict " + exported.string() +
+                    " --out " + (dir / "run").string(),
+                dir, "cnn"),
+            0)
+      << slurp(dir / "cnn.err");
+  const auto summary = nlohmann::json::parse(slurp(dir / "cnn.json"));
+  EXPECT_EQ(summary["model"], "cnn");
+  EXPECT_GT(summary["test_accuracy"].get<double>(), 0.3);  // chance is 0.1
+  const std::string script =
+      "from safetensors.numpy import load_file\n"
+      "d = load_file('" + exported.string() + "')\n"
+      "want = {'features.0.weight': (32, 1, 3, 3), 'features.0.bias': (32,),\n"
+      "        'features.3.weight': (64, 32, 3, 3), 'features.3.bias': (64,),\n"
+      "        'classifier.1.weight': (128, 3136), 'classifier.1.bias': (128,),\n"
+      "        'classifier.3.weight': (10, 128), 'classifier.3.bias': (10,)}\n"
+      "assert {k: v.shape for k, v in d.items()} == want, {k: v.shape for k, v in d.items()}\n"
+      "assert all(str(v.dtype) == 'float32' for v in d.values())\n";
+  std::ofstream(dir / "check.py") << script;
+  EXPECT_EQ(std::system(("python3 " + (dir / "check.py").string()).c_str()), 0);
+  fs::remove_all(dir);
+}
+
 // A learning rate that blows the weights up: every later step has a non-finite loss and is
 // skipped, and the demo stops after --max-skipped of them with a diagnosis.
 TEST(FashionMnistDemo, StopsAfterConsecutiveSkippedSteps) {

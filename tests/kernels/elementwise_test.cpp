@@ -13,6 +13,8 @@
 //   is good to (3 + 2|arg|) ulp, which moves the result by ≤ 2·2^-24 absolute, and the
 //   arithmetic adds ≤ 6 ulp: (8|y| + 4)·2^-24. Sigmoid through t = e^(-|x|): ((8 + 2|x|)|y| + 1)·2^-24.
 //   tanh' = 4t/(1 + t)²: (7 + 4|x|)·2^-24 relative; σ' = t/(1 + t)²: (7 + 2|x|)·2^-24 relative.
+// - Sin, cos (and their derivatives): Vulkan bounds them by 2^-11 absolute on [−π, π], where
+//   the argument is reduced first (k·C2 rounds by ≤ |x|·2^-30): 2^-11 + |x|·2^-30.
 // - Backward: dy·f'(x) adds 2^-24 of the product, accumulation 2^-24·(|product| + |old|).
 // - Binary: one fp32 rounding, 2^-24·|ref|.
 // - Column sum: each invocation sums every 8th row, then the 8 partials meet in a 3-level tree
@@ -57,6 +59,9 @@ double value_error(UnaryOp op, double x, double y) {
     case UnaryOp::GeluTanh: return 1e-6 * std::fabs(x) + std::ldexp(1.0, -20);
     case UnaryOp::Tanh: return (8 * std::fabs(y) + 4) * kEps;
     case UnaryOp::Sigmoid: return ((8 + 2 * std::fabs(x)) * std::fabs(y) + 1) * kEps;
+    // Vulkan's bound on [−π, π], 2^-11 absolute, plus the reduction (k·C2 rounded, ≤ |x|·2^-30).
+    case UnaryOp::Sin:
+    case UnaryOp::Cos: return std::ldexp(1.0, -11) + std::fabs(x) * std::ldexp(1.0, -30);
     default: return 0;
   }
 }
@@ -67,20 +72,22 @@ double grad_error(UnaryOp op, double x, double g) {
     case UnaryOp::GeluTanh: return 1e-6;
     case UnaryOp::Tanh: return (7 + 4 * std::fabs(x)) * kEps * std::fabs(g);
     case UnaryOp::Sigmoid: return (7 + 2 * std::fabs(x)) * kEps * std::fabs(g);
+    case UnaryOp::Sin:
+    case UnaryOp::Cos: return std::ldexp(1.0, -11) + std::fabs(x) * std::ldexp(1.0, -30);
     default: return 0;
   }
 }
 
 const char* op_name(UnaryOp op) {
-  static const char* names[] = {"identity", "relu", "gelu", "gelu_tanh", "tanh", "sigmoid"};
+  static const char* names[] = {"identity", "relu", "gelu", "gelu_tanh", "tanh", "sigmoid", "sin", "cos"};
   return names[uint32_t(op)];
 }
 
 // The longest chain of fp32 additions behind one column sum (see the header).
 double column_sum_chain(uint32_t rows) { return std::ceil(rows / 8.0) + 4; }
 
-const UnaryOp kUnaryOps[] = {UnaryOp::Identity, UnaryOp::Relu, UnaryOp::Gelu,
-                             UnaryOp::GeluTanh, UnaryOp::Tanh, UnaryOp::Sigmoid};
+const UnaryOp kUnaryOps[] = {UnaryOp::Identity, UnaryOp::Relu, UnaryOp::Gelu, UnaryOp::GeluTanh,
+                             UnaryOp::Tanh,     UnaryOp::Sigmoid, UnaryOp::Sin, UnaryOp::Cos};
 
 // The unary suites' cases: every op × every type mix in `types` (x, y, ... and a name) × n = 1,
 // 15 and 1027 elements.

@@ -19,6 +19,8 @@ double unary(uint32_t op, double x) {
   switch (op) {
     case 4: return std::tanh(x);
     case 5: return 1 / (1 + std::exp(-x));
+    case 6: return std::sin(x);
+    case 7: return std::cos(x);
     default: return activate(x, op);  // 0-3 are the GEMM epilogue's activations
   }
 }
@@ -42,6 +44,8 @@ double unary_grad(uint32_t op, double x) {
       const double t = std::exp(-std::fabs(x));
       return t / ((1 + t) * (1 + t));
     }
+    case 6: return std::cos(x);
+    case 7: return -std::sin(x);
     default: return 1;
   }
 }

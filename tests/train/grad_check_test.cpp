@@ -2,7 +2,7 @@
 // device's own forward loss, in fp32, with each fp32 GEMM variant the device can run (the
 // default choice, and the portable one with buffer device addresses off). Graphs combine all
 // ops: linear (plain and fused ReLU), GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast
-// and same-shape), softmax, reshape, conv2d (padding, stride, groups, depthwise with dilation,
+// and same-shape), softmax, reshape, sin, cos, conv2d (padding, stride, groups, depthwise with dilation,
 // fused ReLU, no bias), max, average and adaptive pooling, and each loss.
 //
 // Tolerance: the loss is fp32 (relative rounding ~6e-8·|L| per evaluation), so a difference
@@ -59,6 +59,16 @@ graph::Graph l1_graph() {
   graph::Graph g;
   const auto x = g.input("x", {6});
   g.l1(g.linear(g.linear(x, 5, "a", Activation::Relu), 3, "b"), g.input("t", {3}));
+  return g;
+}
+
+// Fourier features: sin and cos of a learned projection.
+graph::Graph fourier_graph() {
+  graph::Graph g;
+  const auto x = g.input("x", {6});
+  const auto z = g.linear(x, 8, "proj");
+  const auto h = g.add(g.sin(z), g.mul(g.cos(z), g.linear(x, 8, "gate")));
+  g.mse(g.linear(h, 3, "out"), g.input("t", {3}));
   return g;
 }
 
@@ -122,6 +132,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(GraphCase{"elementwise_mse", elementwise_graph, false, 4},
                                          GraphCase{"softmax_cross_entropy", softmax_graph, true, 3},
                                          GraphCase{"relu_l1", l1_graph, false, 3},
+                                         GraphCase{"fourier_mse", fourier_graph, false, 3},
                                          GraphCase{"cnn_cross_entropy", cnn_graph, true, 3, 2 * 6 * 6}),
                        ::testing::Values(ContextCase{"default", {}},
                                          ContextCase{"portable", {vk::Feature::BufferDeviceAddress}})),

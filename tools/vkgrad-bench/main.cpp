@@ -1,8 +1,10 @@
 // vkgrad-bench: throughput numbers (and JSON), never pass/fail.
 //   vkgrad-bench gemm [--sizes 256,512,1024] [--shapes MxNxK,...] [--variant all|coopmat|tiled16|fp32|cpu]
 //                     [--layout nn|nt|tn|tt] [--types f16|f32] [--peak TFLOPS] [--json]
+//   vkgrad-bench conv [--shapes NxCxHxW,OxK[,sS][,pP][,gG] ...] [--variant ...] [--types f16|f32] [--json]
 //   vkgrad-bench train [--layers 1024,1024,1024,1024] [--batch 1024] [--steps 50]
 //                      [--precision mixed|fp32] [--init F] [--data F] [--trace F] [--json]
+#include "conv_bench.hpp"
 #include "gemm_bench.hpp"
 #include "train_bench.hpp"
 #include "vkgrad/error.hpp"
@@ -30,6 +32,14 @@ int main(int argc, char** argv) {
   g->add_option("--peak,--peak-tflops", peak, "the device's fp16 matrix peak in TFLOP/s, to report the fraction reached");
   g->add_option("--seconds", gemm.seconds_per_row, "timed work per row (seconds)");
   g->add_flag("--json", as_json, "one JSON document on stdout");
+  vkgrad::bench::ConvBenchOptions conv;
+  auto* c = app.add_subcommand("conv", "convolution passes as implicit GEMMs per variant, checked against float64");
+  c->add_option("--shapes", conv.shapes, "NxCxHxW,OxK[,sS][,pP][,gG] (space-separated)");
+  c->add_option("--variant", conv.variant, "all, coopmat, coopmat2, tiled16, fp32 or cpu");
+  c->add_option("--types", conv.types, "f16 or f32 tensors");
+  c->add_option("--check-max-gflop", conv.check_max_gflop, "passes above this skip the CPU reference");
+  c->add_option("--seconds", conv.seconds_per_row, "timed work per row (seconds)");
+  c->add_flag("--json", as_json, "one JSON document on stdout");
   vkgrad::bench::TrainBenchOptions train;
   auto* t = app.add_subcommand("train", "training steps of an MLP: speed, counters, memory");
   t->add_option("--model", train.model, "mlp, or cnn (fashion_mnist's; --layers PIXELS CLASSES)");
@@ -53,7 +63,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (peak > 0) gemm.peak_tflops = peak;
   try {
-    const auto doc = app.got_subcommand(g) ? vkgrad::bench::run_gemm_bench(gemm) : vkgrad::bench::run_train_bench(train);
+    const auto doc = app.got_subcommand(g)   ? vkgrad::bench::run_gemm_bench(gemm)
+                     : app.got_subcommand(c) ? vkgrad::bench::run_conv_bench(conv)
+                                             : vkgrad::bench::run_train_bench(train);
     if (as_json) std::cout << doc.dump(2) << '\n';
   } catch (const vkgrad::Error& e) {
     std::fprintf(stderr, "vkgrad-bench: %s\n", e.what());

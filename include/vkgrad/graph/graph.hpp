@@ -60,6 +60,8 @@ public:
   Tensor gelu_tanh(Tensor x);  // tanh approximation
   Tensor tanh(Tensor x);
   Tensor sigmoid(Tensor x);
+  Tensor sin(Tensor x);  // accurate for |x| up to ~4·10^5 (the argument is reduced first)
+  Tensor cos(Tensor x);
   Tensor activation(Tensor x, Activation a);
   Tensor softmax(Tensor x);  // over the last dimension
   Tensor reshape(Tensor x, std::vector<uint32_t> dims);  // per-sample dims; same element count

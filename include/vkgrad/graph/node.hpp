@@ -35,7 +35,7 @@ std::string shape_string(const TensorInfo& t);
 // An activation a layer applies to its output; Relu (and None) fuse into a linear layer.
 enum class Activation : uint32_t { None, Relu, Gelu, GeluTanh };
 // Pointwise functions with a backward (GELU in PyTorch's exact and tanh forms).
-enum class UnaryFn : uint32_t { Relu, Gelu, GeluTanh, Tanh, Sigmoid };
+enum class UnaryFn : uint32_t { Relu, Gelu, GeluTanh, Tanh, Sigmoid, Sin, Cos };
 enum class LossKind : uint32_t { CrossEntropy, Mse, L1 };
 enum class PoolKind : uint32_t { Max, Average };
 

@@ -23,7 +23,7 @@ class Context;
 namespace vkgrad::kernels {
 
 // 0-3 share their codes (and their fp32 formulas) with Activation, the GEMM epilogue's.
-enum class UnaryOp : uint32_t { Identity = 0, Relu = 1, Gelu = 2, GeluTanh = 3, Tanh = 4, Sigmoid = 5 };
+enum class UnaryOp : uint32_t { Identity = 0, Relu = 1, Gelu = 2, GeluTanh = 3, Tanh = 4, Sigmoid = 5, Sin = 6, Cos = 7 };
 enum class BinaryOp : uint32_t { Add = 0, Mul = 1 };
 
 // Mirrors the push constants of shaders/elementwise.comp.
