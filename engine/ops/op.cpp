@@ -8,8 +8,9 @@ namespace vkgrad::ops {
 Kernels::Kernels(vk::Context& ctx)
     : gemm(ctx), elementwise(ctx), softmax(ctx), loss(ctx), pool(ctx), channel_reduce(ctx) {}
 
-Walk::Walk(const graph::Graph& g, const TensorStore& s, const Kernels& k, vk::Recorder& r, uint32_t rows_)
-    : graph(g), store(s), kernels(k), rec(r), rows(rows_), written_(g.tensors().size(), false) {}
+Walk::Walk(const graph::Graph& g, const TensorStore& s, const Kernels& k, vk::Recorder& r, uint32_t rows_,
+           bool training_)
+    : graph(g), store(s), kernels(k), rec(r), rows(rows_), training(training_), written_(g.tensors().size(), false) {}
 
 const std::vector<uint32_t>& Walk::dims(uint32_t t) const { return graph.tensors()[t].dims; }
 

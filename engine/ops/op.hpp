@@ -60,13 +60,14 @@ protected:
 class Walk {
 public:
   Walk(const graph::Graph& graph, const TensorStore& store, const Kernels& kernels, vk::Recorder& rec,
-       uint32_t rows);
+       uint32_t rows, bool training = true);
 
   const graph::Graph& graph;
   const TensorStore& store;
   const Kernels& kernels;
   vk::Recorder& rec;
-  const uint32_t rows;  // the compiled batch size
+  const uint32_t rows;    // the compiled batch size
+  const bool training;    // false: evaluation (batch norm uses its running statistics, nothing updates)
 
   const std::vector<uint32_t>& dims(uint32_t tensor) const;
   uint32_t features(uint32_t tensor) const;  // per-sample elements (all of them for a parameter)

@@ -25,8 +25,8 @@ ops::LossBuffers Trainer::Impl::loss_buffers() const {
           loss_value.range()};
 }
 
-void Trainer::Impl::record_forward(vk::Recorder& rec) {
-  ops::Walk walk(graph, *this, op_kernels, rec, rows);
+void Trainer::Impl::record_forward(vk::Recorder& rec, bool training) {
+  ops::Walk walk(graph, *this, op_kernels, rec, rows, training);
   const auto& nodes = graph.nodes();
   for (size_t i = 0; i < nodes.size(); ++i) ops::unit(nodes[i].attr).forward(nodes[i], uint32_t(i), walk);
   ops::loss_forward(*graph.loss(), walk, loss_buffers());
@@ -56,7 +56,7 @@ void Trainer::Impl::record_passes() {
     if (recorded.timed) profiled.emplace_back(name, std::move(recorded.timed));
     return recorded.handle;
   };
-  forward = pass("forward", [&](vk::Recorder& rec) { record_forward(rec); });
+  forward = pass("forward", [&](vk::Recorder& rec) { record_forward(rec, true); });
   backward = pass("backward", [&](vk::Recorder& rec) { record_backward(rec, true); });
   if (info.accumulation_steps > 1)
     backward_accumulate = pass("backward_accumulate", [&](vk::Recorder& rec) { record_backward(rec, false); });
@@ -84,12 +84,13 @@ void Trainer::Impl::record_passes() {
     s.fence = vk::Fence(ctx);
   }
 
-  // Evaluation: its own staging and upload, the shared forward pass, then the predictions and
-  // the loss copied out.
+  // Evaluation: its own staging and upload, the forward in evaluation mode, then the predictions
+  // and the loss copied out.
   const auto pred = value(graph.loss()->pred);
   eval.staging = vk::Buffer(ctx, {.size = staging_bytes, .use = vk::MemoryUse::Upload, .name = "evaluation staging"});
   eval_out = vk::Buffer(ctx, {.size = pred.range.size + 4, .use = vk::MemoryUse::Readback, .name = "evaluation output"});
   eval.upload = pool.record(opts, false, [&](vk::Recorder& rec) { record_upload(rec, eval); }).handle;
+  eval_forward = pool.record(opts, false, [&](vk::Recorder& rec) { record_forward(rec, false); }).handle;
   eval_copy = pool.record(opts, false, [&](vk::Recorder& rec) {
     rec.copy(pred.range, eval_out.range(0, pred.range.size));
     rec.copy(loss_value.range(), eval_out.range(pred.range.size, 4));

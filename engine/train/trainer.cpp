@@ -159,7 +159,7 @@ std::vector<Metrics> Trainer::take_history() {
 Trainer::Evaluation Trainer::evaluate(const Batch& batch) {
   Impl& m = *impl_;
   m.write_staging(m.eval, batch, "Trainer::evaluate");
-  m.submit({m.eval.upload, m.forward, m.eval_copy}, m.eval.fence);
+  m.submit({m.eval.upload, m.eval_forward, m.eval_copy}, m.eval.fence);
   ++m.counters.blocking_reads;
   m.eval.fence.wait("evaluation");
   m.eval_out.invalidate();

@@ -31,7 +31,7 @@ struct Trainer::Impl final : ops::TensorStore {
   void initialize_state();
   // --- passes.cpp ---
   void record_passes();
-  void record_forward(vk::Recorder& rec);
+  void record_forward(vk::Recorder& rec, bool training);
   void record_backward(vk::Recorder& rec, bool first_micro_batch);
   void record_upload(vk::Recorder& rec, const Slot& slot);
   ops::LossBuffers loss_buffers() const;
@@ -127,6 +127,7 @@ struct Trainer::Impl final : ops::TensorStore {
   // Evaluation: its own staging and readout, sharing the forward pass.
   Slot eval;
   vk::Buffer eval_out;  // readback of the predictions
+  VkCommandBuffer eval_forward = VK_NULL_HANDLE;  // the forward in evaluation mode
   VkCommandBuffer eval_copy = VK_NULL_HANDLE;
 
   Metrics newest;

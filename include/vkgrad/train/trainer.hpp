@@ -108,7 +108,8 @@ public:
   std::vector<Metrics> take_history();
 
   // Forward only, sharing the weights, at up to the compiled batch size; waits for the result.
-  // Returns the loss graph's predictions, rows × features, as floats.
+  // Evaluation mode (batch norm with its running statistics; nothing trains or updates): returns
+  // the loss graph's predictions, rows × features, as floats.
   std::vector<float> predict(const Batch& batch);
   // The mean loss over the batch's rows and the predictions (labels or targets required).
   struct Evaluation {
