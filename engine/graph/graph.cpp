@@ -18,8 +18,9 @@ uint64_t TensorInfo::elements() const { return product(dims); }
 
 std::string shape_string(const TensorInfo& t) {
   std::string s = "[";
-  if (t.role != TensorRole::Parameter) s += "batch";
-  for (size_t i = 0; i < t.dims.size(); ++i) s += (i || t.role != TensorRole::Parameter ? ", " : "") + std::to_string(t.dims[i]);
+  const bool whole = t.role == TensorRole::Parameter || t.role == TensorRole::Buffer;
+  if (!whole) s += "batch";
+  for (size_t i = 0; i < t.dims.size(); ++i) s += (i || !whole ? ", " : "") + std::to_string(t.dims[i]);
   return s + "]";
 }
 
@@ -35,7 +36,8 @@ Tensor Graph::add_tensor(TensorInfo info) {
   for (const auto& t : tensors_)
     if (!info.name.empty() && t.name == info.name)
       throw Error("a tensor named '" + info.name + "' already exists", "give every input and parameter its own name");
-  if (info.dims.empty() || product(info.dims) == 0)
+  const bool scalar_allowed = info.role == TensorRole::Buffer;
+  if ((info.dims.empty() && !scalar_allowed) || product(info.dims) == 0)
     throw Error("tensor '" + info.name + "' needs a non-empty shape with no zero dimension", "check its dims");
   tensors_.push_back(std::move(info));
   return {uint32_t(tensors_.size() - 1)};
@@ -219,6 +221,20 @@ std::vector<uint32_t> Graph::feeds() const {
   std::vector<uint32_t> out;
   for (uint32_t i = 0; i < tensors_.size(); ++i)
     if (tensors_[i].role == TensorRole::Input || tensors_[i].role == TensorRole::Labels) out.push_back(i);
+  return out;
+}
+
+Tensor Graph::buffer(const std::string& name, std::vector<uint32_t> dims, const Init& init, bool integer) {
+  if (name.empty()) throw Error("a buffer needs a name", "name it as its PyTorch state_dict key (bn.running_mean)");
+  TensorInfo info{name, TensorRole::Buffer, std::move(dims), init};
+  info.integer = integer;
+  return add_tensor(std::move(info));
+}
+
+std::vector<uint32_t> Graph::buffers() const {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < tensors_.size(); ++i)
+    if (tensors_[i].role == TensorRole::Buffer) out.push_back(i);
   return out;
 }
 

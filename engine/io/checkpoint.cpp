@@ -95,8 +95,17 @@ train::TrainingState load_checkpoint(const std::filesystem::path& path, Metadata
 
 void export_state_dict(const std::filesystem::path& path, const train::TrainingState& state) {
   std::vector<TensorToWrite> tensors;
-  for (const auto& [name, t] : state.tensors)
-    if (name.rfind("optim.", 0) != 0) tensors.push_back({name, Dtype::F32, t.shape, bytes_of(t.values)});
+  std::vector<std::vector<int64_t>> counts;  // int64 copies of the integer buffers
+  counts.reserve(state.tensors.size());
+  for (const auto& [name, t] : state.tensors) {
+    if (name.rfind("optim.", 0) == 0) continue;
+    if (!t.integer) {
+      tensors.push_back({name, Dtype::F32, t.shape, bytes_of(t.values)});
+      continue;
+    }
+    counts.emplace_back(t.values.begin(), t.values.end());
+    tensors.push_back({name, Dtype::I64, t.shape, std::as_bytes(std::span(counts.back()))});
+  }
   save_safetensors(path, tensors, {{"format", "pt"}});
 }
 

@@ -53,6 +53,7 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
     throw Error("a warm-up schedule needs warmup_steps >= 1", "set ScheduleConfig::warmup_steps");
 
   lay_out_parameters();
+  lay_out_buffers();
   plan_memory();
   initialize_state();
   record_passes();
@@ -97,6 +98,7 @@ kernels::TensorRef Trainer::Impl::param_grad(uint32_t t) const {
 
 kernels::TensorRef Trainer::Impl::value(uint32_t t) const {
   if (graph.tensors()[t].role == TensorRole::Parameter) return param_value(t);
+  if (graph.tensors()[t].role == TensorRole::Buffer) return buffer_value(t);
   const auto& v = values[base(t)];
   if (!v) throw Error("internal: tensor '" + graph.tensors()[t].name + "' has no storage", "report this as a vkgrad bug");
   return *v;
@@ -121,6 +123,33 @@ kernels::TensorRef Trainer::Impl::grad(uint32_t t) const {
   const auto& g = grads_of[base(t)];
   if (!g) throw Error("internal: tensor " + std::to_string(t) + " has no gradient storage", "report this as a vkgrad bug");
   return *g;
+}
+
+kernels::TensorRef Trainer::Impl::buffer_value(uint32_t t) const {
+  for (const Param& b : buffer_slots)
+    if (b.tensor == t) return {state_buffers.range(4 * b.offset, 4 * b.count), ElemType::F32};
+  throw Error("internal: tensor " + std::to_string(t) + " is not a buffer", "report this as a vkgrad bug");
+}
+
+void Trainer::Impl::lay_out_buffers() {
+  // Each buffer starts at an offset that satisfies the storage-buffer offset alignment.
+  const uint64_t align = std::max<uint64_t>(64, ctx.caps().min_storage_buffer_offset_alignment / 4);
+  std::mt19937_64 rng(info.seed ^ 0x9E3779B97F4A7C15ull);  // apart from the parameters' draws
+  std::vector<float> host;
+  uint64_t elements = 0;
+  for (uint32_t t : graph.buffers()) {
+    const auto& ti = graph.tensors()[t];
+    const uint64_t offset = align_up(elements, align);
+    buffer_slots.push_back({t, offset, ti.elements()});
+    elements = offset + ti.elements();
+    const auto v = graph::initialize(ti.init, ti.dims, rng);
+    host.resize(elements, 0.0f);
+    std::copy(v.begin(), v.end(), host.begin() + std::ptrdiff_t(offset));
+  }
+  if (host.empty()) return;
+  state_buffers = vk::Buffer(ctx, {.size = 4 * host.size(), .name = "buffers (running statistics)"});
+  vk::upload(ctx, state_buffers, std::span<const float>(host));
+  counters.device_bytes[size_t(MemoryCategory::Parameters)] += 4 * host.size();
 }
 
 void Trainer::Impl::lay_out_parameters() {

@@ -247,6 +247,12 @@ TrainingState Trainer::save_state() {
         std::vector<float>(all.begin() + std::ptrdiff_t(p.offset), all.begin() + std::ptrdiff_t(p.offset + p.count))};
   };
   for (const auto& p : m.params) st.tensors[m.graph.tensors()[p.tensor].name] = slice(p);
+  for (const auto& b : m.buffer_slots) {
+    const auto& ti = m.graph.tensors()[b.tensor];
+    TrainingState::Tensor t{{ti.dims.begin(), ti.dims.end()}, std::vector<float>(b.count), ti.integer};
+    vk::download(m.ctx, m.state_buffers, std::span<float>(t.values), 4 * b.offset);
+    st.tensors[ti.name] = std::move(t);
+  }
   for (const auto& [prefix, buffer] : moment_buffers(m)) {
     vk::download(m.ctx, *buffer, std::span<float>(all));
     for (const auto& p : m.params) st.tensors[prefix + m.graph.tensors()[p.tensor].name] = slice(p);
@@ -278,6 +284,7 @@ void Trainer::load_state(const TrainingState& st) {
   };
   // Everything is checked before anything is written: a bad state leaves the trainer as it was.
   for (const auto& p : m.params) (void)find(m.graph.tensors()[p.tensor].name, p.count);
+  for (const auto& b : m.buffer_slots) (void)find(m.graph.tensors()[b.tensor].name, b.count);
   for (const auto& [prefix, buffer] : moment_buffers(m))
     for (const auto& p : m.params) (void)find(prefix + m.graph.tensors()[p.tensor].name, p.count);
   for (const auto& [prefix, buffer] : moment_buffers(m)) {
@@ -288,6 +295,9 @@ void Trainer::load_state(const TrainingState& st) {
     const auto& name = m.graph.tensors()[p.tensor].name;
     set_parameter(name, find(name, p.count));
   }
+  for (const auto& b : m.buffer_slots)
+    vk::upload(m.ctx, m.state_buffers, std::span<const float>(find(m.graph.tensors()[b.tensor].name, b.count)),
+               4 * b.offset);
   TrainState device = st.device;
   device.found_inf = 0;
   device.inject_nonfinite = 0;

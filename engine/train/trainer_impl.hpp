@@ -27,6 +27,7 @@ struct Trainer::Impl final : ops::TensorStore {
 
   // --- setup.cpp ---
   void lay_out_parameters();
+  void lay_out_buffers();
   void plan_memory();
   void initialize_state();
   // --- passes.cpp ---
@@ -82,6 +83,7 @@ struct Trainer::Impl final : ops::TensorStore {
 
   kernels::TensorRef param_value(uint32_t tensor) const;   // what forward reads
   kernels::TensorRef param_grad(uint32_t tensor) const;    // FP32 gradient
+  kernels::TensorRef buffer_value(uint32_t tensor) const;  // FP32 persistent state
   kernels::TensorRef target() const;                       // the loss target as fed
   uint32_t base(uint32_t tensor) const;                    // reshape aliases resolved
   uint64_t features(uint32_t tensor) const;
@@ -101,6 +103,8 @@ struct Trainer::Impl final : ops::TensorStore {
   kernels::OptimizerArgs optimizer_args;
 
   std::vector<Param> params;
+  std::vector<Param> buffer_slots;  // graph buffers in state_buffers (fp32)
+  vk::Buffer state_buffers;
   uint64_t param_elements = 0;
   vk::Buffer masters, grads, exp_avg, exp_avg_sq, working_copy;
 

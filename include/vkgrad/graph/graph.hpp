@@ -33,6 +33,9 @@ public:
   Tensor input(const std::string& name, std::vector<uint32_t> dims);
   Tensor labels(const std::string& name);
   Tensor parameter(const std::string& name, std::vector<uint32_t> dims, const Init& init);
+  // A persistent, untrained tensor that ops update (PyTorch's register_buffer); dims may be
+  // empty for a scalar.
+  Tensor buffer(const std::string& name, std::vector<uint32_t> dims, const Init& init, bool integer = false);
 
   // nn.Linear(in, out): creates NAME.weight [out, in] and NAME.bias [out] with PyTorch's
   // default initialization. `activation` may be Relu (fused into the GEMM) or any other
@@ -79,6 +82,7 @@ public:
   // Inputs and labels in declaration order: the order Batch::tensors follows.
   std::vector<uint32_t> feeds() const;
   std::vector<uint32_t> parameters() const;
+  std::vector<uint32_t> buffers() const;
 
 private:
   Tensor add_tensor(TensorInfo info);

@@ -17,13 +17,15 @@ enum class TensorRole {
   Labels,     // per-sample int32 class indices fed by each batch
   Parameter,  // trained; FP32 master, FP16 working copy under mixed precision
   Activation, // computed by an op
+  Buffer,     // persistent FP32 state that ops update, not trained (batch norm's running statistics)
 };
 
 struct TensorInfo {
   std::string name;
   TensorRole role = TensorRole::Activation;
-  std::vector<uint32_t> dims;  // per-sample dims (inputs, activations) or the full shape (parameters)
-  Init init;                   // parameters only
+  std::vector<uint32_t> dims;  // per-sample dims (inputs, activations) or the full shape (parameters, buffers)
+  Init init;                   // parameters and buffers
+  bool integer = false;        // buffers: a count, exported as int64 (held in fp32, exact to 2^24)
   int32_t producer = -1;       // node index; -1 for inputs and parameters
   int32_t alias_of = -1;       // reshape: the tensor whose memory this one views
   uint64_t elements() const;   // per sample, or in total for a parameter

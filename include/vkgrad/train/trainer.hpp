@@ -77,7 +77,8 @@ struct PassProfile {
   std::vector<std::pair<std::string, double>> dispatches;  // kernel label, ms
 };
 
-// Everything needed to resume training bitwise: FP32 masters under their graph names, the
+// Everything needed to resume training bitwise: FP32 masters and buffers (running statistics)
+// under their graph names, the
 // optimizer's moments as "optim.exp_avg.NAME", "optim.exp_avg_sq.NAME" (Adam, AdamW) or
 // "optim.momentum_buffer.NAME" (SGD with momentum), and the device's step state (loss scale,
 // growth tracker, iteration, optimizer step, counters).
@@ -85,6 +86,7 @@ struct TrainingState {
   struct Tensor {
     std::vector<uint64_t> shape;
     std::vector<float> values;
+    bool integer = false;  // a count (num_batches_tracked): a state_dict holds it as int64
   };
   std::map<std::string, Tensor> tensors;
   TrainState device;
