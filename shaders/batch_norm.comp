@@ -26,6 +26,7 @@ layout(constant_id = 17) const uint PARAM_TYPE = TYPE_F32;  // γ, β
 #define MODE_EVAL 1u
 #define MODE_BWD 2u
 #define FLAG_ACCUMULATE 1u
+#define FLAG_NO_DX 2u  // backward: only dγ and dβ (the input needs no gradient)
 
 // Mirrors vkgrad::kernels::BatchNormArgs (include/vkgrad/kernels/batch_norm.hpp).
 layout(push_constant) uniform BatchNormArgs {
@@ -118,6 +119,7 @@ void main() {
       dgamma[c] += sdyx;
       dbeta[c] += sdy;
     }
+    if ((p.flags & FLAG_NO_DX) != 0u) continue;
     const float k = gamma * inv, mdy = sdy / float(n), mdyx = sdyx / float(n);
     for (uint j = gl_LocalInvocationID.x; j < all; j += WORKGROUP_REDUCE_SIZE) {
       const uint i = element(c, j);

@@ -127,6 +127,21 @@ Tensor Graph::conv2d(Tensor x, Tensor weight, std::optional<Tensor> bias, const 
   return add_op(options, std::move(inputs), "conv2d " + checked(weight, "conv2d").name);
 }
 
+Tensor Graph::batch_norm2d(Tensor x, const std::string& name, float eps, float momentum) {
+  const TensorInfo& xi = checked(x, "batch_norm2d");
+  if (xi.dims.size() != 3)
+    throw Error("batch_norm2d '" + name + "': input " + shape_string(xi) + " is not [batch, channels, h, w]",
+                "reshape the input");
+  const uint32_t c = xi.dims[0];
+  const Init ones{.kind = InitKind::Ones};
+  const Tensor w = parameter(name + ".weight", {c}, ones);
+  const Tensor b = parameter(name + ".bias", {c}, {});
+  const Tensor mean = buffer(name + ".running_mean", {c}, {});
+  const Tensor var = buffer(name + ".running_var", {c}, ones);
+  const Tensor count = buffer(name + ".num_batches_tracked", {}, {}, true);
+  return add_op(attr::BatchNorm2d{eps, momentum}, {x, w, b, mean, var, count}, "batch_norm2d " + name);
+}
+
 namespace {
 
 attr::Pool2d pool_attr(PoolKind kind, uint32_t kernel, uint32_t stride, uint32_t padding) {

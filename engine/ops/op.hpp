@@ -10,6 +10,7 @@
 #pragma once
 
 #include "vkgrad/graph/node.hpp"
+#include "vkgrad/kernels/batch_norm.hpp"
 #include "vkgrad/kernels/channel_reduce.hpp"
 #include "vkgrad/kernels/elementwise.hpp"
 #include "vkgrad/kernels/gemm.hpp"
@@ -39,6 +40,7 @@ struct Kernels {
   kernels::Loss loss;
   kernels::Pool pool;
   kernels::ChannelReduce channel_reduce;
+  kernels::BatchNorm batch_norm;
 };
 
 // Where a compiled graph keeps each tensor's value and gradient; the trainer implements it.
@@ -68,6 +70,7 @@ public:
   vk::Recorder& rec;
   const uint32_t rows;    // the compiled batch size
   const bool training;    // false: evaluation (batch norm uses its running statistics, nothing updates)
+  vk::BufferRange step_params;  // the step's kernels::LossParams {scale, valid_rows}, on the device
 
   const std::vector<uint32_t>& dims(uint32_t tensor) const;
   uint32_t features(uint32_t tensor) const;  // per-sample elements (all of them for a parameter)
@@ -114,6 +117,7 @@ const OpUnit& unit_for(const graph::attr::Softmax&);
 const OpUnit& unit_for(const graph::attr::Reshape&);
 const OpUnit& unit_for(const graph::attr::Conv2d&);
 const OpUnit& unit_for(const graph::attr::Pool2d&);
+const OpUnit& unit_for(const graph::attr::BatchNorm2d&);
 const OpUnit& unit(const graph::OpAttr& attr);
 
 // Helpers op units share.

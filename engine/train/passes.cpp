@@ -27,6 +27,7 @@ ops::LossBuffers Trainer::Impl::loss_buffers() const {
 
 void Trainer::Impl::record_forward(vk::Recorder& rec, bool training) {
   ops::Walk walk(graph, *this, op_kernels, rec, rows, training);
+  walk.step_params = loss_buffers().params;
   const auto& nodes = graph.nodes();
   for (size_t i = 0; i < nodes.size(); ++i) ops::unit(nodes[i].attr).forward(nodes[i], uint32_t(i), walk);
   ops::loss_forward(*graph.loss(), walk, loss_buffers());
@@ -37,6 +38,7 @@ void Trainer::Impl::record_backward(vk::Recorder& rec, bool first_micro_batch) {
   // micro-batch.
   if (first_micro_batch) rec.fill(grads.range(), 0u);
   ops::Walk walk(graph, *this, op_kernels, rec, rows);
+  walk.step_params = loss_buffers().params;
   ops::loss_backward(*graph.loss(), walk, loss_buffers());
   const auto& nodes = graph.nodes();
   for (size_t i = nodes.size(); i-- > 0;) {

@@ -3,7 +3,9 @@
 // default choice, and the portable one with buffer device addresses off). Graphs combine all
 // ops: linear (plain and fused ReLU), GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast
 // and same-shape), softmax, reshape, sin, cos, conv2d (padding, stride, groups, depthwise with dilation,
-// fused ReLU, no bias), max, average and adaptive pooling, and each loss.
+// fused ReLU, no bias), max, average and adaptive pooling, batch norm, and each loss. Graphs
+// with batch norm difference the training forward's loss (a step with learning rate 0), since
+// evaluation normalizes by the running statistics instead.
 //
 // Tolerance: the loss is fp32 (relative rounding ~6e-8·|L| per evaluation), so a difference
 // quotient with h = 2e-3 carries ~3e-5·|L|/h... of noise plus an O(h²) truncation error;
@@ -25,6 +27,7 @@ struct GraphCase {
   bool labels;
   uint32_t out;
   uint32_t in = 6;  // input elements per sample
+  bool training_loss = false;  // difference the training forward (batch norm) rather than evaluation's
 };
 
 struct ContextCase {
@@ -85,6 +88,16 @@ graph::Graph cnn_graph() {
   return g;
 }
 
+graph::Graph batch_norm_graph() {
+  graph::Graph g;
+  const auto x = g.input("x", {2, 3, 4});
+  auto h = g.batch_norm2d(x, "bn0");  // the input needs no gradient: only γ and β get one
+  h = g.conv2d(h, 3, 3, "conv", {.padding = 1});
+  h = g.batch_norm2d(h, "bn1", 1e-3f, 0.3f);
+  g.mse(g.linear(g.flatten(g.tanh(h)), 3, "fc"), g.input("t", {3}));
+  return g;
+}
+
 class GradCheck : public VkTestWithParam<std::tuple<GraphCase, ContextCase>> {};
 
 TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
@@ -105,6 +118,11 @@ TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
   t.step(batch);
   ASSERT_FALSE(t.metrics(train::Wait::Yes).skipped);
 
+  const auto loss_at = [&]() -> double {
+    if (!c.training_loss) return t.evaluate(batch).loss;
+    t.step(batch);
+    return t.metrics(train::Wait::Yes).loss;
+  };
   const float h = 2e-3f;
   for (const auto& name : t.parameter_names()) {
     const auto grad = t.gradient(name);
@@ -114,10 +132,10 @@ TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
       const float v = values[i];
       values[i] = v + h;
       t.set_parameter(name, values);
-      const double up = t.evaluate(batch).loss;
+      const double up = loss_at();
       values[i] = v - h;
       t.set_parameter(name, values);
-      const double down = t.evaluate(batch).loss;
+      const double down = loss_at();
       values[i] = v;
       t.set_parameter(name, values);
       const double fd = (up - down) / (2.0 * h);
@@ -133,7 +151,8 @@ INSTANTIATE_TEST_SUITE_P(
                                          GraphCase{"softmax_cross_entropy", softmax_graph, true, 3},
                                          GraphCase{"relu_l1", l1_graph, false, 3},
                                          GraphCase{"fourier_mse", fourier_graph, false, 3},
-                                         GraphCase{"cnn_cross_entropy", cnn_graph, true, 3, 2 * 6 * 6}),
+                                         GraphCase{"cnn_cross_entropy", cnn_graph, true, 3, 2 * 6 * 6},
+                                         GraphCase{"batch_norm_mse", batch_norm_graph, false, 3, 2 * 3 * 4, true}),
                        ::testing::Values(ContextCase{"default", {}},
                                          ContextCase{"portable", {vk::Feature::BufferDeviceAddress}})),
     [](const ::testing::TestParamInfo<std::tuple<GraphCase, ContextCase>>& p) {

@@ -56,6 +56,10 @@ public:
   Tensor avg_pool2d(Tensor x, uint32_t kernel, uint32_t stride = 0, uint32_t padding = 0);
   // nn.AdaptiveAvgPool2d((out_h, out_w)); global average pooling is 1×1.
   Tensor adaptive_avg_pool2d(Tensor x, uint32_t out_h, uint32_t out_w);
+  // nn.BatchNorm2d(channels, eps, momentum) over [batch, channels, h, w]: NAME.weight (ones),
+  // NAME.bias (zeros) and the buffers NAME.running_mean, NAME.running_var, NAME.num_batches_tracked.
+  // Batch statistics while training, running statistics in evaluation (Trainer::evaluate).
+  Tensor batch_norm2d(Tensor x, const std::string& name, float eps = 1e-5f, float momentum = 0.1f);
   Tensor add(Tensor a, Tensor b);  // b: same per-sample shape, or a parameter of that shape (broadcast)
   Tensor mul(Tensor a, Tensor b);
   Tensor relu(Tensor x);

@@ -72,13 +72,19 @@ struct Pool2d {  // input [channels, h, w]
   bool adaptive = false;  // average over adaptive windows giving out_h × out_w
   uint32_t out_h = 1, out_w = 1;
 };
+// inputs: x [channels, h, w], weight [channels], bias [channels], and the buffers running_mean
+// [channels], running_var [channels], num_batches_tracked []
+struct BatchNorm2d {
+  float eps = 1e-5f;
+  float momentum = 0.1f;
+};
 struct Reshape {  // a view: the output shares its input's memory
   std::vector<uint32_t> dims;  // the new per-sample shape, same element count
 };
 }  // namespace attr
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
-                            attr::Conv2d, attr::Pool2d>;
+                            attr::Conv2d, attr::Pool2d, attr::BatchNorm2d>;
 
 struct Node {
   OpAttr attr;

@@ -12,6 +12,7 @@
 #include "vkgrad/vk/recorder.hpp"
 
 #include <cstdint>
+#include <optional>
 
 namespace vkgrad::vk {
 class Context;
@@ -46,15 +47,16 @@ public:
   // y = normalized x; training: batch statistics, running statistics updated.
   void forward(vk::Recorder& rec, const BatchNormShape& s, const BatchNormTensors& t, const TensorRef& x,
                const TensorRef& y, bool training) const;
-  // dx (+)= ∂L/∂x through the training forward; dgamma, dbeta (fp32 [channels]) += theirs.
+  // dx (+)= ∂L/∂x through the training forward (none when dx is empty: the input needs no
+  // gradient); dgamma, dbeta (fp32 [channels]) += theirs.
   void backward(vk::Recorder& rec, const BatchNormShape& s, const BatchNormTensors& t, const TensorRef& x,
-                const TensorRef& dy, const TensorRef& dx, const vk::BufferRange& dgamma,
+                const TensorRef& dy, const std::optional<TensorRef>& dx, const vk::BufferRange& dgamma,
                 const vk::BufferRange& dbeta, bool accumulate) const;
 
 private:
   void dispatch(vk::Recorder& rec, uint32_t mode, const BatchNormShape& s, const BatchNormTensors& t,
                 const TensorRef& x, const TensorRef& dy, const TensorRef& out, const vk::BufferRange& dgamma,
-                const vk::BufferRange& dbeta, bool accumulate) const;
+                const vk::BufferRange& dbeta, uint32_t flags) const;
 
   vk::Context& ctx_;
 };
