@@ -201,6 +201,36 @@ Tensor Graph::mul(Tensor a, Tensor b) {
 
 Tensor Graph::softmax(Tensor x) { return add_op(attr::Softmax{}, {x}, "softmax"); }
 
+namespace {
+
+// A per-sample dimension index, negative ones counting from the end.
+uint32_t dimension(int dim, size_t rank, const char* op) {
+  const int64_t d = dim < 0 ? int64_t(rank) + dim : dim;
+  if (d < 0 || d >= int64_t(rank))
+    throw Error(std::string(op) + ": dimension " + std::to_string(dim) + " of a tensor with " + std::to_string(rank) +
+                    " per-sample dimensions",
+                "use 0.." + std::to_string(int64_t(rank) - 1) + " or -1..-" + std::to_string(rank));
+  return uint32_t(d);
+}
+
+}  // namespace
+
+Tensor Graph::concat(const std::vector<Tensor>& xs, int dim) {
+  if (xs.empty()) throw Error("concat of no tensors", "pass at least two");
+  const uint32_t d = dimension(dim, checked(xs[0], "concat").dims.size(), "concat");
+  return add_op(attr::Concat{d}, xs, "concat");
+}
+
+Tensor Graph::slice(Tensor x, int dim, uint32_t start, uint32_t end) {
+  const uint32_t d = dimension(dim, checked(x, "slice").dims.size(), "slice");
+  return add_op(attr::Slice{d, start, end}, {x}, "slice");
+}
+
+Tensor Graph::mean(Tensor x, int dim) {
+  const uint32_t d = dimension(dim, checked(x, "mean").dims.size(), "mean");
+  return add_op(attr::Mean{d}, {x}, "mean");
+}
+
 Tensor Graph::reshape(Tensor x, std::vector<uint32_t> dims) {
   return add_op(attr::Reshape{std::move(dims)}, {x}, "reshape");
 }

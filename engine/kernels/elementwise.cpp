@@ -15,7 +15,7 @@ constexpr uint32_t kWorkgroup = 256;
 constexpr uint32_t kMaxGroups = 4096;     // enough to fill any GPU; the shader grid-strides
 constexpr uint32_t kColumnsPerGroup = 64;  // 32 column pairs per workgroup and block
 constexpr uint32_t kModeUnary = 0, kModeUnaryBackward = 1, kModeBinary = 2, kModeColumnSum = 3,
-                   kModeBackwardColumnSum = 4;
+                   kModeBackwardColumnSum = 4, kModeCopyColumns = 5;
 constexpr uint32_t kAccumulate = 1, kBroadcast = 2;
 
 // Elements of one flat operation: the shader counts element pairs in 32 bits as (n + 1) / 2.
@@ -153,6 +153,25 @@ void Elementwise::column_sum(vk::Recorder& rec, const TensorRef& x, const Tensor
   const uint32_t groups = std::min(kMaxGroups, (cols + kColumnsPerGroup - 1) / kColumnsPerGroup);
   // Binding 1 is unused: x again, typed canonically as in unary().
   dispatch(rec, args, x, {x.range, ElemType::F32}, out, accumulate, groups, "ew.column_sum");
+}
+
+void Elementwise::copy_columns(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, uint32_t rows,
+                               uint32_t src_cols, uint32_t src_col, uint32_t dst_cols, uint32_t dst_col,
+                               uint32_t width, bool accumulate) const {
+  if (uint64_t(src_col) + width > src_cols || uint64_t(dst_col) + width > dst_cols)
+    throw Error("elementwise copy_columns: columns [" + std::to_string(src_col) + ", +" + std::to_string(width) +
+                    ") of " + std::to_string(src_cols) + " into [" + std::to_string(dst_col) + ", +" +
+                    std::to_string(width) + ") of " + std::to_string(dst_cols),
+                "keep both blocks inside their rows");
+  const uint32_t n = flat_elements("copy_columns", uint64_t(rows) * dst_cols);
+  check_size("copy_columns", "x", x, uint64_t(rows) * src_cols);
+  check_size("copy_columns", "out", out, n);
+  check_alias("copy_columns", "out", out, "x", x, false);
+  if (n == 0 || width == 0) return;
+  ElementwiseArgs args{kModeCopyColumns, 0, n, rows, dst_cols, accumulate ? kAccumulate : 0};
+  args.src_stride = src_cols, args.src_col = src_col, args.dst_col = dst_col, args.width = width;
+  // Binding 1 is unused: x again, typed canonically as in unary().
+  dispatch(rec, args, x, {x.range, ElemType::F32}, out, accumulate, flat_groups(n), "ew.copy_columns");
 }
 
 void Elementwise::unary_backward_column_sum(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& dy,

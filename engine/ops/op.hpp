@@ -118,6 +118,9 @@ const OpUnit& unit_for(const graph::attr::Reshape&);
 const OpUnit& unit_for(const graph::attr::Conv2d&);
 const OpUnit& unit_for(const graph::attr::Pool2d&);
 const OpUnit& unit_for(const graph::attr::BatchNorm2d&);
+const OpUnit& unit_for(const graph::attr::Concat&);
+const OpUnit& unit_for(const graph::attr::Slice&);
+const OpUnit& unit_for(const graph::attr::Mean&);
 const OpUnit& unit(const graph::OpAttr& attr);
 
 // Helpers op units share.

@@ -422,6 +422,42 @@ TEST_F(ElementwiseLarge, GridStrideReachesEveryElement) {
   EXPECT_EQ(sum1, sum2) << "column sums differ between runs";
 }
 
+// --- column blocks (concat, slice) ---------------------------------------------------------
+
+// Copies move values exactly (fp16 → fp16, fp32 → fp32, fp16 → fp32) and leave the other
+// columns bit for bit; accumulation rounds once: |sum|·u_out.
+class CopyColumnsTest : public VkTestWithParam<std::tuple<ElemType, bool>> {};
+
+TEST_P(CopyColumnsTest, MovesTheBlockAndKeepsTheRest) {
+  const auto [t, accumulate] = GetParam();
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  // Odd widths and offsets: blocks start and end in the middle of fp16 words.
+  const uint32_t rows = 7, src_cols = 9, src_col = 3, dst_cols = 11, dst_col = 5, width = 5;
+  const auto x = round_for(t, uniform(size_t(rows) * src_cols, -2, 2, 41));
+  const auto old = round_for(t, uniform(size_t(rows) * dst_cols, -2, 2, 42));
+  const auto bx = make_tensor(ctx, x, x.size(), t, "x"), bout = make_tensor(ctx, old, old.size(), t, "out");
+  run(ctx, [&](vk::Recorder& rec) {
+    ew.copy_columns(rec, bx.ref(), bout.ref(), rows, src_cols, src_col, dst_cols, dst_col, width, accumulate);
+  });
+  auto want = old;
+  std::vector<double> tol(want.size(), 0.0);
+  for (uint32_t r = 0; r < rows; ++r)
+    for (uint32_t j = 0; j < width; ++j) {
+      const size_t o = size_t(r) * dst_cols + dst_col + j;
+      const double v = x[size_t(r) * src_cols + src_col + j];
+      want[o] = accumulate ? want[o] + v : v;
+      if (accumulate) tol[o] = u_out(t) * std::fabs(want[o]) + tiny(t);
+    }
+  EXPECT_TRUE(all_close(read_back(ctx, bout), want, tol));
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, CopyColumnsTest, ::testing::Combine(::testing::Values(F32, F16), ::testing::Bool()),
+                         [](const ::testing::TestParamInfo<std::tuple<ElemType, bool>>& p) {
+                           return std::string(kernels::elem_type_name(std::get<0>(p.param))) +
+                                  (std::get<1>(p.param) ? "_accumulate" : "_overwrite");
+                         });
+
 // --- argument checks ------------------------------------------------------------------------
 
 using ElementwiseErrors = VkTest;
@@ -443,6 +479,8 @@ TEST_F(ElementwiseErrors, BadArgumentsAreRejected) {
     EXPECT_THROW(ew.column_sum(rec, x, y, 100, 1, false), Error);  // x too small
     EXPECT_THROW(ew.column_sum(rec, x, x, 2, 2, false), Error);    // out over x
     EXPECT_THROW(ew.binary(rec, BinaryOp::Add, x, x, y, 0x10000, 0x10000, false), Error);  // 2^32 elements
+    EXPECT_THROW(ew.copy_columns(rec, x, y, 2, 4, 3, 4, 0, 2, false), Error);  // the block leaves x's rows
+    EXPECT_THROW(ew.copy_columns(rec, x, x, 2, 4, 0, 4, 0, 2, false), Error);  // out over x
   });
 }
 

@@ -2,7 +2,7 @@
 // device's own forward loss, in fp32, with each fp32 GEMM variant the device can run (the
 // default choice, and the portable one with buffer device addresses off). Graphs combine all
 // ops: linear (plain and fused ReLU), GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast
-// and same-shape), softmax, reshape, sin, cos, conv2d (padding, stride, groups, depthwise with dilation,
+// and same-shape), softmax, reshape, concat, slice, mean, sin, cos, conv2d (padding, stride, groups, depthwise with dilation,
 // fused ReLU, no bias), max, average and adaptive pooling, batch norm, and each loss. Graphs
 // with batch norm difference the training forward's loss (a step with learning rate 0), since
 // evaluation normalizes by the running statistics instead.
@@ -72,6 +72,18 @@ graph::Graph fourier_graph() {
   const auto z = g.linear(x, 8, "proj");
   const auto h = g.add(g.sin(z), g.mul(g.cos(z), g.linear(x, 8, "gate")));
   g.mse(g.linear(h, 3, "out"), g.input("t", {3}));
+  return g;
+}
+
+// concat, slice and mean along several dimensions.
+graph::Graph concat_graph() {
+  graph::Graph g;
+  const auto x = g.input("x", {6});
+  const auto h = g.reshape(g.linear(x, 12, "a"), {3, 4});
+  const auto c = g.concat({g.tanh(g.linear(x, 5, "b")), g.linear(x, 2, "c")});          // [7]
+  const auto parts = g.concat({g.mean(h, 0), g.mean(h, -1), g.slice(c, 0, 1, 6)}, 0);  // [4 + 3 + 5]
+  const auto rows = g.slice(h, 0, 1, 3);                                                // [2, 4]
+  g.mse(g.linear(g.concat({parts, g.flatten(rows)}), 3, "out"), g.input("t", {3}));
   return g;
 }
 
@@ -151,6 +163,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          GraphCase{"softmax_cross_entropy", softmax_graph, true, 3},
                                          GraphCase{"relu_l1", l1_graph, false, 3},
                                          GraphCase{"fourier_mse", fourier_graph, false, 3},
+                                         GraphCase{"concat_slice_mean", concat_graph, false, 3},
                                          GraphCase{"cnn_cross_entropy", cnn_graph, true, 3, 2 * 6 * 6},
                                          GraphCase{"batch_norm_mse", batch_norm_graph, false, 3, 2 * 3 * 4, true}),
                        ::testing::Values(ContextCase{"default", {}},

@@ -71,6 +71,10 @@ public:
   Tensor cos(Tensor x);
   Tensor activation(Tensor x, Activation a);
   Tensor softmax(Tensor x);  // over the last dimension
+  // Per-sample dimensions count from 0, or from the end when negative (-1: the last).
+  Tensor concat(const std::vector<Tensor>& xs, int dim = -1);        // torch.cat
+  Tensor slice(Tensor x, int dim, uint32_t start, uint32_t end);     // x[..., start:end, ...]
+  Tensor mean(Tensor x, int dim);                                    // the dimension goes away
   Tensor reshape(Tensor x, std::vector<uint32_t> dims);  // per-sample dims; same element count
   Tensor flatten(Tensor x);
 

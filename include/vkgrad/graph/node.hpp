@@ -78,13 +78,22 @@ struct BatchNorm2d {
   float eps = 1e-5f;
   float momentum = 0.1f;
 };
+struct Concat {  // inputs: two or more, equal per-sample dims except `dim`
+  uint32_t dim = 0;  // per-sample dimension
+};
+struct Slice {  // elements [start, end) of per-sample dimension `dim`
+  uint32_t dim = 0, start = 0, end = 0;
+};
+struct Mean {  // over per-sample dimension `dim`, which goes away
+  uint32_t dim = 0;
+};
 struct Reshape {  // a view: the output shares its input's memory
   std::vector<uint32_t> dims;  // the new per-sample shape, same element count
 };
 }  // namespace attr
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
-                            attr::Conv2d, attr::Pool2d, attr::BatchNorm2d>;
+                            attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean>;
 
 struct Node {
   OpAttr attr;

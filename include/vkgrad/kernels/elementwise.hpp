@@ -28,11 +28,12 @@ enum class BinaryOp : uint32_t { Add = 0, Mul = 1 };
 
 // Mirrors the push constants of shaders/elementwise.comp.
 struct ElementwiseArgs {
-  uint32_t mode;  // 0 unary, 1 unary backward, 2 binary, 3 column sum
+  uint32_t mode;  // 0 unary, 1 unary backward, 2 binary, 3 column sum, 4 fused, 5 copy columns
   uint32_t op;    // UnaryOp or BinaryOp
-  uint32_t n;     // elements of the flat modes (0-2)
+  uint32_t n;     // elements of the flat modes (0-2, 5)
   uint32_t rows, cols;
   uint32_t flags;  // bit 0: accumulate, bit 1: broadcast b
+  uint32_t src_stride = 0, src_col = 0, dst_col = 0, width = 0;  // copy columns
 };
 static_assert(sizeof(ElementwiseArgs) <= 128);
 
@@ -54,6 +55,11 @@ public:
   // every run, no float atomics. With accumulate, out[j] += that. rows = 0 gives zeros.
   void column_sum(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, uint32_t rows, uint32_t cols,
                   bool accumulate) const;
+  // out[r][dst_col + j] (+)= x[r][src_col + j] for r < rows, j < width, where x has src_cols
+  // columns and out dst_cols; out's other columns stay as they are (concatenation, slicing
+  // and their gradients, along any dimension viewed as rows × columns). Types may differ.
+  void copy_columns(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, uint32_t rows, uint32_t src_cols,
+                    uint32_t src_col, uint32_t dst_cols, uint32_t dst_col, uint32_t width, bool accumulate) const;
   // A layer's activation backward and bias gradient: dx = dy · f'(x) over [rows, cols], then
   // sums[j] (+)= Σ_r dx[r][j] (fp32 `sums`, accumulated when `accumulate`). One pass when cols is
   // even, else unary_backward and column_sum; the same bits either way.
