@@ -142,6 +142,17 @@ Tensor Graph::batch_norm2d(Tensor x, const std::string& name, float eps, float m
   return add_op(attr::BatchNorm2d{eps, momentum}, {x, w, b, mean, var, count}, "batch_norm2d " + name);
 }
 
+Tensor Graph::fourier_features(Tensor x, uint32_t frequencies, float sigma, const std::string& name) {
+  const TensorInfo& xi = checked(x, "fourier_features");
+  if (xi.dims.size() != 1 || frequencies == 0 || !(sigma > 0.0f))
+    throw Error("fourier_features '" + name + "': input " + shape_string(xi) + ", " + std::to_string(frequencies) +
+                    " frequencies, sigma " + std::to_string(sigma),
+                "encode [batch, coordinates] inputs with at least one frequency and sigma > 0");
+  const uint32_t in = xi.dims[0];
+  const Tensor b = buffer(name + ".B", {frequencies, in}, {.kind = InitKind::Normal, .a = 0, .b = sigma});
+  return add_op(attr::FourierFeatures{}, {x, b}, "fourier_features " + name);
+}
+
 namespace {
 
 attr::Pool2d pool_attr(PoolKind kind, uint32_t kernel, uint32_t stride, uint32_t padding) {

@@ -6,7 +6,14 @@
 namespace vkgrad::ops {
 
 Kernels::Kernels(vk::Context& ctx)
-    : gemm(ctx), elementwise(ctx), softmax(ctx), loss(ctx), pool(ctx), channel_reduce(ctx), batch_norm(ctx) {}
+    : gemm(ctx),
+      elementwise(ctx),
+      softmax(ctx),
+      loss(ctx),
+      pool(ctx),
+      channel_reduce(ctx),
+      batch_norm(ctx),
+      encoding(ctx) {}
 
 Walk::Walk(const graph::Graph& g, const TensorStore& s, const Kernels& k, vk::Recorder& r, uint32_t rows_,
            bool training_)

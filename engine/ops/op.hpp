@@ -13,6 +13,7 @@
 #include "vkgrad/kernels/batch_norm.hpp"
 #include "vkgrad/kernels/channel_reduce.hpp"
 #include "vkgrad/kernels/elementwise.hpp"
+#include "vkgrad/kernels/encoding.hpp"
 #include "vkgrad/kernels/gemm.hpp"
 #include "vkgrad/kernels/loss.hpp"
 #include "vkgrad/kernels/pool.hpp"
@@ -41,6 +42,7 @@ struct Kernels {
   kernels::Pool pool;
   kernels::ChannelReduce channel_reduce;
   kernels::BatchNorm batch_norm;
+  kernels::Encoding encoding;
 };
 
 // Where a compiled graph keeps each tensor's value and gradient; the trainer implements it.
@@ -106,6 +108,8 @@ struct OpUnit {
   void (*forward)(const graph::Node& node, uint32_t index, Walk& walk);
   // Called when the output has a gradient; contributes to the inputs that require one.
   void (*backward)(const graph::Node& node, uint32_t index, Walk& walk);
+  // Reads its input() feeds in fp32 whatever the precision (coordinates, whose low bits matter).
+  bool fp32_feeds = false;
 };
 
 // The table: one entry per attribute type of graph::OpAttr.
@@ -121,6 +125,7 @@ const OpUnit& unit_for(const graph::attr::BatchNorm2d&);
 const OpUnit& unit_for(const graph::attr::Concat&);
 const OpUnit& unit_for(const graph::attr::Slice&);
 const OpUnit& unit_for(const graph::attr::Mean&);
+const OpUnit& unit_for(const graph::attr::FourierFeatures&);
 const OpUnit& unit(const graph::OpAttr& attr);
 
 // Helpers op units share.

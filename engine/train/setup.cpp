@@ -205,7 +205,8 @@ void Trainer::Impl::plan_memory() {
   const auto& requests = act.requests;
   std::vector<bool> consumed(ts.size(), false);
   for (const auto& n : graph.nodes())
-    for (uint32_t in : n.inputs) consumed[base(in)] = true;
+    if (!ops::unit(n.attr).fp32_feeds)
+      for (uint32_t in : n.inputs) consumed[base(in)] = true;
 
   plan = graph::plan_memory(requests);
   const uint64_t fixed = counters.device_bytes[size_t(MemoryCategory::Parameters)] +
@@ -232,7 +233,7 @@ void Trainer::Impl::plan_memory() {
   // Feeds: inputs and int32 labels, one device buffer each (never in the arena: the upload
   // writes them while earlier steps may still run), and their staging layout. Under mixed
   // precision the host converts inputs that layers read to fp16 as it stages them; a loss
-  // target only the loss reads stays fp32.
+  // target only the loss reads, and coordinates only encodings read, stay fp32.
   for (uint32_t t : graph.feeds()) {
     const auto& ti = ts[t];
     FeedBuffer f;

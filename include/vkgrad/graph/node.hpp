@@ -87,13 +87,17 @@ struct Slice {  // elements [start, end) of per-sample dimension `dim`
 struct Mean {  // over per-sample dimension `dim`, which goes away
   uint32_t dim = 0;
 };
+// inputs: x, an input() of coordinates [in], and the buffer B [frequencies, in] (fixed Gaussian
+// draws); output [2·frequencies] = [sin(2πBx), cos(2πBx)]
+struct FourierFeatures {};
 struct Reshape {  // a view: the output shares its input's memory
   std::vector<uint32_t> dims;  // the new per-sample shape, same element count
 };
 }  // namespace attr
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
-                            attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean>;
+                            attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean,
+                            attr::FourierFeatures>;
 
 struct Node {
   OpAttr attr;
