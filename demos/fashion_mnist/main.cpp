@@ -221,7 +221,9 @@ int run(Options o) {
   const auto final_state = trainer.save_state();
   if (!o.export_state_dict.empty()) io::export_state_dict(o.export_state_dict, final_state);
   const fs::path png = run_dir / "curve.png";
-  const bool plotted = !curve.empty() && plot_curve(curve, run_dir, png);
+  const std::string title = o.model == "cnn" ? "vkgrad: CNN (2 conv + max-pool, fc 128) on Fashion-MNIST"
+                                             : "vkgrad: MLP 784-512-256-10 on Fashion-MNIST";
+  const bool plotted = !curve.empty() && plot_curve(curve, run_dir, png, title);
   const auto m = trainer.metrics(train::Wait::Yes);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   std::fprintf(stderr, "test accuracy %.4f after %u epochs in %.1f s; run folder %s%s\n", accuracy, o.epochs, seconds,

@@ -4,7 +4,7 @@
 #include <fstream>
 
 bool plot_curve(const std::vector<EpochPoint>& points, const std::filesystem::path& dir,
-                const std::filesystem::path& png) {
+                const std::filesystem::path& png, const std::string& title) {
   const auto dat = dir / "curve.dat", script = dir / "curve.gp";
   {
     std::ofstream d(dat);
@@ -13,7 +13,7 @@ bool plot_curve(const std::vector<EpochPoint>& points, const std::filesystem::pa
     std::ofstream g(script);
     g << "set terminal pngcairo size 900,500 font 'sans,10'\n"
       << "set output '" << png.string() << "'\n"
-      << "set title 'vkgrad: MLP 784-512-256-10 on Fashion-MNIST'\n"
+      << "set title '" << title << "'\n"
       << "set xlabel 'epoch'\nset ylabel 'loss'\nset y2label 'test accuracy'\n"
       << "set ytics nomirror\nset y2tics\nset y2range [0.5:1]\nset grid\nset key center right\n"
       << "plot '" << dat.string() << "' using 1:2 with linespoints title 'train loss (epoch mean)', "

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <vector>
 
 struct EpochPoint {
@@ -10,4 +11,4 @@ struct EpochPoint {
 
 // Writes curve.dat and curve.gp into `dir` and runs gnuplot; false when gnuplot fails.
 bool plot_curve(const std::vector<EpochPoint>& points, const std::filesystem::path& dir,
-                const std::filesystem::path& png);
+                const std::filesystem::path& png, const std::string& title);
