@@ -6,6 +6,7 @@
 #include "progress.hpp"
 #include "vkgrad/data/batcher.hpp"
 #include "vkgrad/error.hpp"
+#include "vkgrad/graph/sequential.hpp"
 #include "vkgrad/io/checkpoint.hpp"
 #include "vkgrad/io/idx.hpp"
 #include "vkgrad/train/trainer.hpp"
@@ -73,11 +74,10 @@ graph::Graph model(const std::string& kind) {
   auto h = kind == "cnn" ? g.input("x", {1, 28, 28}) : g.input("x", {784});
   const auto y = g.labels("y");
   if (kind == "cnn") {
-    const graph::Conv2dOptions same{.padding = 1, .activation = graph::Activation::Relu};
-    h = g.max_pool2d(g.conv2d(h, 32, 3, "features.0", same), 2);
-    h = g.max_pool2d(g.conv2d(h, 64, 3, "features.3", same), 2);
-    h = g.linear(g.flatten(h), 128, "classifier.1", graph::Activation::Relu);
-    g.cross_entropy(g.linear(h, 10, "classifier.3"), y);
+    graph::Sequential features(g, h, "features");
+    features.conv2d(32, 3, {.padding = 1}).relu().max_pool2d(2).conv2d(64, 3, {.padding = 1}).relu().max_pool2d(2);
+    graph::Sequential classifier(g, features.output(), "classifier");
+    g.cross_entropy(classifier.flatten().linear(128).relu().linear(10).output(), y);
     return g;
   }
   h = g.linear(h, 512, "layers.0", graph::Activation::Relu);

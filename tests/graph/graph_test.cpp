@@ -1,6 +1,7 @@
 // Graph building: shapes checked as ops are added, errors naming the op and both shapes.
 #include "vkgrad/error.hpp"
 #include "vkgrad/graph/graph.hpp"
+#include "vkgrad/graph/sequential.hpp"
 
 #include <gtest/gtest.h>
 
@@ -95,6 +96,26 @@ TEST(Graph, ConvAndPoolShapesAndPyTorchNames) {
   EXPECT_NE(error_of([&] { g.conv2d(x, 8, 3, "odd", {.groups = 2}); }).find("groups"), std::string::npos);
   EXPECT_NE(error_of([&] { g.conv2d(x, 8, 31, "huge"); }).find("does not fit"), std::string::npos);
   EXPECT_NE(error_of([&] { g.max_pool2d(x, 4, 1, 3); }).find("half the kernel"), std::string::npos);
+}
+
+// nn.Sequential's numbering (every module counts) and a ReLU fused into the layer before it.
+TEST(Sequential, NamesMatchPyTorchAndReluFuses) {
+  graph::Graph g;
+  graph::Sequential features(g, g.input("x", {1, 28, 28}), "features");
+  features.conv2d(32, 3, {.padding = 1}).relu().max_pool2d(2).conv2d(64, 3, {.padding = 1}).relu().max_pool2d(2);
+  graph::Sequential classifier(g, features.output(), "classifier");
+  const auto y = classifier.flatten().linear(128).relu().linear(10).tanh().output();
+  std::vector<std::string> names;
+  for (uint32_t p : g.parameters()) names.push_back(g.tensors()[p].name);
+  EXPECT_EQ(names, (std::vector<std::string>{"features.0.weight", "features.0.bias", "features.3.weight",
+                                             "features.3.bias", "classifier.1.weight", "classifier.1.bias",
+                                             "classifier.3.weight", "classifier.3.bias"}));
+  EXPECT_EQ(g.info(y).dims, std::vector<uint32_t>{10});
+  // conv, pool, conv, pool, flatten, linear, linear, tanh: the ReLUs live in their layers' epilogues.
+  EXPECT_EQ(g.nodes().size(), 8u);
+  EXPECT_EQ(std::get<graph::attr::Conv2d>(g.nodes()[0].attr).activation, graph::Activation::Relu);
+  EXPECT_EQ(std::get<graph::attr::Linear>(g.nodes()[5].attr).activation, graph::Activation::Relu);
+  EXPECT_EQ(std::get<graph::attr::Linear>(g.nodes()[6].attr).activation, graph::Activation::None);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "train_bench.hpp"
 
 #include "vkgrad/error.hpp"
+#include "vkgrad/graph/sequential.hpp"
 #include "vkgrad/io/safetensors.hpp"
 #include "vkgrad/train/trainer.hpp"
 #include "vkgrad/vk/context.hpp"
@@ -36,13 +37,12 @@ graph::Graph cnn(const TrainBenchOptions& o) {
                 "cross_entropy",
                 "e.g. --layers 784 10");
   graph::Graph g;
-  auto h = g.input("x", {1, side, side});
+  const auto x = g.input("x", {1, side, side});
   const auto y = g.labels("y");
-  const graph::Conv2dOptions same{.padding = 1, .activation = graph::Activation::Relu};
-  h = g.max_pool2d(g.conv2d(h, 32, 3, "features.0", same), 2);
-  h = g.max_pool2d(g.conv2d(h, 64, 3, "features.3", same), 2);
-  h = g.linear(g.flatten(h), 128, "classifier.1", graph::Activation::Relu);
-  g.cross_entropy(g.linear(h, o.layers.back(), "classifier.3"), y);
+  graph::Sequential features(g, x, "features");
+  features.conv2d(32, 3, {.padding = 1}).relu().max_pool2d(2).conv2d(64, 3, {.padding = 1}).relu().max_pool2d(2);
+  graph::Sequential classifier(g, features.output(), "classifier");
+  g.cross_entropy(classifier.flatten().linear(128).relu().linear(o.layers.back()).output(), y);
   return g;
 }
 
