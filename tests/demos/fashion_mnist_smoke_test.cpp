@@ -1,5 +1,7 @@
 // A short run of the fashion_mnist demo on a subset, with the validation layer on: the loss
 // falls, the JSON summary is complete, the run folder has its files, and --resume continues.
+#include "program_run.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -17,13 +19,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using vkgrad::test::slurp;
 
 std::vector<nlohmann::json> lines(const fs::path& p) {
   std::vector<nlohmann::json> out;
@@ -34,10 +30,7 @@ std::vector<nlohmann::json> lines(const fs::path& p) {
 }
 
 int run(const std::string& args, const fs::path& dir, const std::string& tag) {
-  // Rule-based kernel choices, as in every test: measured ones may differ from run to run.
-  const std::string cmd = "VKGRAD_VALIDATION=1 VKGRAD_TUNE=0 " FASHION_MNIST_BIN " " + args + " > " + (dir / (tag + ".json")).string() +
-                          " 2> " + (dir / (tag + ".err")).string();
-  return std::system(cmd.c_str());
+  return vkgrad::test::run_program(FASHION_MNIST_BIN, args, dir, tag);
 }
 
 TEST(FashionMnistDemo, ShortRunLearnsAndReports) {

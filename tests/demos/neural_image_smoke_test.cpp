@@ -1,6 +1,8 @@
 // A short neural_image run on a small synthetic picture, with the validation layer on: the PSNR
 // climbs, the JSON summary is complete, the reconstruction PNG and the PSNR plot are written;
 // and an unreadable picture is a clear error.
+#include "program_run.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -19,18 +21,10 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using vkgrad::test::slurp;
 
 int run(const std::string& args, const fs::path& dir, const std::string& tag) {
-  const std::string cmd = "VKGRAD_VALIDATION=1 VKGRAD_TUNE=0 " NEURAL_IMAGE_BIN " " + args + " > " +
-                          (dir / (tag + ".json")).string() + " 2> " + (dir / (tag + ".err")).string();
-  return std::system(cmd.c_str());
+  return vkgrad::test::run_program(NEURAL_IMAGE_BIN, args, dir, tag);
 }
 
 // A 40×40 binary PPM (stb_image reads PNM): smooth colour ramps and a bright disc.

@@ -41,15 +41,8 @@ TEST(BatchNormReference, BackwardMatchesFiniteDifferences) {
   };
   const auto b = reference::batch_norm_backward(c, x, gamma, dy);
   const auto check = [&](std::vector<double>& v, const std::vector<double>& grad, const char* what) {
-    for (size_t i = 0; i < v.size(); ++i) {
-      const double h = 1e-6, keep = v[i];
-      v[i] = keep + h;
-      const double up = loss();
-      v[i] = keep - h;
-      const double down = loss();
-      v[i] = keep;
-      EXPECT_NEAR(grad[i], (up - down) / (2 * h), 1e-6) << what << " " << i;
-    }
+    for (size_t i = 0; i < v.size(); ++i)
+      EXPECT_NEAR(grad[i], central_difference(v, i, 1e-6, loss), 1e-6) << what << " " << i;
   };
   check(x, b.dx, "dx");
   check(gamma, b.dgamma, "dgamma");

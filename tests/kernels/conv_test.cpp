@@ -9,6 +9,7 @@
 // add), then the rounding to the output type (2^-11·|y| for fp16, 2^-24 for fp32) and its
 // smallest step.
 #include "device_tensor.hpp"
+#include "gemm_variants.hpp"
 #include "numerics.hpp"
 #include "reference/conv.hpp"
 #include "vk_fixture.hpp"
@@ -49,28 +50,14 @@ TEST(ConvReference, GradientsMatchFiniteDifferences) {
     return l;
   };
   const auto check = [&](std::vector<double>& v, const std::vector<double>& grad, const char* what) {
-    for (size_t i = 0; i < v.size(); ++i) {
-      const double h = 1e-6, keep = v[i];
-      v[i] = keep + h;
-      const double up = loss();
-      v[i] = keep - h;
-      const double down = loss();
-      v[i] = keep;
-      // L is linear in each variable: central differences are exact up to rounding (~1e-16/h).
-      EXPECT_NEAR(grad[i], (up - down) / (2 * h), 1e-8) << what << " " << i;
-    }
+    // L is linear in each variable: central differences are exact up to rounding (~1e-16/h).
+    for (size_t i = 0; i < v.size(); ++i)
+      EXPECT_NEAR(grad[i], central_difference(v, i, 1e-6, loss), 1e-8) << what << " " << i;
   };
   check(x, reference::conv_data_grad(s, w, dy).value, "dx");
   check(w, reference::conv_weight_grad(s, dy, x).value, "dw");
 }
 
-struct VariantCase {
-  const char* name;
-  GemmVariant variant;
-  ElemType type;                 // x, w, dy, y, dx; the weight gradient is fp32
-  std::vector<Feature> disable;  // the context it runs in
-  std::vector<Feature> needs;    // skipped, naming them, where the device lacks these
-};
 
 struct ConvCase {
   const char* name;
@@ -94,7 +81,7 @@ TEST_P(ConvTest, PassesMatchReference) {
   vk::Context& ctx = context(variant.disable);
   for (Feature f : variant.needs)
     if (!ctx.caps().enabled(f)) GTEST_SKIP() << "needs " << vk::feature_name(f);
-  const ElemType t = variant.type;
+  const ElemType t = variant.operands;
   const auto g = geometry_of(s);
   const uint32_t taps = s.kh * s.kw;
 
@@ -161,17 +148,8 @@ const ConvCase kCases[] = {
     {"first_layer", with(shape(4, 1, 1, 8, 12, 12, 3), [](auto& s) { s.pad_h = s.pad_w = 1; }), true},
 };
 
-const VariantCase kVariants[] = {
-    {"coopmat", GemmVariant::Coopmat, ElemType::F16, {}, {Feature::Coopmat}},
-    {"coopmat2", GemmVariant::Coopmat2, ElemType::F16, {}, {Feature::Coopmat2}},
-    {"tiled16", GemmVariant::Tiled16, ElemType::F16, {Feature::Coopmat}, {}},
-    {"fp32", GemmVariant::Fp32, ElemType::F32, {Feature::Fp16Arith, Feature::Storage16}, {}},
-    {"cpu", GemmVariant::Cpu, ElemType::F16, {Feature::Coopmat}, {Feature::BufferDeviceAddress}},
-    {"cpu_f32", GemmVariant::Cpu, ElemType::F32, {Feature::Fp16Arith, Feature::Storage16},
-     {Feature::BufferDeviceAddress}},
-};
 
-INSTANTIATE_TEST_SUITE_P(Variants, ConvTest, ::testing::Combine(::testing::ValuesIn(kVariants), ::testing::ValuesIn(kCases)),
+INSTANTIATE_TEST_SUITE_P(Variants, ConvTest, ::testing::Combine(::testing::ValuesIn(kGemmVariants), ::testing::ValuesIn(kCases)),
                          [](const ::testing::TestParamInfo<std::tuple<VariantCase, ConvCase>>& param) {
                            return std::string(std::get<0>(param.param).name) + "_" + std::get<1>(param.param).name;
                          });

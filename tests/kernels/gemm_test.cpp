@@ -7,6 +7,7 @@
 // bias and the final add), the activation (slope ≤ 1.13 for GELU; erf approximation and fp32
 // transcendentals ≈ 1e-6·|x| + 2^-20), the rounding to the output type (2^-11·|C| for fp16,
 // 2^-24 for fp32) and one subnormal step of it.
+#include "gemm_variants.hpp"
 #include "numerics.hpp"
 #include "reference/gemm.hpp"
 #include "vk_fixture.hpp"
@@ -26,13 +27,6 @@ using kernels::ElemType;
 using kernels::GemmVariant;
 using vk::Feature;
 
-struct VariantCase {
-  const char* name;
-  GemmVariant variant;
-  ElemType operands;             // A and B
-  std::vector<Feature> disable;  // the context it runs in: the other paths switched off
-  std::vector<Feature> needs;    // skipped, naming them, where the device lacks these
-};
 
 struct GemmCase {
   const char* name;
@@ -184,16 +178,8 @@ const GemmCase kCases[] = {
     {"padded_ldc_f16", with(shape(9, 7, 5), [](auto& p) { p.ldc = 8, p.beta = 1; }), ElemType::F16},
 };
 
-const VariantCase kVariants[] = {
-    {"coopmat", GemmVariant::Coopmat, ElemType::F16, {}, {Feature::Coopmat}},
-    {"coopmat2", GemmVariant::Coopmat2, ElemType::F16, {}, {Feature::Coopmat2}},
-    {"tiled16", GemmVariant::Tiled16, ElemType::F16, {Feature::Coopmat}, {}},
-    {"fp32", GemmVariant::Fp32, ElemType::F32, {Feature::Fp16Arith, Feature::Storage16}, {}},
-    {"cpu", GemmVariant::Cpu, ElemType::F16, {Feature::Coopmat}, {Feature::BufferDeviceAddress}},
-    {"cpu_f32", GemmVariant::Cpu, ElemType::F32, {Feature::Fp16Arith, Feature::Storage16}, {Feature::BufferDeviceAddress}},
-};
 
-INSTANTIATE_TEST_SUITE_P(Variants, GemmTest, ::testing::Combine(::testing::ValuesIn(kVariants), ::testing::ValuesIn(kCases)),
+INSTANTIATE_TEST_SUITE_P(Variants, GemmTest, ::testing::Combine(::testing::ValuesIn(kGemmVariants), ::testing::ValuesIn(kCases)),
                          [](const ::testing::TestParamInfo<std::tuple<VariantCase, GemmCase>>& param) {
                            return std::string(std::get<0>(param.param).name) + "_" + std::get<1>(param.param).name;
                          });

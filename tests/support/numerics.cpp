@@ -45,6 +45,16 @@ std::vector<double> decode(kernels::ElemType t, std::span<const std::byte> bytes
   return out;
 }
 
+double central_difference(std::vector<double>& v, size_t i, double h, const std::function<double()>& f) {
+  const double keep = v[i];
+  v[i] = keep + h;
+  const double up = f();
+  v[i] = keep - h;
+  const double down = f();
+  v[i] = keep;
+  return (up - down) / (2 * h);
+}
+
 std::vector<double> uniform(size_t n, double lo, double hi, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> dist(lo, hi);

@@ -24,6 +24,10 @@ std::vector<double> round_for(kernels::ElemType t, std::span<const double> value
 std::vector<std::byte> encode(kernels::ElemType t, std::span<const double> values);
 std::vector<double> decode(kernels::ElemType t, std::span<const std::byte> bytes, size_t n);
 
+// (f() at v[i] + h − f() at v[i] − h) / 2h, with v[i] restored: a float64 reference's
+// derivative by central differences.
+double central_difference(std::vector<double>& v, size_t i, double h, const std::function<double()>& f);
+
 // n values uniform in [lo, hi) from a fixed-seed generator.
 std::vector<double> uniform(size_t n, double lo, double hi, uint32_t seed);
 

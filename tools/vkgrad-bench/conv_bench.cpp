@@ -1,5 +1,6 @@
 #include "conv_bench.hpp"
 
+#include "gemm_bench.hpp"
 #include "reference/conv.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/kernels/conv.hpp"
@@ -112,19 +113,8 @@ nlohmann::json run_conv_bench(const ConvBenchOptions& o) {
   const ElemType type = o.types == "f16" ? ElemType::F16 : ElemType::F32;
   vk::Context ctx;
   const auto& caps = ctx.caps();
-  std::vector<GemmVariant> variants;
-  if (o.variant == "all") {
-    if (type == ElemType::F16 && kernels::select_coopmat(caps)) variants.push_back(GemmVariant::Coopmat);
-    if (type == ElemType::F16 && kernels::select_coopmat2(caps)) variants.push_back(GemmVariant::Coopmat2);
-    variants.push_back(type == ElemType::F16 ? GemmVariant::Tiled16 : GemmVariant::Fp32);
-    if (caps.enabled(vk::Feature::BufferDeviceAddress)) variants.push_back(GemmVariant::Cpu);
-  } else {
-    const auto v = kernels::gemm_variant_from_name(o.variant);
-    if (!v) throw Error("unknown GEMM variant '" + o.variant + "'", "use all, coopmat, coopmat2, tiled16, fp32 or cpu");
-    variants.push_back(*v);
-  }
+  const std::vector<GemmVariant> variants = bench_variants(caps, type, o.variant);
   std::fprintf(stderr, "conv on %s, %s tensors (weight gradient fp32)\n", caps.name.c_str(), o.types.c_str());
-  const kernels::Gemm gemm(ctx);
   nlohmann::json results = nlohmann::json::array();
   for (const auto& text : o.shapes) {
     const reference::ConvShape s = parse(text);
@@ -158,16 +148,7 @@ nlohmann::json run_conv_bench(const ConvBenchOptions& o) {
       for (int pass = 0; pass < 3; ++pass) {
         const auto& d = passes[pass];
         const auto choice = kernels::select_gemm(caps, d.m, d.n, d.a.type, d.b.type, v);
-        const auto timed = [&](uint32_t reps) {
-          std::unique_ptr<vk::Recorder> rec;
-          ctx.run_now([&](VkCommandBuffer cmd) {
-            rec = std::make_unique<vk::Recorder>(ctx, cmd, vk::RecorderOptions{.timestamps = true});
-            for (uint32_t r = 0; r < reps; ++r) gemm.record_with(*rec, d, choice);
-          });
-          std::vector<double> ms;
-          for (const auto& t : rec->timings()) ms.push_back(t.ms);
-          return ms;
-        };
+        const auto timed = [&](uint32_t reps) { return time_gemm(ctx, d, choice, reps); };
         double first = 0;
         try {
           first = timed(1).at(0);  // compiles the pipeline on lavapipe

@@ -100,22 +100,12 @@ Row run_one(vk::Context& ctx, const Problem& p, std::optional<kernels::GemmChoic
   d.a = {buf_a.range(), p.type, p.lda(), 0, p.trans_a};
   d.b = {buf_b.range(), p.type, p.ldb(), 0, p.trans_b};
   d.c = {buf_c.range(), ElemType::F32, n, 0, false};
-  const kernels::Gemm gemm(ctx);
   // The default row is what Gemm::record picks: measured where the Context tunes, else the rule.
   const kernels::GemmChoice choice = forced                   ? *forced
                                      : ctx.tuning().enabled() ? kernels::tuned_gemm_choice(ctx, d)
                                                               : kernels::select_gemm(ctx.caps(), m, n, p.type, p.type);
 
-  const auto timed = [&](uint32_t reps) {
-    std::unique_ptr<vk::Recorder> rec;
-    ctx.run_now([&](VkCommandBuffer cmd) {
-      rec = std::make_unique<vk::Recorder>(ctx, cmd, vk::RecorderOptions{.timestamps = true});
-      for (uint32_t r = 0; r < reps; ++r) gemm.record_with(*rec, d, choice);
-    });
-    std::vector<double> ms;
-    for (const auto& t : rec->timings()) ms.push_back(t.ms);
-    return ms;
-  };
+  const auto timed = [&](uint32_t reps) { return time_gemm(ctx, d, choice, reps); };
   // Warm-up: on lavapipe the first dispatch of a pipeline compiles it with LLVM.
   const double first = timed(1).at(0);
   const uint32_t reps = uint32_t(std::clamp(seconds_per_row * 1e3 / std::max(first, 1e-3), 2.0, 50.0));
@@ -162,6 +152,33 @@ std::string sci(std::optional<double> v) {
 
 }  // namespace
 
+std::vector<double> time_gemm(vk::Context& ctx, const kernels::GemmDesc& d, const kernels::GemmChoice& choice,
+                              uint32_t reps) {
+  const kernels::Gemm gemm(ctx);
+  std::unique_ptr<vk::Recorder> rec;
+  ctx.run_now([&](VkCommandBuffer cmd) {
+    rec = std::make_unique<vk::Recorder>(ctx, cmd, vk::RecorderOptions{.timestamps = true});
+    for (uint32_t r = 0; r < reps; ++r) gemm.record_with(*rec, d, choice);
+  });
+  std::vector<double> ms;
+  for (const auto& t : rec->timings()) ms.push_back(t.ms);
+  return ms;
+}
+
+std::vector<GemmVariant> bench_variants(const vk::Caps& caps, ElemType type, const std::string& name) {
+  if (name != "all") {
+    const auto v = kernels::gemm_variant_from_name(name);
+    if (!v) throw Error("unknown GEMM variant '" + name + "'", "use all, coopmat, coopmat2, tiled16, fp32 or cpu");
+    return {*v};
+  }
+  std::vector<GemmVariant> variants;
+  if (type == ElemType::F16 && kernels::select_coopmat(caps)) variants.push_back(GemmVariant::Coopmat);
+  if (type == ElemType::F16 && kernels::select_coopmat2(caps)) variants.push_back(GemmVariant::Coopmat2);
+  variants.push_back(type == ElemType::F16 ? GemmVariant::Tiled16 : GemmVariant::Fp32);
+  if (caps.enabled(vk::Feature::BufferDeviceAddress)) variants.push_back(GemmVariant::Cpu);
+  return variants;
+}
+
 nlohmann::json run_gemm_bench(const GemmBenchOptions& o) {
   if (o.layout.size() != 2 || o.layout.find_first_not_of("nt") != std::string::npos)
     throw Error("unknown --layout '" + o.layout + "'", "use nn, nt, tn or tt (t: that operand is read transposed)");
@@ -170,18 +187,7 @@ nlohmann::json run_gemm_bench(const GemmBenchOptions& o) {
   vk::Context ctx;
   const auto& caps = ctx.caps();
 
-  // Every variant that takes these operand types on this device, or the one asked for.
-  std::vector<GemmVariant> variants;
-  if (o.variant == "all") {
-    if (type == ElemType::F16 && kernels::select_coopmat(caps)) variants.push_back(GemmVariant::Coopmat);
-    if (type == ElemType::F16 && kernels::select_coopmat2(caps)) variants.push_back(GemmVariant::Coopmat2);
-    variants.push_back(type == ElemType::F16 ? GemmVariant::Tiled16 : GemmVariant::Fp32);
-    if (caps.enabled(vk::Feature::BufferDeviceAddress)) variants.push_back(GemmVariant::Cpu);
-  } else {
-    const auto v = kernels::gemm_variant_from_name(o.variant);
-    if (!v) throw Error("unknown GEMM variant '" + o.variant + "'", "use all, coopmat, coopmat2, tiled16, fp32 or cpu");
-    variants.push_back(*v);
-  }
+  const std::vector<GemmVariant> variants = bench_variants(caps, type, o.variant);
   std::vector<Shape> shapes;
   for (uint32_t s : o.sizes) shapes.push_back({s, s, s});
   for (const auto& s : o.shapes) shapes.push_back(parse_shape(s));

@@ -2,6 +2,9 @@
 // reference.
 #pragma once
 
+#include "vkgrad/kernels/gemm.hpp"
+#include "vkgrad/vk/context.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -24,5 +27,14 @@ struct GemmBenchOptions {
 
 // Runs the benchmark on the default device; progress on stderr; returns the JSON document.
 nlohmann::json run_gemm_bench(const GemmBenchOptions& options);
+
+// The GEMM variants a benchmark runs: with `name` "all", every one this device runs for operands
+// of `type`; else the one named (Error for an unknown name).
+std::vector<kernels::GemmVariant> bench_variants(const vk::Caps& caps, kernels::ElemType type, const std::string& name);
+
+// GPU time (timestamps) of each of `reps` recordings of one GEMM with a fixed choice, submitted
+// together and waited for.
+std::vector<double> time_gemm(vk::Context& ctx, const kernels::GemmDesc& desc, const kernels::GemmChoice& choice,
+                              uint32_t reps);
 
 }  // namespace vkgrad::bench
