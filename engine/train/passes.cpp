@@ -2,7 +2,6 @@
 // per-slot upload and readout, and evaluation.
 #include "trainer_impl.hpp"
 
-#include "vkgrad/error.hpp"
 
 #include <cstddef>
 #include <functional>
