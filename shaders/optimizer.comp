@@ -29,6 +29,7 @@ layout(push_constant) uniform Args {
   float dampening;  // SGD
   uint nesterov;    // SGD
   uint write_copy;
+  float lr_scale;  // a parameter group's learning rate relative to the scheduled one
 } args;
 
 layout(std430, binding = 0) readonly buffer State_block { TrainState state; };
@@ -70,7 +71,7 @@ float update(uint i, float lr, uint t) {
 
 void main() {
   if (state.skip != 0u) return;
-  const float lr = state.lr;
+  const float lr = state.lr * args.lr_scale;
   const uint t = state.optimizer_step + 1u;
   const uint pairs = (args.n + 1u) / 2u;
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;

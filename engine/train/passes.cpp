@@ -66,10 +66,16 @@ void Trainer::Impl::record_passes() {
                        loss_value.range(), info.optimizer.max_grad_norm, info.accumulation_steps);
   });
   update = pass("update", [&](vk::Recorder& rec) {
-    const auto m = exp_avg ? exp_avg.range() : masters.range();
-    const auto v = exp_avg_sq ? exp_avg_sq.range() : m;
-    optimizer.record(rec, optimizer_args, state.range(), masters.range(), grads.range(), m, v,
-                     mixed ? std::optional(working_copy.range()) : std::nullopt);
+    for (const OptimizerRun& run : optimizer_runs) {
+      const uint64_t at = 4 * run.offset, bytes = 4 * run.args.n;
+      const auto weights = masters.range(at, bytes);
+      const auto m = exp_avg ? exp_avg.range(at, bytes) : weights;
+      const auto v = exp_avg_sq ? exp_avg_sq.range(at, bytes) : m;
+      const auto copy = mixed ? std::optional(working_copy.range(2 * run.offset,
+                                                                 kernels::tensor_bytes(kernels::ElemType::F16, run.args.n)))
+                              : std::nullopt;
+      optimizer.record(rec, run.args, state.range(), weights, grads.range(at, bytes), m, v, copy);
+    }
     loss_scale.advance(rec, state.range(), device_record.range(), advance_args);
   });
 

@@ -53,6 +53,7 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
     throw Error("a warm-up schedule needs warmup_steps >= 1", "set ScheduleConfig::warmup_steps");
 
   lay_out_parameters();
+  plan_optimizer_runs();
   lay_out_buffers();
   plan_memory();
   initialize_state();
@@ -129,6 +130,52 @@ kernels::TensorRef Trainer::Impl::buffer_value(uint32_t t) const {
   for (const Param& b : buffer_slots)
     if (b.tensor == t) return {state_buffers.range(4 * b.offset, 4 * b.count), ElemType::F32};
   throw Error("internal: tensor " + std::to_string(t) + " is not a buffer", "report this as a vkgrad bug");
+}
+
+void Trainer::Impl::plan_optimizer_runs() {
+  const auto& o = info.optimizer;
+  for (const auto& g : o.groups) {
+    const auto bad = [&](const char* what) {
+      return Error("parameter group '" + g.prefix + "': " + what, "fix OptimizerConfig::groups");
+    };
+    if ((g.lr && !(*g.lr >= 0.0f)) || (g.weight_decay && !(*g.weight_decay >= 0.0f))) throw bad("a negative rate");
+    if ((g.beta1 && !(*g.beta1 >= 0.0f && *g.beta1 < 1.0f)) || (g.beta2 && !(*g.beta2 >= 0.0f && *g.beta2 < 1.0f)))
+      throw bad("betas must be in [0, 1)");
+    if (g.eps && !(*g.eps > 0.0f)) throw bad("eps must be > 0");
+    if (g.lr && *g.lr != o.lr && !(o.lr > 0.0f))
+      throw bad("its learning rate is relative to OptimizerConfig::lr, which is 0");
+    const bool matches = std::any_of(params.begin(), params.end(), [&](const Param& p) {
+      return graph.tensors()[p.tensor].name.rfind(g.prefix, 0) == 0;
+    });
+    if (!matches) throw bad("no parameter's name starts with it");
+  }
+  const ParamGroup* current = nullptr;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Param& p = params[i];
+    const auto& name = graph.tensors()[p.tensor].name;
+    const ParamGroup* group = nullptr;
+    for (const auto& g : o.groups)
+      if (name.rfind(g.prefix, 0) == 0) {
+        group = &g;
+        break;
+      }
+    if (i == 0 || group != current) {
+      OptimizerRun run{p.offset, optimizer_args};
+      if (group) {
+        if (group->lr) run.args.lr_scale = *group->lr == o.lr ? 1.0f : *group->lr / o.lr;
+        if (group->beta1) run.args.beta1 = *group->beta1;
+        if (group->beta2) run.args.beta2 = *group->beta2;
+        if (group->eps) run.args.eps = *group->eps;
+        if (group->weight_decay) run.args.weight_decay = *group->weight_decay;
+      }
+      optimizer_runs.push_back(run);
+      current = group;
+    }
+    // A run spans the alignment gaps between its parameters (zeros that stay zero); its end
+    // rounds up to a whole fp16 word, also inside the gap before the next parameter.
+    const uint64_t end = i + 1 < params.size() ? p.offset + p.count : param_elements;
+    optimizer_runs.back().args.n = uint32_t(align_up(end, 2) - optimizer_runs.back().offset);
+  }
 }
 
 void Trainer::Impl::lay_out_buffers() {

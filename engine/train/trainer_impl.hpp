@@ -28,6 +28,7 @@ struct Trainer::Impl final : ops::TensorStore {
   // --- setup.cpp ---
   void lay_out_parameters();
   void lay_out_buffers();
+  void plan_optimizer_runs();
   void plan_memory();
   void initialize_state();
   // --- passes.cpp ---
@@ -101,6 +102,12 @@ struct Trainer::Impl final : ops::TensorStore {
   kernels::Optimizer optimizer;
   kernels::AdvanceArgs advance_args;
   kernels::OptimizerArgs optimizer_args;
+  // Contiguous runs of parameters in one group: one optimizer dispatch each.
+  struct OptimizerRun {
+    uint64_t offset = 0;  // elements into the flat buffers
+    kernels::OptimizerArgs args;  // args.n: the run's elements
+  };
+  std::vector<OptimizerRun> optimizer_runs;
 
   std::vector<Param> params;
   std::vector<Param> buffer_slots;  // graph buffers in state_buffers (fp32)

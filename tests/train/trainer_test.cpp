@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstring>
 
 namespace vkgrad::test {
@@ -529,6 +530,36 @@ TEST_F(TrainerTest, GradientClippingBoundsTheUpdate) {
   ASSERT_GT(std::sqrt(grad_sq), 1e-2) << "the test needs a gradient larger than the clip norm";
   // The weights themselves are ~0.3, so each difference carries ~2^-24·0.3 of rounding.
   EXPECT_NEAR(std::sqrt(step_sq), 1e-3, 2e-5);
+}
+
+// Parameter groups: one step of SGD from the same start moves each group by its own rate —
+// exactly the ungrouped step where the rate is the default, 3× it for a group at 3× the rate
+// (SGD's update is lr·g: fp32 rounding of one product, 2^-23 relative), not at all at rate 0.
+TEST_F(TrainerTest, ParameterGroupsHaveTheirOwnRates) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 61);
+  auto info = small_info(Precision::Fp32, 8);
+  info.optimizer = train::OptimizerConfig::sgd(0.1f);
+  train::Trainer plain(context(), small_graph(), info);
+  info.optimizer.groups = {{.prefix = "layers.1.", .lr = 0.3f}, {.prefix = "layers.0.bias", .lr = 0.0f}};
+  train::Trainer grouped(context(), small_graph(), info);
+  std::map<std::string, std::vector<float>> start;
+  for (const auto& name : plain.parameter_names()) start[name] = plain.parameter(name);
+  plain.step(d.batch(8, true));
+  grouped.step(d.batch(8, true));
+  for (const auto& name : plain.parameter_names()) {
+    const auto a = plain.parameter(name), b = grouped.parameter(name);
+    for (size_t i = 0; i < a.size(); ++i) {
+      const double base = double(a[i]) - start[name][i], moved = double(b[i]) - start[name][i];
+      if (name == "layers.0.bias") EXPECT_EQ(moved, 0.0) << name << "[" << i << "]";
+      else if (name.rfind("layers.1.", 0) == 0)
+        EXPECT_NEAR(moved, 3 * base, 1e-6 * std::fabs(start[name][i]) + 1e-6 * std::fabs(base)) << name << "[" << i << "]";
+      else EXPECT_EQ(b[i], a[i]) << name << "[" << i << "]";
+    }
+  }
+  info.optimizer.groups = {{.prefix = "decoder.", .lr = 0.1f}};
+  EXPECT_THROW(train::Trainer(context(), small_graph(), info), Error);  // matches no parameter
+  info.optimizer.groups = {{.prefix = "layers.", .eps = 0.0f}};
+  EXPECT_THROW(train::Trainer(context(), small_graph(), info), Error);
 }
 
 // The learning rate the device computes for each iteration follows the schedule.

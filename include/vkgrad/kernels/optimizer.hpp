@@ -28,6 +28,7 @@ struct OptimizerArgs {
   float dampening = 0.0f;
   uint32_t nesterov = 0;
   uint32_t write_copy = 0;
+  float lr_scale = 1.0f;  // this parameter group's rate relative to the scheduled one
 };
 static_assert(sizeof(OptimizerArgs) <= 128);
 

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace vkgrad::train {
 
@@ -23,6 +25,14 @@ struct LossScaleConfig {
   uint32_t growth_interval = 2000;
 };
 
+// Settings for the parameters whose names start with `prefix`, as PyTorch's parameter groups
+// (the first matching group wins; the rest use the OptimizerConfig's own). The schedule scales
+// every group's learning rate alike.
+struct ParamGroup {
+  std::string prefix;
+  std::optional<float> lr, beta1, beta2, eps, weight_decay;
+};
+
 struct OptimizerConfig {
   kernels::OptimizerKind kind = kernels::OptimizerKind::AdamW;
   float lr = 1e-3f;
@@ -34,6 +44,7 @@ struct OptimizerConfig {
   float dampening = 0.0f;      // SGD
   bool nesterov = false;       // SGD
   float max_grad_norm = 0.0f;  // clip by global norm when > 0 (after unscaling)
+  std::vector<ParamGroup> groups;
 
   static OptimizerConfig sgd(float lr, float momentum = 0.0f, float weight_decay = 0.0f, bool nesterov = false);
   static OptimizerConfig adam(float lr = 1e-3f, float weight_decay = 0.0f);
