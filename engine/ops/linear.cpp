@@ -36,15 +36,9 @@ std::vector<std::vector<uint32_t>> infer(const graph::Node& n, std::span<const g
   return {{w.dims[0]}};
 }
 
-// dW needs x; the fused ReLU's derivative is read off the output ([y > 0]).
-std::vector<uint32_t> saved(const graph::Node& n) {
-  if (fused_relu(n)) return {n.inputs[0], n.output()};
-  return {n.inputs[0]};
-}
+std::vector<uint32_t> saved(const graph::Node& n) { return layer_saved(n, fused_relu(n)); }
 
-uint64_t workspace(const graph::Node& n, const graph::Graph& g) {
-  return fused_relu(n) ? g.tensors()[n.output()].elements() : 0;
-}
+uint64_t workspace(const graph::Node& n, const graph::Graph& g) { return layer_workspace(n, g, fused_relu(n)); }
 
 void forward(const graph::Node& n, uint32_t, Walk& w) {
   const uint32_t in = w.dims(n.inputs[1])[1], out = w.features(n.output());

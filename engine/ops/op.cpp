@@ -56,6 +56,15 @@ std::vector<uint32_t> no_saved(const graph::Node&) { return {}; }
 
 uint64_t no_workspace(const graph::Node&, const graph::Graph&) { return 0; }
 
+std::vector<uint32_t> layer_saved(const graph::Node& n, bool fused_relu) {
+  if (fused_relu) return {n.inputs[0], n.output()};
+  return {n.inputs[0]};
+}
+
+uint64_t layer_workspace(const graph::Node& n, const graph::Graph& g, bool fused_relu) {
+  return fused_relu ? g.tensors()[n.output()].elements() : 0;
+}
+
 void require_per_sample(const graph::Node& node, const graph::TensorInfo& t, const char* what) {
   if (t.role == graph::TensorRole::Parameter || t.role == graph::TensorRole::Labels)
     throw Error(node.label + ": " + what + " must be per-sample data (an input or an activation), got " +

@@ -131,6 +131,11 @@ const OpUnit& unit(const graph::OpAttr& attr);
 // Helpers op units share.
 std::vector<uint32_t> no_saved(const graph::Node&);
 uint64_t no_workspace(const graph::Node&, const graph::Graph&);
+// A weighted layer (linear, conv) with an optional fused ReLU: its weight gradient reads the
+// input, the ReLU's derivative is read off the output ([y > 0]), and the gated gradient needs
+// scratch the output's size.
+std::vector<uint32_t> layer_saved(const graph::Node& node, bool fused_relu);
+uint64_t layer_workspace(const graph::Node& node, const graph::Graph& graph, bool fused_relu);
 // Throws unless the input is per-sample float data (an input or an activation).
 void require_per_sample(const graph::Node& node, const graph::TensorInfo& t, const char* what);
 
