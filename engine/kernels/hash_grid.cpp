@@ -1,0 +1,105 @@
+#include "vkgrad/kernels/hash_grid.hpp"
+
+#include "vkgrad/error.hpp"
+#include "vkgrad/vk/context.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace vkgrad::kernels {
+namespace {
+
+constexpr uint32_t kModeForward = 0, kModeScatter = 1, kModeGather = 2;
+
+uint32_t groups_for(uint64_t items) { return uint32_t(std::clamp<uint64_t>((items + 255) / 256, 1, 4096)); }
+
+void check_shape(const HashGridShape& s) {
+  if (s.dims < 1 || s.dims > 3 || s.levels == 0 || s.levels > 64 || s.features == 0 || s.features > 8 ||
+      s.log2_table_size == 0 || s.log2_table_size > 24 || s.base_resolution == 0 || !(s.growth >= 1.0f))
+    throw Error("hash grid: " + std::to_string(s.dims) + " dims, " + std::to_string(s.levels) + " levels, " +
+                    std::to_string(s.features) + " features, table 2^" + std::to_string(s.log2_table_size) +
+                    ", base " + std::to_string(s.base_resolution) + ", growth " + std::to_string(s.growth),
+                "use 1-3 dims, 1-64 levels, 1-8 features, a table of 2^1..2^24, base ≥ 1 and growth ≥ 1");
+}
+
+}  // namespace
+
+std::vector<HashGridLevel> hash_grid_levels(const HashGridShape& s) {
+  check_shape(s);
+  std::vector<HashGridLevel> out;
+  const uint64_t table = uint64_t(1) << s.log2_table_size;
+  uint32_t offset = 0;
+  for (uint32_t l = 0; l < s.levels; ++l) {
+    const auto n = uint32_t(std::floor(double(s.base_resolution) * std::pow(double(s.growth), double(l))));
+    uint64_t vertices = 1;
+    for (uint32_t d = 0; d < s.dims; ++d) vertices *= uint64_t(n) + 1;
+    const bool dense = vertices <= table;
+    const auto entries = uint32_t(dense ? vertices : table);
+    out.push_back({n, offset, entries, dense ? 1u : 0u});
+    offset += entries;
+  }
+  return out;
+}
+
+uint32_t hash_grid_entries(const std::vector<HashGridLevel>& levels) {
+  return levels.empty() ? 0 : levels.back().offset + levels.back().entries;
+}
+
+HashGrid::HashGrid(vk::Context& ctx) : ctx_(ctx) {}
+
+const vk::Pipeline& HashGrid::pipeline(ElemType table, ElemType out) const {
+  auto& p = pipelines_[uint32_t(table) | uint32_t(out) << 1];
+  if (!p)
+    p = &ctx_.pipelines().get({.shader = "hash_grid",
+                               .bindings = 6,
+                               .push_constant_size = sizeof(HashGridArgs),
+                               .spec = {{16, uint32_t(table)}, {18, uint32_t(out)}}});
+  return *p;
+}
+
+void HashGrid::forward(vk::Recorder& rec, const HashGridShape& s, uint32_t rows, const vk::BufferRange& x,
+                       const vk::BufferRange& levels, const TensorRef& table, const TensorRef& y) const {
+  const auto info = hash_grid_levels(s);
+  const uint64_t entries = hash_grid_entries(info), out = uint64_t(rows) * s.levels * s.features;
+  if (x.size < 4ull * rows * s.dims || levels.size < 16ull * s.levels ||
+      table.range.size < tensor_bytes(table.type, entries * s.features) || y.range.size < tensor_bytes(y.type, out))
+    throw Error("hash grid forward: a range is too small for " + std::to_string(rows) + " rows and " +
+                    std::to_string(entries) + " table entries",
+                "bind x (fp32), the levels, the whole table and y");
+  const HashGridArgs args{kModeForward, rows, s.dims, s.levels, s.features, uint32_t(entries)};
+  // Bindings the shader may write (3-5) are declared written; the unused ones name y again.
+  const vk::Binding b[] = {{x, vk::Access::Read},           {levels, vk::Access::Read},
+                           {table.range, vk::Access::Read}, {y.range, vk::Access::ReadWrite},
+                           {y.range, vk::Access::ReadWrite}, {y.range, vk::Access::ReadWrite}};
+  rec.dispatch({.pipeline = &pipeline(table.type, y.type), .bindings = b, .push_constants = &args,
+                .groups = {groups_for((out + 1) / 2), 1, 1}, .label = "hash_grid.forward"});
+}
+
+void HashGrid::backward(vk::Recorder& rec, const HashGridShape& s, uint32_t rows, const vk::BufferRange& x,
+                        const vk::BufferRange& levels, const TensorRef& dy, const vk::BufferRange& accum,
+                        const vk::BufferRange& grads) const {
+  const auto info = hash_grid_levels(s);
+  const uint64_t entries = hash_grid_entries(info), elements = entries * s.features;
+  if (x.size < 4ull * rows * s.dims || levels.size < 16ull * s.levels ||
+      dy.range.size < tensor_bytes(dy.type, uint64_t(rows) * s.levels * s.features) || accum.size < 8 * elements ||
+      grads.size < 4 * elements)
+    throw Error("hash grid backward: a range is too small for " + std::to_string(rows) + " rows and " +
+                    std::to_string(entries) + " table entries",
+                "bind x, the levels, dy, an 8-byte-per-element accumulator and the fp32 gradients");
+  HashGridArgs args{kModeScatter, rows, s.dims, s.levels, s.features, uint32_t(entries)};
+  // The table binding is unused here (x stands in); the writable ones (3-5) are declared written.
+  const vk::Binding scatter[] = {{x, vk::Access::Read},           {levels, vk::Access::Read},
+                                 {x, vk::Access::Read},           {dy.range, vk::Access::ReadWrite},
+                                 {accum, vk::Access::ReadWrite}, {grads, vk::Access::ReadWrite}};
+  rec.dispatch({.pipeline = &pipeline(ElemType::F32, dy.type), .bindings = scatter, .push_constants = &args,
+                .groups = {groups_for(uint64_t(rows) * s.levels), 1, 1}, .label = "hash_grid.scatter"});
+  args.mode = kModeGather;
+  const vk::Binding gather[] = {{x, vk::Access::Read},           {levels, vk::Access::Read},
+                                {x, vk::Access::Read},           {dy.range, vk::Access::ReadWrite},
+                                {accum, vk::Access::ReadWrite}, {grads, vk::Access::ReadWrite}};
+  rec.dispatch({.pipeline = &pipeline(ElemType::F32, dy.type), .bindings = gather, .push_constants = &args,
+                .groups = {groups_for(elements), 1, 1}, .label = "hash_grid.gather"});
+}
+
+}  // namespace vkgrad::kernels

@@ -1,0 +1,120 @@
+#version 460
+// Multi-resolution hash encoding (Instant-NGP; vkgrad::kernels::HashGrid), fp32 arithmetic:
+//
+//   MODE_FORWARD   y[r][l·F + f] = Σ_corners w_c · table[level l, vertex c][f]      0 x, 1 levels, 2 table, 3 y
+//   MODE_SCATTER   accum[level l, vertex c][f] += w_c · dy[r][l·F + f]             0 x, 1 levels, 3 dy, 4 accum
+//   MODE_GATHER    grads[e] += accum[e] as a real, and accum[e] = 0                4 accum, 5 grads
+//
+// Level l has resolution N = levels[l].x: coordinates x ∈ [0, 1]^D map to x·N, the cell is
+// floor (clamped to N − 1) and the weights are multilinear. Its vertices (N + 1)^D are indexed
+// densely when they fit the level's table (levels[l].w = 1), else hashed as Instant-NGP does
+// (c0 ⊕ c1·2654435761 ⊕ c2·805459861, modulo the power-of-two table size). levels[l].y is the
+// level's first entry in the table, levels[l].z its entries.
+//
+// The scatter is deterministic: each contribution becomes a 64-bit fixed-point number (2^-32
+// units) added with two 32-bit integer atomics (the carry from the low word's returned old
+// value), and integer sums do not depend on their order; the gather converts once. Range ±2^31.
+// Dispatch: flat, (min(ceil(items / 256), 4096), 1, 1) workgroups of 256.
+#extension GL_GOOGLE_include_directive : require
+#include "common/words.glsl"
+
+layout(local_size_x = 256) in;
+
+layout(constant_id = 16) const uint TABLE_TYPE = TYPE_F32;
+layout(constant_id = 18) const uint OUT_TYPE = TYPE_F32;  // y in forward, dy in scatter
+
+#define MODE_FORWARD 0u
+#define MODE_SCATTER 1u
+#define MODE_GATHER 2u
+
+// Mirrors vkgrad::kernels::HashGridArgs (include/vkgrad/kernels/hash_grid.hpp).
+layout(push_constant) uniform HashGridArgs {
+  uint mode;
+  uint rows, dims, levels, features;
+  uint entries;  // table entries in all levels (gather)
+} p;
+
+layout(std430, binding = 0) readonly buffer X_block { float x[]; };
+layout(std430, binding = 1) readonly buffer Levels_block { uvec4 level_info[]; };
+layout(std430, binding = 2) readonly buffer Table_block { uint table_words[]; };
+layout(std430, binding = 3) buffer Out_block { uint out_words[]; };
+layout(std430, binding = 4) buffer Accum_block { uint accum[]; };  // [entries·F][lo, hi]
+layout(std430, binding = 5) buffer Grads_block { float grads[]; };
+
+#include "common/out_pairs.glsl"
+
+// Table entry (first feature's element) of corner `corner` of x[r]'s cell at level l, and its weight.
+uint corner(uint r, uint l, uint corner_bits, out float weight) {
+  const uvec4 info = level_info[l];
+  const uint n = info.x;
+  const uint primes[3] = uint[3](1u, 2654435761u, 805459861u);
+  uint dense = 0u, stride = 1u, hashed = 0u;
+  weight = 1.0;
+  for (uint d = 0u; d < p.dims; ++d) {
+    const float pos = x[r * p.dims + d] * float(n);
+    const uint cell = uint(clamp(floor(pos), 0.0, float(n - 1u)));
+    const float frac = pos - float(cell);
+    const uint up = (corner_bits >> d) & 1u;
+    const uint c = cell + up;
+    weight *= up != 0u ? frac : 1.0 - frac;
+    dense += c * stride;
+    stride *= n + 1u;
+    hashed ^= c * primes[d];
+  }
+  const uint index = info.w != 0u ? dense : (hashed & (info.z - 1u));
+  return (info.y + index) * p.features;
+}
+
+float forward_value(uint e) {
+  const uint width = p.levels * p.features;
+  const uint r = e / width, l = (e % width) / p.features, f = e % p.features;
+  float v = 0.0;
+  for (uint c = 0u; c < (1u << p.dims); ++c) {
+    float w;
+    const uint at = corner(r, l, c, w);
+    v += w * LOAD_ELEM(table_words, TABLE_TYPE, at + f);
+  }
+  return v;
+}
+
+void add_fixed(uint e, float v) {
+  // |v|·2^32 as hi·2^32 + lo: the integer part, and the fraction's bits (a − floor(a) is exact
+  // for a ≥ 0, so only the final rounding to 2^-32 errs); a negative v is the two's complement.
+  const float a = abs(v), whole = floor(a);
+  uint lo = uint(round((a - whole) * 4294967296.0)), hi = uint(whole);
+  if (v < 0.0) {
+    hi = ~hi + (lo == 0u ? 1u : 0u);
+    lo = ~lo + 1u;
+  }
+  const uint old = atomicAdd(accum[2u * e], lo);
+  const uint carry = old + lo < old ? 1u : 0u;
+  atomicAdd(accum[2u * e + 1u], hi + carry);
+}
+
+void main() {
+  const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  if (p.mode == MODE_FORWARD) {
+    const uint n = p.rows * p.levels * p.features;
+    for (uint w = gl_GlobalInvocationID.x; w < (n + 1u) / 2u; w += stride) {
+      const bvec2 own = pair_in(w, 0u, n);
+      write_out_pair(w, own, vec2(forward_value(2u * w), own.y ? forward_value(2u * w + 1u) : 0.0), false);
+    }
+  } else if (p.mode == MODE_SCATTER) {
+    for (uint item = gl_GlobalInvocationID.x; item < p.rows * p.levels; item += stride) {
+      const uint r = item / p.levels, l = item % p.levels;
+      for (uint c = 0u; c < (1u << p.dims); ++c) {
+        float w;
+        const uint at = corner(r, l, c, w);
+        for (uint f = 0u; f < p.features; ++f)
+          add_fixed(at + f, w * LOAD_ELEM(out_words, OUT_TYPE, (r * p.levels + l) * p.features + f));
+      }
+    }
+  } else {
+    for (uint e = gl_GlobalInvocationID.x; e < p.entries * p.features; e += stride) {
+      const uint lo = accum[2u * e], hi = accum[2u * e + 1u];
+      grads[e] += float(int(hi)) + float(lo) * 2.3283064365386963e-10;
+      accum[2u * e] = 0u;
+      accum[2u * e + 1u] = 0u;
+    }
+  }
+}
