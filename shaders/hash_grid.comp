@@ -13,7 +13,10 @@
 //
 // The scatter is deterministic: each contribution becomes a 64-bit fixed-point number (2^-32
 // units) added with two 32-bit integer atomics (the carry from the low word's returned old
-// value), and integer sums do not depend on their order; the gather converts once. Range ±2^31.
+// value), and integer sums do not depend on their order; the gather converts once. Range ±2^31:
+// a term outside it, or inf or NaN in dy, sets the overflow word after the accumulator instead,
+// and the gather then makes every gradient infinite, so that the loss scaler sees the overflow
+// as it would in a floating-point sum (the host clears that word before each scatter).
 // Dispatch: flat, (min(ceil(items / 256), 4096), 1, 1) workgroups of 256.
 #extension GL_GOOGLE_include_directive : require
 #include "common/words.glsl"
@@ -38,7 +41,7 @@ layout(std430, binding = 0) readonly buffer X_block { float x[]; };
 layout(std430, binding = 1) readonly buffer Levels_block { uvec4 level_info[]; };
 layout(std430, binding = 2) readonly buffer Table_block { uint table_words[]; };
 layout(std430, binding = 3) buffer Out_block { uint out_words[]; };
-layout(std430, binding = 4) buffer Accum_block { uint accum[]; };  // [entries·F][lo, hi]
+layout(std430, binding = 4) buffer Accum_block { uint accum[]; };  // [entries·F][lo, hi], overflow
 layout(std430, binding = 5) buffer Grads_block { float grads[]; };
 
 #include "common/out_pairs.glsl"
@@ -78,6 +81,10 @@ float forward_value(uint e) {
 }
 
 void add_fixed(uint e, float v) {
+  if (!(abs(v) < 2147483648.0)) {  // also NaN
+    atomicOr(accum[2u * p.entries * p.features], 1u);
+    return;
+  }
   // |v|·2^32 as hi·2^32 + lo: the integer part, and the fraction's bits (a − floor(a) is exact
   // for a ≥ 0, so only the final rounding to 2^-32 errs); a negative v is the two's complement.
   const float a = abs(v), whole = floor(a);
@@ -110,9 +117,10 @@ void main() {
       }
     }
   } else {
+    const bool overflow = accum[2u * p.entries * p.features] != 0u;
     for (uint e = gl_GlobalInvocationID.x; e < p.entries * p.features; e += stride) {
       const uint lo = accum[2u * e], hi = accum[2u * e + 1u];
-      grads[e] += float(int(hi)) + float(lo) * 2.3283064365386963e-10;
+      grads[e] = overflow ? uintBitsToFloat(0x7f800000u) : grads[e] + float(int(hi)) + float(lo) * 2.3283064365386963e-10;
       accum[2u * e] = 0u;
       accum[2u * e + 1u] = 0u;
     }

@@ -31,7 +31,11 @@ std::vector<HashGridLevel> hash_grid_levels(const HashGridShape& s) {
   const uint64_t table = uint64_t(1) << s.log2_table_size;
   uint32_t offset = 0;
   for (uint32_t l = 0; l < s.levels; ++l) {
-    const auto n = uint32_t(std::floor(double(s.base_resolution) * std::pow(double(s.growth), double(l))));
+    const double scaled = std::floor(double(s.base_resolution) * std::pow(double(s.growth), double(l)) + 1e-3);
+    if (scaled > double(1u << 20))
+      throw Error("hash grid: level " + std::to_string(l) + " would have " + std::to_string(scaled) + " cells a side",
+                  "lower the growth or the number of levels (at most 2^20 cells a side)");
+    const auto n = uint32_t(scaled);
     uint64_t vertices = 1;
     for (uint32_t d = 0; d < s.dims; ++d) vertices *= uint64_t(n) + 1;
     const bool dense = vertices <= table;
@@ -42,8 +46,20 @@ std::vector<HashGridLevel> hash_grid_levels(const HashGridShape& s) {
   return out;
 }
 
+float hash_grid_growth(uint32_t base, uint32_t finest, uint32_t levels) {
+  if (base == 0 || finest < base || levels == 0)
+    throw Error("hash grid growth from base " + std::to_string(base) + " to " + std::to_string(finest) + " over " +
+                    std::to_string(levels) + " levels",
+                "use 1 ≤ base ≤ finest and at least one level");
+  return levels == 1 ? 1.0f : float(std::exp((std::log(double(finest)) - std::log(double(base))) / (levels - 1)));
+}
+
 uint32_t hash_grid_entries(const std::vector<HashGridLevel>& levels) {
   return levels.empty() ? 0 : levels.back().offset + levels.back().entries;
+}
+
+uint64_t hash_grid_accum_bytes(const HashGridShape& s) {
+  return 8 * uint64_t(hash_grid_entries(hash_grid_levels(s))) * s.features + 4;
 }
 
 HashGrid::HashGrid(vk::Context& ctx) : ctx_(ctx) {}
@@ -82,11 +98,13 @@ void HashGrid::backward(vk::Recorder& rec, const HashGridShape& s, uint32_t rows
   const auto info = hash_grid_levels(s);
   const uint64_t entries = hash_grid_entries(info), elements = entries * s.features;
   if (x.size < 4ull * rows * s.dims || levels.size < 16ull * s.levels ||
-      dy.range.size < tensor_bytes(dy.type, uint64_t(rows) * s.levels * s.features) || accum.size < 8 * elements ||
+      dy.range.size < tensor_bytes(dy.type, uint64_t(rows) * s.levels * s.features) ||
+      accum.size < hash_grid_accum_bytes(s) ||
       grads.size < 4 * elements)
     throw Error("hash grid backward: a range is too small for " + std::to_string(rows) + " rows and " +
                     std::to_string(entries) + " table entries",
-                "bind x, the levels, dy, an 8-byte-per-element accumulator and the fp32 gradients");
+                "bind x, the levels, dy, an accumulator of hash_grid_accum_bytes() and the fp32 gradients");
+  rec.fill(accum.slice(8 * elements, 4), 0);
   HashGridArgs args{kModeScatter, rows, s.dims, s.levels, s.features, uint32_t(entries)};
   // The table binding is unused here (x stands in); the writable ones (3-5) are declared written.
   const vk::Binding scatter[] = {{x, vk::Access::Read},           {levels, vk::Access::Read},

@@ -15,6 +15,7 @@
 #include "vkgrad/error.hpp"
 #include "vkgrad/kernels/hash_grid.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -46,6 +47,22 @@ TEST(HashGridLevels, DenseWhereTheVerticesFitElseHashed) {
   auto bad = small_shape();
   bad.features = 9;
   EXPECT_THROW(kernels::hash_grid_levels(bad), Error);
+  bad = small_shape();
+  bad.growth = 1e3f;  // level 3: 3·10^9 cells a side
+  EXPECT_THROW(kernels::hash_grid_levels(bad), Error);
+}
+
+// Instant-NGP's growth from base to finest, rounded to float, lands on the finest resolution
+// (floor alone would give 127 for 16 → 128 over 16 levels).
+TEST(HashGridLevels, GrowthReachesTheFinestResolution) {
+  kernels::HashGridShape s;
+  for (const auto [base, finest, levels] : {std::array<uint32_t, 3>{16, 128, 16}, {16, 512, 16}, {4, 100, 7}}) {
+    s.base_resolution = base, s.levels = levels, s.growth = kernels::hash_grid_growth(base, finest, levels);
+    const auto l = kernels::hash_grid_levels(s);
+    EXPECT_EQ(l.front().resolution, base);
+    EXPECT_EQ(l.back().resolution, finest) << base << " to " << finest << " over " << levels;
+  }
+  EXPECT_THROW(kernels::hash_grid_growth(16, 8, 4), Error);
 }
 
 class HashGridTest : public VkTestWithParam<ElemType> {};
@@ -74,7 +91,7 @@ TEST_P(HashGridTest, ForwardAndDeterministicBackwardMatchFloat64) {
   const auto dev_table = make_tensor(ctx, table, elements, t, "table");
   const auto dev_dy = make_tensor(ctx, dy, dy.size(), t, "dy");
   const auto dev_y = make_tensor(ctx, {}, size_t(rows) * width, t, "y");
-  const std::vector<double> zeros(2 * elements, 0.0);
+  const std::vector<double> zeros(kernels::hash_grid_accum_bytes(s) / 4, 0.0);
   const auto accum = make_tensor(ctx, zeros, zeros.size(), ElemType::F32, "accum");  // 0.0f is all-zero bits
   const auto g0 = uniform(elements, -1, 1, 74);
   const auto grads = make_tensor(ctx, g0, elements, ElemType::F32, "grads");
@@ -110,6 +127,22 @@ TEST_P(HashGridTest, ForwardAndDeterministicBackwardMatchFloat64) {
     grid.backward(rec, s, rows, dev_x.range(), dev_levels.range(), dev_dy.ref(), accum.range(), grads2.range());
   });
   EXPECT_EQ(read_back(ctx, grads2), got) << "the scatter depends on the order of its atomics";
+
+  // A non-finite dy overflows every gradient (so the loss scaler skips the step); the next
+  // backward starts clean.
+  auto bad_dy = dy;
+  bad_dy[5] = t == ElemType::F16 ? INFINITY : 1e30;  // 1e30·w is past the fixed point's 2^31
+  const auto dev_bad = make_tensor(ctx, bad_dy, bad_dy.size(), t, "dy with an overflow");
+  const auto grads3 = make_tensor(ctx, g0, elements, ElemType::F32, "grads overflowed");
+  const auto grads4 = make_tensor(ctx, g0, elements, ElemType::F32, "grads after");
+  run(ctx, [&](vk::Recorder& rec) {
+    grid.backward(rec, s, rows, dev_x.range(), dev_levels.range(), dev_bad.ref(), accum.range(), grads3.range());
+  });
+  run(ctx, [&](vk::Recorder& rec) {
+    grid.backward(rec, s, rows, dev_x.range(), dev_levels.range(), dev_dy.ref(), accum.range(), grads4.range());
+  });
+  for (double g : read_back(ctx, grads3)) ASSERT_TRUE(std::isinf(g) && g > 0) << "an overflow was lost";
+  EXPECT_EQ(read_back(ctx, grads4), got) << "the overflow word was not cleared";
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, HashGridTest, ::testing::Values(ElemType::F32, ElemType::F16),

@@ -39,6 +39,8 @@ struct BufferRange {
   VkBuffer buffer = VK_NULL_HANDLE;
   VkDeviceSize offset = 0;
   VkDeviceSize size = 0;  // bytes
+  // `size` bytes from `offset` within this range (the caller keeps them inside it).
+  BufferRange slice(VkDeviceSize at, VkDeviceSize bytes) const { return {buffer, offset + at, bytes}; }
 };
 
 class Buffer {
