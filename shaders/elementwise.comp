@@ -65,6 +65,15 @@ layout(std430, binding = 3) buffer Sums_block { float col_sums[]; };
 
 float in0(uint i) { return LOAD_ELEM(in0_words, IN0_TYPE, i); }
 float in1(uint i) { return LOAD_ELEM(in1_words, IN1_TYPE, i); }
+// Elements 2w and 2w + 1 (one word of fp16; a lavapipe gather fewer than two loads).
+vec2 in0_pair(uint w) {
+  return IN0_TYPE == TYPE_F32 ? vec2(uintBitsToFloat(in0_words[2u * w]), uintBitsToFloat(in0_words[2u * w + 1u]))
+                              : unpackHalf2x16(in0_words[w]);
+}
+vec2 in1_pair(uint w) {
+  return IN1_TYPE == TYPE_F32 ? vec2(uintBitsToFloat(in1_words[2u * w]), uintBitsToFloat(in1_words[2u * w + 1u]))
+                              : unpackHalf2x16(in1_words[w]);
+}
 
 // The value of flat element i of a flat mode.
 float flat_value(uint i) {
@@ -120,10 +129,18 @@ void column_sum() {
       const uint row = r * p.cols;
       if (fused) {
         if (!own.x) continue;  // cols is even: a pair is wholly in or out
-        const uint i = row + 2u * w;
-        const vec2 g = vec2(in1(i) * unary_grad(in0(i), p.op), in1(i + 1u) * unary_grad(in0(i + 1u), p.op));
-        write_out_pair(i / 2u, own, g, false);
-        s += OUT_TYPE == TYPE_F16 ? unpackHalf2x16(pack_half2_rte(g)) : g;
+        const uint pair = row / 2u + w;
+        const vec2 x = in0_pair(pair), dy = in1_pair(pair);
+        const vec2 g = dy * vec2(unary_grad(x.x, p.op), unary_grad(x.y, p.op));
+        if (OUT_TYPE == TYPE_F16) {  // the sums add dx as stored
+          const uint word = pack_half2_rte(g);
+          out_words[pair] = word;
+          s += unpackHalf2x16(word);
+        } else {
+          out_words[2u * pair] = floatBitsToUint(g.x);
+          out_words[2u * pair + 1u] = floatBitsToUint(g.y);
+          s += g;
+        }
       } else {
         if (own.x) s.x += in0(row + 2u * w);
         if (own.y) s.y += in0(row + 2u * w + 1u);

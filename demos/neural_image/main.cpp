@@ -5,6 +5,7 @@
 // with --json, a summary on stdout.
 #include "image.hpp"
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/hash_grid.hpp"
 #include "vkgrad/train/trainer.hpp"
 #include "vkgrad/vk/context.hpp"
 
@@ -31,6 +32,8 @@ struct Options {
   std::string encoding = "gauss";
   uint32_t frequencies = 256;
   float sigma = 10.0f;
+  graph::attr::HashGrid grid;  // growth: from base to the training resolution
+  float table_lr = 1e-2f;
   uint32_t steps = 500;
   float lr = 1e-3f;
   std::string precision = "mixed";
@@ -45,12 +48,14 @@ fs::path default_image() {
   return fs::path(home ? home : ".") / ".cache/vkgrad/data/astronaut.png";
 }
 
-// The PyTorch twin: encoding.B (a buffer), layers = nn.ModuleList([Linear(512, 128),
-// Linear(128, 128), Linear(128, 128), Linear(128, 3)]) with ReLU between, sigmoid at the end.
+// The PyTorch twin: encoding.B (a buffer) or encoding.params (the hash table), layers =
+// nn.ModuleList([Linear(512 or levels·features, 128), Linear(128, 128), Linear(128, 128),
+// Linear(128, 3)]) with ReLU between, sigmoid at the end.
 graph::Graph model(const Options& o) {
   graph::Graph g;
   const auto xy = g.input("xy", {2});
-  auto h = g.fourier_features(xy, o.frequencies, o.sigma, "encoding");
+  auto h = o.encoding == "gauss" ? g.fourier_features(xy, o.frequencies, o.sigma, "encoding")
+                                 : g.hash_grid(xy, "encoding", o.grid);
   for (int l = 0; l < 3; ++l) h = g.linear(h, 128, "layers." + std::to_string(l), graph::Activation::Relu);
   g.mse(g.sigmoid(g.linear(h, 3, "layers.3")), g.input("rgb", {3}));
   return g;
@@ -72,9 +77,17 @@ bool plot_psnr(const std::vector<std::pair<uint64_t, double>>& curve, const fs::
   return std::system(("gnuplot '" + script.string() + "' 2>/dev/null").c_str()) == 0 && fs::exists(png);
 }
 
-int run(const Options& o) {
-  if (o.encoding != "gauss")
-    throw Error("--encoding " + o.encoding + " is not available yet", "use --encoding gauss");
+std::string encoding_summary(const Options& o) {
+  char text[160];
+  if (o.encoding == "gauss")
+    std::snprintf(text, sizeof text, "gauss encoding (%u frequencies, σ %g)", o.frequencies, double(o.sigma));
+  else
+    std::snprintf(text, sizeof text, "hashgrid encoding (%u levels × %u features, table 2^%u, resolution %u to %u)",
+                  o.grid.levels, o.grid.features, o.grid.log2_table_size, o.grid.base_resolution, o.res);
+  return text;
+}
+
+int run(Options o) {
   const fs::path image_path = o.image.empty() ? default_image() : fs::path(o.image);
   if (o.image.empty() && !fs::exists(image_path))
     throw Error("no picture at " + image_path.string(),
@@ -95,26 +108,38 @@ int run(const Options& o) {
   info.batch_size = pixels;  // the whole picture every step
   info.precision = o.precision == "fp32" ? train::Precision::Fp32 : train::Precision::Mixed;
   info.optimizer = train::OptimizerConfig::adam(o.lr);
+  if (o.encoding == "hashgrid") {
+    if (o.grid.base_resolution > o.res)
+      throw Error("--base " + std::to_string(o.grid.base_resolution) + " is finer than --res " + std::to_string(o.res),
+                  "use a base resolution at most the training resolution");
+    o.grid.growth = kernels::hash_grid_growth(o.grid.base_resolution, o.res, o.grid.levels);
+    // Instant-NGP's table optimizer: a high rate, a short second-moment memory, a tiny eps.
+    info.optimizer.groups.push_back({.prefix = "encoding.", .lr = o.table_lr, .beta2 = 0.99f, .eps = 1e-15f});
+  }
   info.seed = o.seed;
   info.ring_slots = 3;
   train::Trainer trainer(ctx, model(o), info);
   const train::Batch batch{pixels, {{xy}, {target.rgb}}};
-  std::fprintf(stderr, "neural_image: %s, %u×%u, %s encoding (%u frequencies, σ %g), %s precision on %s; run folder %s\n",
-               image_path.string().c_str(), o.res, o.res, o.encoding.c_str(), o.frequencies, double(o.sigma),
-               o.precision.c_str(), ctx.caps().name.c_str(), run_dir.string().c_str());
+  std::fprintf(stderr, "neural_image: %s, %u×%u, %s, %s precision on %s; run folder %s\n",
+               image_path.string().c_str(), o.res, o.res, encoding_summary(o).c_str(), o.precision.c_str(),
+               ctx.caps().name.c_str(), run_dir.string().c_str());
 
   const std::set<uint32_t> snapshots(o.snapshots.begin(), o.snapshots.end());
   std::vector<std::pair<uint64_t, double>> curve;  // step (1-based), PSNR of the step's forward
   std::vector<std::string> pngs;
   std::optional<uint64_t> reached;
+  double reached_seconds = 0;  // training time when the host saw it (snapshots excluded)
+  double train_seconds = 0;
+  const auto t0 = std::chrono::steady_clock::now();
   const auto absorb = [&] {
     for (const auto& m : trainer.take_history()) {
       curve.emplace_back(m.steps, psnr(m.loss));
-      if (!reached && curve.back().second >= 35.0) reached = m.steps;
+      if (!reached && curve.back().second >= 35.0) {
+        reached = m.steps;
+        reached_seconds = train_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
     }
   };
-  const auto t0 = std::chrono::steady_clock::now();
-  double train_seconds = 0;
   for (uint32_t step = 1; step <= o.steps; ++step) {
     trainer.step(batch);
     absorb();
@@ -138,10 +163,11 @@ int run(const Options& o) {
   std::fprintf(stderr, "\n");
   const bool plotted = plot_psnr(curve, run_dir, "vkgrad neural_image: " + o.encoding + " encoding, " + o.precision);
   const double final_db = curve.empty() ? 0.0 : curve.back().second;
+  char when[96] = "not reached";
+  if (reached) std::snprintf(when, sizeof when, "first at step %llu, %.1f s", (unsigned long long)*reached, reached_seconds);
   std::fprintf(stderr, "PSNR %.2f dB after %u steps in %.1f s (%.2f steps/s); 35 dB %s; run folder %s%s\n", final_db,
-               o.steps, train_seconds, o.steps / train_seconds,
-               reached ? ("first at step " + std::to_string(*reached)).c_str() : "not reached",
-               run_dir.string().c_str(), plotted ? "" : " (no plot: gnuplot failed)");
+               o.steps, train_seconds, o.steps / train_seconds, when, run_dir.string().c_str(),
+               plotted ? "" : " (no plot: gnuplot failed)");
   if (o.json) {
     nlohmann::json points = nlohmann::json::array();
     for (const auto& [step, db] : curve)
@@ -149,6 +175,7 @@ int run(const Options& o) {
     std::cout << nlohmann::json{{"psnr", points},
                                 {"final_psnr", final_db},
                                 {"first_step_35db", reached ? nlohmann::json(*reached) : nlohmann::json(nullptr)},
+                                {"seconds_to_35db", reached ? nlohmann::json(reached_seconds) : nlohmann::json(nullptr)},
                                 {"steps", o.steps},
                                 {"seconds", train_seconds},
                                 {"steps_per_s", o.steps / train_seconds},
@@ -173,10 +200,18 @@ int main(int argc, char** argv) {
   app.add_option("--image", o.image, "a PNG, JPEG or PNM picture (default: the astronaut photograph)");
   app.add_option("--res", o.res, "training resolution: the centre square box-averaged to res × res")
       ->check(CLI::Range(2u, 2048u));
-  app.add_option("--encoding", o.encoding, "gauss (Fourier features)")->check(CLI::IsMember({"gauss", "hashgrid"}));
+  app.add_option("--encoding", o.encoding, "gauss (Fourier features) or hashgrid (multi-resolution hash encoding)")
+      ->check(CLI::IsMember({"gauss", "hashgrid"}));
   app.add_option("--frequencies", o.frequencies, "Fourier features: frequencies (2× as many features)")
       ->check(CLI::Range(1u, 4096u));
   app.add_option("--sigma", o.sigma, "Fourier features: standard deviation of the frequencies");
+  app.add_option("--levels", o.grid.levels, "hash grid: levels (resolutions from --base to --res)")
+      ->check(CLI::Range(1u, 64u));
+  app.add_option("--features", o.grid.features, "hash grid: features per level")->check(CLI::Range(1u, 8u));
+  app.add_option("--log2-table", o.grid.log2_table_size, "hash grid: log2 of the entries per level")
+      ->check(CLI::Range(1u, 24u));
+  app.add_option("--base", o.grid.base_resolution, "hash grid: coarsest resolution")->check(CLI::Range(1u, 2048u));
+  app.add_option("--table-lr", o.table_lr, "hash grid: the table's Adam learning rate (betas 0.9, 0.99; eps 1e-15)");
   app.add_option("--steps", o.steps, "optimizer steps (one per whole picture)")->check(CLI::Range(1u, 1000000u));
   app.add_option("--lr", o.lr, "Adam learning rate");
   app.add_option("--precision", o.precision, "mixed or fp32")->check(CLI::IsMember({"mixed", "fp32"}));

@@ -153,6 +153,19 @@ Tensor Graph::fourier_features(Tensor x, uint32_t frequencies, float sigma, cons
   return add_op(attr::FourierFeatures{}, {x, b}, "fourier_features " + name);
 }
 
+Tensor Graph::hash_grid(Tensor x, const std::string& name, const attr::HashGrid& options, float init) {
+  const TensorInfo& xi = checked(x, "hash_grid");
+  if (xi.dims.size() != 1 || xi.dims[0] < 1 || xi.dims[0] > 3 || !(init >= 0.0f))
+    throw Error("hash_grid '" + name + "': input " + shape_string(xi) + ", init " + std::to_string(init),
+                "encode [batch, 1 to 3] coordinates with a table initialized from U(-init, init), init >= 0");
+  const auto& o = options;
+  const auto levels = kernels::hash_grid_levels({xi.dims[0], o.levels, o.features, o.log2_table_size,
+                                                 o.base_resolution, o.growth});
+  const Tensor table = parameter(name + ".params", {kernels::hash_grid_entries(levels), o.features},
+                                 {.kind = InitKind::Uniform, .a = -double(init), .b = double(init)});
+  return add_op(options, {x, table}, "hash_grid " + name);
+}
+
 namespace {
 
 attr::Pool2d pool_attr(PoolKind kind, uint32_t kernel, uint32_t stride, uint32_t padding) {

@@ -13,7 +13,8 @@ Kernels::Kernels(vk::Context& ctx)
       pool(ctx),
       channel_reduce(ctx),
       batch_norm(ctx),
-      encoding(ctx) {}
+      encoding(ctx),
+      hash_grid(ctx) {}
 
 Walk::Walk(const graph::Graph& g, const TensorStore& s, const Kernels& k, vk::Recorder& r, uint32_t rows_,
            bool training_)

@@ -15,6 +15,7 @@
 #include "vkgrad/kernels/elementwise.hpp"
 #include "vkgrad/kernels/encoding.hpp"
 #include "vkgrad/kernels/gemm.hpp"
+#include "vkgrad/kernels/hash_grid.hpp"
 #include "vkgrad/kernels/loss.hpp"
 #include "vkgrad/kernels/pool.hpp"
 #include "vkgrad/kernels/softmax.hpp"
@@ -43,6 +44,15 @@ struct Kernels {
   kernels::ChannelReduce channel_reduce;
   kernels::BatchNorm batch_norm;
   kernels::Encoding encoding;
+  kernels::HashGrid hash_grid;
+};
+
+// Device memory a node keeps for as long as its trainer, outside the model's state (never
+// trained, saved or shared between nodes): constant words uploaded once (lookup tables), and
+// scratch that starts zeroed and that the op leaves zeroed after each use (accumulators).
+struct NodeMemory {
+  std::vector<uint32_t> constants;
+  uint64_t scratch_bytes = 0;
 };
 
 // Where a compiled graph keeps each tensor's value and gradient; the trainer implements it.
@@ -54,6 +64,9 @@ public:
   virtual kernels::TensorRef grad(uint32_t tensor) const = 0;
   // The node's backward scratch, as large as its unit's workspace() asked.
   virtual kernels::TensorRef workspace(uint32_t node) const = 0;
+  // The node's NodeMemory (its unit's memory()): the constants, and the scratch.
+  virtual vk::BufferRange node_constants(uint32_t node) const = 0;
+  virtual vk::BufferRange node_scratch(uint32_t node) const = 0;
   virtual bool requires_grad(uint32_t tensor) const = 0;
 
 protected:
@@ -110,6 +123,8 @@ struct OpUnit {
   void (*backward)(const graph::Node& node, uint32_t index, Walk& walk);
   // Reads its input() feeds in fp32 whatever the precision (coordinates, whose low bits matter).
   bool fp32_feeds = false;
+  // The node's persistent device memory; null: none.
+  NodeMemory (*memory)(const graph::Node& node, const graph::Graph& graph) = nullptr;
 };
 
 // The table: one entry per attribute type of graph::OpAttr.
@@ -126,6 +141,7 @@ const OpUnit& unit_for(const graph::attr::Concat&);
 const OpUnit& unit_for(const graph::attr::Slice&);
 const OpUnit& unit_for(const graph::attr::Mean&);
 const OpUnit& unit_for(const graph::attr::FourierFeatures&);
+const OpUnit& unit_for(const graph::attr::HashGrid&);
 const OpUnit& unit(const graph::OpAttr& attr);
 
 // Helpers op units share.

@@ -55,6 +55,7 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
   lay_out_parameters();
   plan_optimizer_runs();
   lay_out_buffers();
+  lay_out_node_memory();
   plan_memory();
   initialize_state();
   record_passes();
@@ -130,6 +131,49 @@ kernels::TensorRef Trainer::Impl::buffer_value(uint32_t t) const {
   for (const Param& b : buffer_slots)
     if (b.tensor == t) return {state_buffers.range(4 * b.offset, 4 * b.count), ElemType::F32};
   throw Error("internal: tensor " + std::to_string(t) + " is not a buffer", "report this as a vkgrad bug");
+}
+
+vk::BufferRange Trainer::Impl::node_constants(uint32_t node) const {
+  const auto& r = node_memory[node].constants;
+  if (!r.size) throw Error("internal: node '" + graph.nodes()[node].label + "' has no constants", "report this as a vkgrad bug");
+  return r;
+}
+
+vk::BufferRange Trainer::Impl::node_scratch(uint32_t node) const {
+  const auto& r = node_memory[node].scratch;
+  if (!r.size) throw Error("internal: node '" + graph.nodes()[node].label + "' has no scratch", "report this as a vkgrad bug");
+  return r;
+}
+
+void Trainer::Impl::lay_out_node_memory() {
+  // One buffer, each piece at an offset that satisfies the storage-buffer offset alignment.
+  const uint64_t align = std::max<uint64_t>(16, ctx.caps().min_storage_buffer_offset_alignment) / 4;
+  std::vector<uint32_t> host;
+  struct Words {
+    uint64_t offset, count;
+  };
+  std::vector<std::pair<Words, Words>> at(graph.nodes().size(), {{0, 0}, {0, 0}});
+  for (size_t i = 0; i < graph.nodes().size(); ++i) {
+    const auto& n = graph.nodes()[i];
+    const auto memory = ops::unit(n.attr).memory;
+    if (!memory) continue;
+    const ops::NodeMemory m = memory(n, graph);
+    at[i].first = {align_up(host.size(), align), m.constants.size()};
+    host.resize(at[i].first.offset, 0u);
+    host.insert(host.end(), m.constants.begin(), m.constants.end());
+    at[i].second = {align_up(host.size(), align), (m.scratch_bytes + 3) / 4};
+    host.resize(at[i].second.offset + at[i].second.count, 0u);
+  }
+  node_memory.assign(graph.nodes().size(), {});
+  if (host.empty()) return;
+  node_memory_buffer = vk::Buffer(ctx, {.size = 4 * host.size(), .name = "op constants and scratch"});
+  vk::upload(ctx, node_memory_buffer, std::span<const uint32_t>(host));
+  for (size_t i = 0; i < at.size(); ++i) {
+    const auto [c, s] = at[i];
+    if (c.count) node_memory[i].constants = node_memory_buffer.range(4 * c.offset, 4 * c.count);
+    if (s.count) node_memory[i].scratch = node_memory_buffer.range(4 * s.offset, 4 * s.count);
+  }
+  counters.device_bytes[size_t(MemoryCategory::Workspace)] += 4 * host.size();
 }
 
 void Trainer::Impl::plan_optimizer_runs() {
@@ -305,7 +349,7 @@ void Trainer::Impl::plan_memory() {
   for (const auto& f : feeds) feed_bytes += f.device.size();
   counters.device_bytes[size_t(MemoryCategory::Activations)] =
       plan.requested_by_category[size_t(MemoryCategory::Activations)] + feed_bytes;
-  counters.device_bytes[size_t(MemoryCategory::Workspace)] = plan.requested_by_category[size_t(MemoryCategory::Workspace)];
+  counters.device_bytes[size_t(MemoryCategory::Workspace)] += plan.requested_by_category[size_t(MemoryCategory::Workspace)];
   counters.planned_arena_bytes = plan.arena_bytes;
 }
 

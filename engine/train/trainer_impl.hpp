@@ -28,6 +28,7 @@ struct Trainer::Impl final : ops::TensorStore {
   // --- setup.cpp ---
   void lay_out_parameters();
   void lay_out_buffers();
+  void lay_out_node_memory();
   void plan_optimizer_runs();
   void plan_memory();
   void initialize_state();
@@ -81,6 +82,8 @@ struct Trainer::Impl final : ops::TensorStore {
   kernels::TensorRef grad(uint32_t tensor) const override;
   kernels::TensorRef workspace(uint32_t node) const override;
   bool requires_grad(uint32_t tensor) const override { return grad_needed[tensor]; }
+  vk::BufferRange node_constants(uint32_t node) const override;
+  vk::BufferRange node_scratch(uint32_t node) const override;
 
   kernels::TensorRef param_value(uint32_t tensor) const;   // what forward reads
   kernels::TensorRef param_grad(uint32_t tensor) const;    // FP32 gradient
@@ -112,6 +115,12 @@ struct Trainer::Impl final : ops::TensorStore {
   std::vector<Param> params;
   std::vector<Param> buffer_slots;  // graph buffers in state_buffers (fp32)
   vk::Buffer state_buffers;
+  // Per node: its ops::NodeMemory in node_memory_buffer (empty ranges: none).
+  struct NodeRanges {
+    vk::BufferRange constants, scratch;
+  };
+  std::vector<NodeRanges> node_memory;
+  vk::Buffer node_memory_buffer;
   uint64_t param_elements = 0;
   vk::Buffer masters, grads, exp_avg, exp_avg_sq, working_copy;
 

@@ -98,6 +98,22 @@ TEST(Graph, ConvAndPoolShapesAndPyTorchNames) {
   EXPECT_NE(error_of([&] { g.max_pool2d(x, 4, 1, 3); }).find("half the kernel"), std::string::npos);
 }
 
+// The hash encoding's table is sized by its levels (dense ones (N + 1)^D, hashed ones the table).
+TEST(Graph, HashGridTableAndShapes) {
+  graph::Graph g;
+  const auto xy = g.input("xy", {2});
+  const auto h = g.hash_grid(xy, "encoding",
+                             {.levels = 3, .features = 4, .log2_table_size = 6, .base_resolution = 3, .growth = 2.0f});
+  EXPECT_EQ(g.info(h).dims, (std::vector<uint32_t>{12}));
+  ASSERT_EQ(g.parameters().size(), 1u);
+  const auto& table = g.tensors()[g.parameters()[0]];
+  EXPECT_EQ(table.name, "encoding.params");
+  EXPECT_EQ(table.dims, (std::vector<uint32_t>{16 + 49 + 64, 4}));  // resolutions 3, 6, 12
+  EXPECT_NE(error_of([&] { g.hash_grid(g.input("xyzw", {4}), "e4"); }).find("[batch, 4]"), std::string::npos);
+  EXPECT_NE(error_of([&] { g.hash_grid(g.linear(xy, 2, "lin"), "of_activation"); }).find("input()"), std::string::npos);
+  EXPECT_NE(error_of([&] { g.hash_grid(xy, "wide", {.features = 9}); }).find("1-8 features"), std::string::npos);
+}
+
 // nn.Sequential's numbering (every module counts) and a ReLU fused into the layer before it.
 TEST(Sequential, NamesMatchPyTorchAndReluFuses) {
   graph::Graph g;

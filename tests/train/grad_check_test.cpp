@@ -2,7 +2,7 @@
 // device's own forward loss, in fp32, with each fp32 GEMM variant the device can run (the
 // default choice, and the portable one with buffer device addresses off). Graphs combine all
 // ops: linear (plain and fused ReLU), GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast
-// and same-shape), softmax, reshape, concat, slice, mean, sin, cos, conv2d (padding, stride, groups, depthwise with dilation,
+// and same-shape), softmax, reshape, concat, slice, mean, sin, cos, the hash encoding, conv2d (padding, stride, groups, depthwise with dilation,
 // fused ReLU, no bias), max, average and adaptive pooling, batch norm, and each loss. Graphs
 // with batch norm difference the training forward's loss (a step with learning rate 0), since
 // evaluation normalizes by the running statistics instead.
@@ -72,6 +72,17 @@ graph::Graph fourier_graph() {
   const auto z = g.linear(x, 8, "proj");
   const auto h = g.add(g.sin(z), g.mul(g.cos(z), g.linear(x, 8, "gate")));
   g.mse(g.linear(h, 3, "out"), g.input("t", {3}));
+  return g;
+}
+
+// The hash encoding's table, dense and hashed levels (coordinates outside [0, 1] extrapolate
+// from the edge cells, still linear in the table).
+graph::Graph hash_grid_graph() {
+  graph::Graph g;
+  const auto x = g.input("x", {2});
+  const auto e = g.hash_grid(x, "grid", {.levels = 3, .features = 2, .log2_table_size = 5, .base_resolution = 2,
+                                         .growth = 2.0f}, 0.5f);
+  g.mse(g.linear(g.tanh(g.linear(e, 8, "a")), 3, "out"), g.input("t", {3}));
   return g;
 }
 
@@ -163,6 +174,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          GraphCase{"softmax_cross_entropy", softmax_graph, true, 3},
                                          GraphCase{"relu_l1", l1_graph, false, 3},
                                          GraphCase{"fourier_mse", fourier_graph, false, 3},
+                                         GraphCase{"hash_grid_mse", hash_grid_graph, false, 3, 2},
                                          GraphCase{"concat_slice_mean", concat_graph, false, 3},
                                          GraphCase{"cnn_cross_entropy", cnn_graph, true, 3, 2 * 6 * 6},
                                          GraphCase{"batch_norm_mse", batch_norm_graph, false, 3, 2 * 3 * 4, true}),

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   c->add_flag("--json", as_json, "one JSON document on stdout");
   vkgrad::bench::TrainBenchOptions train;
   auto* t = app.add_subcommand("train", "training steps of an MLP: speed, counters, memory");
-  t->add_option("--model", train.model, "mlp, or cnn (fashion_mnist's; --layers PIXELS CLASSES)");
+  t->add_option("--model", train.model, "mlp, cnn (fashion_mnist's; --layers PIXELS CLASSES) or hashgrid (neural_image's; --layers 2,...,3)");
   t->add_option("--layers", train.layers, "layer sizes, input first")->delimiter(',');
   t->add_option("--activation", train.activation, "relu, gelu, gelu_tanh, tanh, sigmoid");
   t->add_option("--loss", train.loss, "cross_entropy or mse");

@@ -3,6 +3,7 @@
 #include "vkgrad/error.hpp"
 #include "vkgrad/graph/sequential.hpp"
 #include "vkgrad/io/safetensors.hpp"
+#include "vkgrad/kernels/hash_grid.hpp"
 #include "vkgrad/train/trainer.hpp"
 #include "vkgrad/vk/context.hpp"
 
@@ -43,6 +44,25 @@ graph::Graph cnn(const TrainBenchOptions& o) {
   features.conv2d(32, 3, {.padding = 1}).relu().max_pool2d(2).conv2d(64, 3, {.padding = 1}).relu().max_pool2d(2);
   graph::Sequential classifier(g, features.output(), "classifier");
   g.cross_entropy(classifier.flatten().linear(128).relu().linear(o.layers.back()).output(), y);
+  return g;
+}
+
+// neural_image's hash-grid model: coordinates [layers.front()] in [0, 1] through the hash
+// encoding (16 levels × 2 features, table 2^19, resolutions 16 to 128), then a ReLU MLP of the
+// remaining --layers; the table in its own parameter group at 10× the learning rate.
+graph::Graph hash_grid_mlp(const TrainBenchOptions& o) {
+  if (o.layers.size() < 2 || o.layers.front() > 3 || o.loss != "mse")
+    throw Error("--model hashgrid takes --layers DIMS ... OUT with 1 to 3 coordinate dims, and mse",
+                "e.g. --layers 2,128,128,128,3 --loss mse");
+  graph::Graph g;
+  const auto x = g.input("x", {o.layers[0]});
+  auto h = g.hash_grid(x, "encoding", {.growth = kernels::hash_grid_growth(16, 128, 16)});
+  for (size_t l = 1; l < o.layers.size(); ++l) {
+    const bool last = l + 1 == o.layers.size();
+    h = g.linear(h, o.layers[l], "layers." + std::to_string(l - 1),
+                 last ? graph::Activation::None : graph::Activation::Relu);
+  }
+  g.mse(h, g.input("y", {o.layers.back()}));
   return g;
 }
 
@@ -87,9 +107,9 @@ Samples synthetic(const TrainBenchOptions& o) {
   Samples s;
   s.count = o.batch * 4;
   std::mt19937 rng(uint32_t(o.seed) + 1);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f), coordinate(0.0f, 1.0f);
   s.x.resize(size_t(s.count) * o.layers[0]);
-  for (float& v : s.x) v = u(rng);
+  for (float& v : s.x) v = o.model == "hashgrid" ? coordinate(rng) : u(rng);
   if (o.loss == "cross_entropy") {
     s.labels.resize(s.count);
     for (auto& l : s.labels) l = int32_t(rng() % o.layers.back());
@@ -162,12 +182,14 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
   if (o.precision != "mixed" && o.precision != "fp32")
     throw Error("unknown --precision '" + o.precision + "'", "use mixed or fp32");
   vk::Context ctx;
-  if (o.model != "mlp" && o.model != "cnn") throw Error("unknown --model '" + o.model + "'", "use mlp or cnn");
-  const graph::Graph g = o.model == "cnn" ? cnn(o) : mlp(o);
+  if (o.model != "mlp" && o.model != "cnn" && o.model != "hashgrid")
+    throw Error("unknown --model '" + o.model + "'", "use mlp, cnn or hashgrid");
+  const graph::Graph g = o.model == "cnn" ? cnn(o) : o.model == "hashgrid" ? hash_grid_mlp(o) : mlp(o);
   train::TrainerCreateInfo info;
   info.batch_size = o.batch;
   info.precision = o.precision == "mixed" ? train::Precision::Mixed : train::Precision::Fp32;
   info.optimizer = optimizer_of(o);
+  if (o.model == "hashgrid") info.optimizer.groups.push_back({.prefix = "encoding.", .lr = 10 * o.lr});
   info.seed = o.seed;
   std::fprintf(stderr, "train: %s %s, batch %u, %s, %s on %s\n", o.model.c_str(),
                [&] {

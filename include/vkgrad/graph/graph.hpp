@@ -63,6 +63,11 @@ public:
   // Gaussian Fourier features of coordinates x (an input() [in]): [sin(2πBx), cos(2πBx)] with
   // B [frequencies, in] drawn from N(0, sigma²) once (the buffer NAME.B), computed in fp32.
   Tensor fourier_features(Tensor x, uint32_t frequencies, float sigma, const std::string& name);
+  // Instant-NGP's multi-resolution hash encoding of coordinates x (an input() [dims] in [0, 1],
+  // 1 to 3 of them): [levels·features]. Its table is the parameter NAME.params [entries,
+  // features] (the levels' entries in all, as kernels::hash_grid_levels counts them), drawn from
+  // U(−init, init); kernels::hash_grid_growth gives the growth that reaches a finest resolution.
+  Tensor hash_grid(Tensor x, const std::string& name, const attr::HashGrid& options = {}, float init = 1e-4f);
   Tensor add(Tensor a, Tensor b);  // b: same per-sample shape, or a parameter of that shape (broadcast)
   Tensor mul(Tensor a, Tensor b);
   Tensor relu(Tensor x);

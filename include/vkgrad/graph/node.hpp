@@ -90,6 +90,16 @@ struct Mean {  // over per-sample dimension `dim`, which goes away
 // inputs: x, an input() of coordinates [in], and the buffer B [frequencies, in] (fixed Gaussian
 // draws); output [2·frequencies] = [sin(2πBx), cos(2πBx)]
 struct FourierFeatures {};
+// inputs: x, an input() of coordinates [dims] in [0, 1] (1 to 3), and the table parameter
+// [entries, features]; output [levels·features]: Instant-NGP's multi-resolution hash encoding
+// (kernels::HashGrid), resolution_l = floor(base_resolution · growth^l).
+struct HashGrid {
+  uint32_t levels = 16;
+  uint32_t features = 2;  // per level
+  uint32_t log2_table_size = 19;  // entries per level at most
+  uint32_t base_resolution = 16;
+  float growth = 1.5f;
+};
 struct Reshape {  // a view: the output shares its input's memory
   std::vector<uint32_t> dims;  // the new per-sample shape, same element count
 };
@@ -97,7 +107,7 @@ struct Reshape {  // a view: the output shares its input's memory
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
                             attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean,
-                            attr::FourierFeatures>;
+                            attr::FourierFeatures, attr::HashGrid>;
 
 struct Node {
   OpAttr attr;
