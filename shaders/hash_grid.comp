@@ -17,7 +17,8 @@
 // a term outside it, or inf or NaN in dy, sets the overflow word after the accumulator instead,
 // and the gather then makes every gradient infinite, so that the loss scaler sees the overflow
 // as it would in a floating-point sum (the host clears that word before each scatter).
-// Dispatch: flat, (min(ceil(items / 256), 4096), 1, 1) workgroups of 256.
+// Dispatch: flat, (min(ceil(items / 256), 4096), 1, 1) workgroups of 256; the forward and the
+// scatter have one item per (row, level), the gather one per table element.
 #extension GL_GOOGLE_include_directive : require
 #include "common/words.glsl"
 
@@ -68,16 +69,37 @@ uint corner(uint r, uint l, uint corner_bits, out float weight) {
   return (info.y + index) * p.features;
 }
 
-float forward_value(uint e) {
-  const uint width = p.levels * p.features;
-  const uint r = e / width, l = (e % width) / p.features, f = e % p.features;
-  float v = 0.0;
-  for (uint c = 0u; c < (1u << p.dims); ++c) {
-    float w;
-    const uint at = corner(r, l, c, w);
-    v += w * LOAD_ELEM(table_words, TABLE_TYPE, at + f);
+// Elements i and i + 1 of the table (i even when features are): one word in fp16.
+vec2 table_pair(uint i) {
+  return TABLE_TYPE == TYPE_F16 ? unpackHalf2x16(table_words[i >> 1u])
+                                : vec2(uintBitsToFloat(table_words[i]), uintBitsToFloat(table_words[i + 1u]));
+}
+
+// Output block `item` = (row r, level l): its corners are found once for all its features.
+void forward_item(uint item) {
+  const uint r = item / p.levels, l = item % p.levels;
+  uint at[8];
+  float w[8];
+  const uint corners = 1u << p.dims;
+  for (uint c = 0u; c < corners; ++c) at[c] = corner(r, l, c, w[c]);
+  const uint first = item * p.features, end = first + p.features;
+  if (p.features % 2u == 0u) {  // whole words, and table pairs that start a word
+    for (uint f = 0u; f < p.features; f += 2u) {
+      vec2 v = vec2(0.0);
+      for (uint c = 0u; c < corners; ++c) v += w[c] * table_pair(at[c] + f);
+      write_out_pair((first + f) / 2u, bvec2(true), v, false);
+    }
+    return;
   }
-  return v;
+  // Odd feature counts: a block's first or last element may share its word with a neighbour's.
+  for (uint e = first & ~1u; e < end; e += 2u) {
+    const bvec2 own = pair_in(e / 2u, first, end);
+    vec2 v = vec2(0.0);
+    for (uint c = 0u; c < corners; ++c)
+      for (uint h = 0u; h < 2u; ++h)
+        if (own[h]) v[h] += w[c] * LOAD_ELEM(table_words, TABLE_TYPE, at[c] + e + h - first);
+    write_out_pair(e / 2u, own, v, false);
+  }
 }
 
 void add_fixed(uint e, float v) {
@@ -95,17 +117,15 @@ void add_fixed(uint e, float v) {
   }
   const uint old = atomicAdd(accum[2u * e], lo);
   const uint carry = old + lo < old ? 1u : 0u;
-  atomicAdd(accum[2u * e + 1u], hi + carry);
+  // Mostly 0 (a small positive term without carry, or a small negative one with it): skipped,
+  // which halves the atomics where they cost most (CPU drivers run them lane by lane).
+  if (hi + carry != 0u) atomicAdd(accum[2u * e + 1u], hi + carry);
 }
 
 void main() {
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   if (p.mode == MODE_FORWARD) {
-    const uint n = p.rows * p.levels * p.features;
-    for (uint w = gl_GlobalInvocationID.x; w < (n + 1u) / 2u; w += stride) {
-      const bvec2 own = pair_in(w, 0u, n);
-      write_out_pair(w, own, vec2(forward_value(2u * w), own.y ? forward_value(2u * w + 1u) : 0.0), false);
-    }
+    for (uint item = gl_GlobalInvocationID.x; item < p.rows * p.levels; item += stride) forward_item(item);
   } else if (p.mode == MODE_SCATTER) {
     for (uint item = gl_GlobalInvocationID.x; item < p.rows * p.levels; item += stride) {
       const uint r = item / p.levels, l = item % p.levels;

@@ -89,7 +89,7 @@ void HashGrid::forward(vk::Recorder& rec, const HashGridShape& s, uint32_t rows,
                            {table.range, vk::Access::Read}, {y.range, vk::Access::ReadWrite},
                            {y.range, vk::Access::ReadWrite}, {y.range, vk::Access::ReadWrite}};
   rec.dispatch({.pipeline = &pipeline(table.type, y.type), .bindings = b, .push_constants = &args,
-                .groups = {groups_for((out + 1) / 2), 1, 1}, .label = "hash_grid.forward"});
+                .groups = {groups_for(uint64_t(rows) * s.levels), 1, 1}, .label = "hash_grid.forward"});
 }
 
 void HashGrid::backward(vk::Recorder& rec, const HashGridShape& s, uint32_t rows, const vk::BufferRange& x,

@@ -19,15 +19,16 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 namespace vkgrad::test {
 namespace {
 
 using kernels::ElemType;
 
-kernels::HashGridShape small_shape() {
+kernels::HashGridShape small_shape(uint32_t features = 2) {
   kernels::HashGridShape s;
-  s.dims = 2, s.levels = 4, s.features = 2, s.log2_table_size = 6, s.base_resolution = 3, s.growth = 2.0f;
+  s.dims = 2, s.levels = 4, s.features = features, s.log2_table_size = 6, s.base_resolution = 3, s.growth = 2.0f;
   return s;
 }
 
@@ -65,12 +66,14 @@ TEST(HashGridLevels, GrowthReachesTheFinestResolution) {
   EXPECT_THROW(kernels::hash_grid_growth(16, 8, 4), Error);
 }
 
-class HashGridTest : public VkTestWithParam<ElemType> {};
+// Even feature counts write whole output words per (row, level); odd ones share words between
+// neighbouring levels.
+class HashGridTest : public VkTestWithParam<std::tuple<ElemType, uint32_t>> {};
 
 TEST_P(HashGridTest, ForwardAndDeterministicBackwardMatchFloat64) {
-  const ElemType t = GetParam();
+  const auto [t, features] = GetParam();
   vk::Context& ctx = context();
-  const auto s = small_shape();
+  const auto s = small_shape(features);
   const auto levels = kernels::hash_grid_levels(s);
   const uint32_t rows = 53, entries = kernels::hash_grid_entries(levels), width = s.levels * s.features;
   const size_t elements = size_t(entries) * s.features;
@@ -145,9 +148,11 @@ TEST_P(HashGridTest, ForwardAndDeterministicBackwardMatchFloat64) {
   EXPECT_EQ(read_back(ctx, grads4), got) << "the overflow word was not cleared";
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, HashGridTest, ::testing::Values(ElemType::F32, ElemType::F16),
-                         [](const ::testing::TestParamInfo<ElemType>& p) {
-                           return std::string(kernels::elem_type_name(p.param));
+INSTANTIATE_TEST_SUITE_P(Types, HashGridTest,
+                         ::testing::Combine(::testing::Values(ElemType::F32, ElemType::F16), ::testing::Values(2u, 3u)),
+                         [](const ::testing::TestParamInfo<std::tuple<ElemType, uint32_t>>& p) {
+                           return std::string(kernels::elem_type_name(std::get<0>(p.param))) + "_features" +
+                                  std::to_string(std::get<1>(p.param));
                          });
 
 }  // namespace

@@ -49,7 +49,7 @@ graph::Graph cnn(const TrainBenchOptions& o) {
 
 // neural_image's hash-grid model: coordinates [layers.front()] in [0, 1] through the hash
 // encoding (16 levels × 2 features, table 2^19, resolutions 16 to 128), then a ReLU MLP of the
-// remaining --layers; the table in its own parameter group at 10× the learning rate.
+// remaining --layers and a sigmoid; the table in its own parameter group at 10× the learning rate.
 graph::Graph hash_grid_mlp(const TrainBenchOptions& o) {
   if (o.layers.size() < 2 || o.layers.front() > 3 || o.loss != "mse")
     throw Error("--model hashgrid takes --layers DIMS ... OUT with 1 to 3 coordinate dims, and mse",
@@ -62,7 +62,7 @@ graph::Graph hash_grid_mlp(const TrainBenchOptions& o) {
     h = g.linear(h, o.layers[l], "layers." + std::to_string(l - 1),
                  last ? graph::Activation::None : graph::Activation::Relu);
   }
-  g.mse(h, g.input("y", {o.layers.back()}));
+  g.mse(g.sigmoid(h), g.input("y", {o.layers.back()}));
   return g;
 }
 
