@@ -142,6 +142,17 @@ Tensor Graph::batch_norm2d(Tensor x, const std::string& name, float eps, float m
   return add_op(attr::BatchNorm2d{eps, momentum}, {x, w, b, mean, var, count}, "batch_norm2d " + name);
 }
 
+Tensor Graph::layer_norm(Tensor x, const std::string& name, float eps) {
+  const TensorInfo& xi = checked(x, "layer_norm");
+  if (xi.dims.empty())
+    throw Error("layer_norm '" + name + "': input " + shape_string(xi) + " has no dimension to normalize",
+                "reshape the input");
+  const uint32_t d = xi.dims.back();
+  const Tensor w = parameter(name + ".weight", {d}, {.kind = InitKind::Ones});
+  const Tensor b = parameter(name + ".bias", {d}, {});
+  return add_op(attr::LayerNorm{eps}, {x, w, b}, "layer_norm " + name);
+}
+
 Tensor Graph::fourier_features(Tensor x, uint32_t frequencies, float sigma, const std::string& name) {
   const TensorInfo& xi = checked(x, "fourier_features");
   if (xi.dims.size() != 1 || frequencies == 0 || !(sigma > 0.0f))

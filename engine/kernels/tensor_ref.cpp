@@ -1,7 +1,10 @@
 #include "vkgrad/kernels/tensor_ref.hpp"
 
+#include "vkgrad/error.hpp"
+
 #include <cmath>
 #include <cstring>
+#include <string>
 
 namespace vkgrad::kernels {
 
@@ -11,6 +14,16 @@ std::string_view elem_type_name(ElemType t) { return t == ElemType::F32 ? "f32" 
 
 size_t tensor_bytes(ElemType t, size_t elements) {
   return t == ElemType::F32 ? 4 * elements : 4 * ((elements + 1) / 2);
+}
+
+void require_elements(std::string_view kernel, std::string_view name, const TensorRef& t, uint64_t elements) {
+  if (!t.range.buffer) throw Error(std::string(kernel) + ": " + std::string(name) + " has no buffer", "bind a buffer range");
+  const uint64_t need = tensor_bytes(t.type, elements);
+  if (t.range.size < need)
+    throw Error(std::string(kernel) + ": " + std::string(name) + " holds " + std::to_string(elements) + " " +
+                    std::string(elem_type_name(t.type)) + " elements (" + std::to_string(need) +
+                    " bytes) but its range has " + std::to_string(t.range.size),
+                "bind a larger range or fix the shape");
 }
 
 uint16_t half_bits(float f) {

@@ -16,6 +16,7 @@
 #include "vkgrad/kernels/encoding.hpp"
 #include "vkgrad/kernels/gemm.hpp"
 #include "vkgrad/kernels/hash_grid.hpp"
+#include "vkgrad/kernels/layer_norm.hpp"
 #include "vkgrad/kernels/loss.hpp"
 #include "vkgrad/kernels/pool.hpp"
 #include "vkgrad/kernels/softmax.hpp"
@@ -45,6 +46,7 @@ struct Kernels {
   kernels::BatchNorm batch_norm;
   kernels::Encoding encoding;
   kernels::HashGrid hash_grid;
+  kernels::LayerNorm layer_norm;
 };
 
 // Device memory a node keeps for as long as its trainer, outside the model's state (never
@@ -137,6 +139,7 @@ const OpUnit& unit_for(const graph::attr::Reshape&);
 const OpUnit& unit_for(const graph::attr::Conv2d&);
 const OpUnit& unit_for(const graph::attr::Pool2d&);
 const OpUnit& unit_for(const graph::attr::BatchNorm2d&);
+const OpUnit& unit_for(const graph::attr::LayerNorm&);
 const OpUnit& unit_for(const graph::attr::Concat&);
 const OpUnit& unit_for(const graph::attr::Slice&);
 const OpUnit& unit_for(const graph::attr::Mean&);

@@ -98,6 +98,16 @@ TEST(Graph, ConvAndPoolShapesAndPyTorchNames) {
   EXPECT_NE(error_of([&] { g.max_pool2d(x, 4, 1, 3); }).find("half the kernel"), std::string::npos);
 }
 
+TEST(Graph, LayerNormOverTheLastDimension) {
+  graph::Graph g;
+  const auto x = g.input("tokens", {5, 16});
+  EXPECT_EQ(g.info(g.layer_norm(x, "ln_f")).dims, (std::vector<uint32_t>{5, 16}));
+  std::vector<std::string> names;
+  for (uint32_t p : g.parameters()) names.push_back(g.tensors()[p].name + shape_string(g.tensors()[p]));
+  EXPECT_EQ(names, (std::vector<std::string>{"ln_f.weight[16]", "ln_f.bias[16]"}));
+  EXPECT_NE(error_of([&] { g.layer_norm(x, "bad", 0.0f); }).find("eps"), std::string::npos);
+}
+
 // The hash encoding's table is sized by its levels (dense ones (N + 1)^D, hashed ones the table).
 TEST(Graph, HashGridTableAndShapes) {
   graph::Graph g;

@@ -2,7 +2,7 @@
 // device's own forward loss, in fp32, with each fp32 GEMM variant the device can run (the
 // default choice, and the portable one with buffer device addresses off). Graphs combine all
 // ops: linear (plain and fused ReLU), GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast
-// and same-shape), softmax, reshape, concat, slice, mean, sin, cos, the hash encoding, conv2d (padding, stride, groups, depthwise with dilation,
+// and same-shape), softmax, reshape, concat, slice, mean, sin, cos, the hash encoding, layer norm, conv2d (padding, stride, groups, depthwise with dilation,
 // fused ReLU, no bias), max, average and adaptive pooling, batch norm, and each loss. Graphs
 // with batch norm difference the training forward's loss (a step with learning rate 0), since
 // evaluation normalizes by the running statistics instead.
@@ -83,6 +83,18 @@ graph::Graph hash_grid_graph() {
   const auto e = g.hash_grid(x, "grid", {.levels = 3, .features = 2, .log2_table_size = 5, .base_resolution = 2,
                                          .growth = 2.0f}, 0.5f);
   g.mse(g.linear(g.tanh(g.linear(e, 8, "a")), 3, "out"), g.input("t", {3}));
+  return g;
+}
+
+// Layer norm over the last of two dimensions (rows within a sample), and on the input itself
+// (whose gradient is not needed: γ and β only).
+graph::Graph layer_norm_graph() {
+  graph::Graph g;
+  const auto x = g.input("x", {6});
+  const auto n0 = g.layer_norm(x, "ln0");
+  auto h = g.layer_norm(g.reshape(g.linear(n0, 8, "a"), {2, 4}), "ln1", 1e-3f);
+  h = g.tanh(g.flatten(h));
+  g.mse(g.linear(h, 3, "out"), g.input("t", {3}));
   return g;
 }
 
@@ -175,6 +187,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          GraphCase{"relu_l1", l1_graph, false, 3},
                                          GraphCase{"fourier_mse", fourier_graph, false, 3},
                                          GraphCase{"hash_grid_mse", hash_grid_graph, false, 3, 2},
+                                         GraphCase{"layer_norm_mse", layer_norm_graph, false, 3},
                                          GraphCase{"concat_slice_mean", concat_graph, false, 3},
                                          GraphCase{"cnn_cross_entropy", cnn_graph, true, 3, 2 * 6 * 6},
                                          GraphCase{"batch_norm_mse", batch_norm_graph, false, 3, 2 * 3 * 4, true}),

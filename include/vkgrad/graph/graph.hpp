@@ -60,6 +60,9 @@ public:
   // NAME.bias (zeros) and the buffers NAME.running_mean, NAME.running_var, NAME.num_batches_tracked.
   // Batch statistics while training, running statistics in evaluation (Trainer::evaluate).
   Tensor batch_norm2d(Tensor x, const std::string& name, float eps = 1e-5f, float momentum = 0.1f);
+  // nn.LayerNorm(x.dims.back()): over the last dimension, with NAME.weight (ones) and NAME.bias
+  // (zeros); FP32 statistics.
+  Tensor layer_norm(Tensor x, const std::string& name, float eps = 1e-5f);
   // Gaussian Fourier features of coordinates x (an input() [in]): [sin(2πBx), cos(2πBx)] with
   // B [frequencies, in] drawn from N(0, sigma²) once (the buffer NAME.B), computed in fp32.
   Tensor fourier_features(Tensor x, uint32_t frequencies, float sigma, const std::string& name);

@@ -78,6 +78,10 @@ struct BatchNorm2d {
   float eps = 1e-5f;
   float momentum = 0.1f;
 };
+// inputs: x [..., dim], weight [dim], bias [dim]; normalizes over the last dimension
+struct LayerNorm {
+  float eps = 1e-5f;
+};
 struct Concat {  // inputs: two or more, equal per-sample dims except `dim`
   uint32_t dim = 0;  // per-sample dimension
 };
@@ -107,7 +111,7 @@ struct Reshape {  // a view: the output shares its input's memory
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
                             attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean,
-                            attr::FourierFeatures, attr::HashGrid>;
+                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm>;
 
 struct Node {
   OpAttr attr;

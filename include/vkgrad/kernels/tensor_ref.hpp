@@ -29,4 +29,8 @@ struct TensorRef {
   ElemType type = ElemType::F32;
 };
 
+// Throws Error ("KERNEL: NAME holds N f16 elements (B bytes) but its range has R") unless t has a
+// buffer and room for `elements` values of its type.
+void require_elements(std::string_view kernel, std::string_view name, const TensorRef& t, uint64_t elements);
+
 }  // namespace vkgrad::kernels

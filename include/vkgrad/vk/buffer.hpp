@@ -41,6 +41,9 @@ struct BufferRange {
   VkDeviceSize size = 0;  // bytes
   // `size` bytes from `offset` within this range (the caller keeps them inside it).
   BufferRange slice(VkDeviceSize at, VkDeviceSize bytes) const { return {buffer, offset + at, bytes}; }
+  bool overlaps(const BufferRange& o) const {
+    return buffer == o.buffer && offset < o.offset + o.size && o.offset < offset + size;
+  }
 };
 
 class Buffer {
