@@ -11,12 +11,8 @@
 // (c0 ⊕ c1·2654435761 ⊕ c2·805459861, modulo the power-of-two table size). levels[l].y is the
 // level's first entry in the table, levels[l].z its entries.
 //
-// The scatter is deterministic: each contribution becomes a 64-bit fixed-point number (2^-32
-// units) added with two 32-bit integer atomics (the carry from the low word's returned old
-// value), and integer sums do not depend on their order; the gather converts once. Range ±2^31:
-// a term outside it, or inf or NaN in dy, sets the overflow word after the accumulator instead,
-// and the gather then makes every gradient infinite, so that the loss scaler sees the overflow
-// as it would in a floating-point sum (the host clears that word before each scatter).
+// The scatter is deterministic: 64-bit fixed-point sums on integer atomics, converted once by
+// the gather, with overflow reported as +inf gradients (common/fixed_point.glsl).
 // Dispatch: flat, (min(ceil(items / 256), 4096), 1, 1) workgroups of 256; the forward and the
 // scatter have one item per (row, level), the gather one per table element.
 #extension GL_GOOGLE_include_directive : require
@@ -46,6 +42,8 @@ layout(std430, binding = 4) buffer Accum_block { uint accum[]; };  // [entries·
 layout(std430, binding = 5) buffer Grads_block { float grads[]; };
 
 #include "common/out_pairs.glsl"
+#define FIXED_OVERFLOW_WORD (2u * p.entries * p.features)
+#include "common/fixed_point.glsl"
 
 // Table entry (first feature's element) of corner `corner` of x[r]'s cell at level l, and its weight.
 uint corner(uint r, uint l, uint corner_bits, out float weight) {
@@ -102,26 +100,6 @@ void forward_item(uint item) {
   }
 }
 
-void add_fixed(uint e, float v) {
-  if (!(abs(v) < 2147483648.0)) {  // also NaN
-    atomicOr(accum[2u * p.entries * p.features], 1u);
-    return;
-  }
-  // |v|·2^32 as hi·2^32 + lo: the integer part, and the fraction's bits (a − floor(a) is exact
-  // for a ≥ 0, so only the final rounding to 2^-32 errs); a negative v is the two's complement.
-  const float a = abs(v), whole = floor(a);
-  uint lo = uint(round((a - whole) * 4294967296.0)), hi = uint(whole);
-  if (v < 0.0) {
-    hi = ~hi + (lo == 0u ? 1u : 0u);
-    lo = ~lo + 1u;
-  }
-  const uint old = atomicAdd(accum[2u * e], lo);
-  const uint carry = old + lo < old ? 1u : 0u;
-  // Mostly 0 (a small positive term without carry, or a small negative one with it): skipped,
-  // which halves the atomics where they cost most (CPU drivers run them lane by lane).
-  if (hi + carry != 0u) atomicAdd(accum[2u * e + 1u], hi + carry);
-}
-
 void main() {
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   if (p.mode == MODE_FORWARD) {
@@ -133,16 +111,12 @@ void main() {
         float w;
         const uint at = corner(r, l, c, w);
         for (uint f = 0u; f < p.features; ++f)
-          add_fixed(at + f, w * LOAD_ELEM(out_words, OUT_TYPE, (r * p.levels + l) * p.features + f));
+          fixed_add(at + f, w * LOAD_ELEM(out_words, OUT_TYPE, (r * p.levels + l) * p.features + f));
       }
     }
   } else {
-    const bool overflow = accum[2u * p.entries * p.features] != 0u;
-    for (uint e = gl_GlobalInvocationID.x; e < p.entries * p.features; e += stride) {
-      const uint lo = accum[2u * e], hi = accum[2u * e + 1u];
-      grads[e] = overflow ? uintBitsToFloat(0x7f800000u) : grads[e] + float(int(hi)) + float(lo) * 2.3283064365386963e-10;
-      accum[2u * e] = 0u;
-      accum[2u * e + 1u] = 0u;
-    }
+    const bool overflow = fixed_overflowed();
+    for (uint e = gl_GlobalInvocationID.x; e < p.entries * p.features; e += stride)
+      grads[e] += fixed_take(e, overflow);
   }
 }

@@ -40,6 +40,7 @@ layout(push_constant) uniform LossArgs {
   uint mode;
   uint kind;
   uint rows, cols;
+  uint positions;  // rows per sample: params.valid_rows counts samples
 } p;
 
 layout(std430, binding = 0) readonly buffer Pred_block { uint pred_words[]; };
@@ -58,7 +59,7 @@ float nan_value() { return uintBitsToFloat(0x7FC00000u); }
 float pred(uint i) { return LOAD_ELEM(pred_words, PRED_TYPE, i); }
 float target(uint i) { return LOAD_ELEM(target_words, TARGET_TYPE, i); }
 
-uint valid_rows() { return min(params.valid_rows, p.rows); }
+uint valid_rows() { return min(params.valid_rows * p.positions, p.rows); }
 
 // Σ_j (p - t)² or Σ_j |p - t| over [begin, end), combined over the workgroup.
 float row_distance(uint begin, uint end) {

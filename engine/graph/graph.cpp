@@ -3,6 +3,7 @@
 #include "ops/op.hpp"
 #include "vkgrad/error.hpp"
 
+#include <algorithm>
 #include <numeric>
 
 namespace vkgrad::graph {
@@ -47,7 +48,12 @@ Tensor Graph::input(const std::string& name, std::vector<uint32_t> dims) {
   return add_tensor({name, TensorRole::Input, std::move(dims)});
 }
 
-Tensor Graph::labels(const std::string& name) { return add_tensor({name, TensorRole::Labels, {1}}); }
+Tensor Graph::labels(const std::string& name, std::vector<uint32_t> dims) {
+  if (dims.empty() || std::find(dims.begin(), dims.end(), 0u) != dims.end())
+    throw Error("labels '" + name + "': every per-sample dimension must be at least 1",
+                "use {1} for a class label per sample, {positions} for token ids");
+  return add_tensor({name, TensorRole::Labels, std::move(dims)});
+}
 
 Tensor Graph::parameter(const std::string& name, std::vector<uint32_t> dims, const Init& init) {
   if (name.empty()) throw Error("a parameter needs a name", "name it as its PyTorch state_dict key (layers.0.weight)");
@@ -78,10 +84,9 @@ Tensor Graph::add_op(OpAttr attr, std::vector<Tensor> inputs, std::string label)
 Tensor Graph::linear(Tensor x, uint32_t out_features, const std::string& name, Activation activation,
                      bool bias) {
   const TensorInfo& xi = checked(x, "linear");
-  if (xi.dims.size() != 1)
-    throw Error("linear '" + name + "': input " + shape_string(xi) + " is not [batch, features]",
-                "flatten the input first");
-  const uint32_t in = xi.dims[0];
+  if (xi.dims.empty())
+    throw Error("linear '" + name + "': input " + shape_string(xi) + " has no features", "reshape the input");
+  const uint32_t in = xi.dims.back();
   const Tensor w = parameter(name + ".weight", {out_features, in}, linear_weight_default());
   std::optional<Tensor> b;
   if (bias) b = parameter(name + ".bias", {out_features}, linear_bias_default(in));
@@ -140,6 +145,16 @@ Tensor Graph::batch_norm2d(Tensor x, const std::string& name, float eps, float m
   const Tensor var = buffer(name + ".running_var", {c}, ones);
   const Tensor count = buffer(name + ".num_batches_tracked", {}, {}, true);
   return add_op(attr::BatchNorm2d{eps, momentum}, {x, w, b, mean, var, count}, "batch_norm2d " + name);
+}
+
+Tensor Graph::embedding(Tensor ids, uint32_t vocab, uint32_t dim, const std::string& name, const Init& init) {
+  checked(ids, "embedding");
+  if (vocab == 0 || dim == 0)
+    throw Error("embedding '" + name + "': a vocabulary of " + std::to_string(vocab) + " and " + std::to_string(dim) +
+                    " features",
+                "use at least one token and one feature");
+  const Tensor w = parameter(name + ".weight", {vocab, dim}, init);
+  return add_op(attr::Embedding{}, {ids, w}, "embedding " + name);
 }
 
 Tensor Graph::layer_norm(Tensor x, const std::string& name, float eps) {
@@ -276,13 +291,18 @@ void Graph::set_loss(LossKind kind, Tensor pred, Tensor target, const char* what
   const TensorInfo& pi = checked(pred, what);
   const TensorInfo& ti = checked(target, what);
   if (loss_) throw Error(std::string(what) + ": the graph already has a loss", "a graph has exactly one loss");
-  if (pi.role != TensorRole::Activation || pi.dims.size() != 1)
+  if (kind == LossKind::CrossEntropy) {
+    // Logits [classes] with a label per sample, or [positions..., classes] with labels [positions...].
+    auto per_position = ti.dims;
+    if (!pi.dims.empty()) per_position.push_back(pi.dims.back());
+    if (pi.role != TensorRole::Activation || ti.role != TensorRole::Labels ||
+        (pi.dims.size() != 1 && per_position != pi.dims) || (pi.dims.size() == 1 && ti.dims != std::vector<uint32_t>{1}))
+      throw Error("cross_entropy: logits " + shape_string(pi) + " and target " + shape_string(ti) + " do not match",
+                  "pass logits [batch, classes] with labels(name), or [batch, positions, classes] with "
+                  "labels(name, {positions})");
+  } else if (pi.role != TensorRole::Activation || pi.dims.size() != 1) {
     throw Error(std::string(what) + ": predictions " + shape_string(pi) + " must be an activation [batch, features]",
                 "flatten them first");
-  if (kind == LossKind::CrossEntropy) {
-    if (ti.role != TensorRole::Labels)
-      throw Error("cross_entropy: the target must come from labels(), got " + shape_string(ti),
-                  "declare class indices with graph.labels(name)");
   } else if (ti.role != TensorRole::Input || ti.dims != pi.dims) {
     throw Error(std::string(what) + ": target " + shape_string(ti) + " must be an input shaped like the predictions " +
                     shape_string(pi),

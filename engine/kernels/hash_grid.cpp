@@ -1,6 +1,7 @@
 #include "vkgrad/kernels/hash_grid.hpp"
 
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/fixed_point.hpp"
 #include "vkgrad/vk/context.hpp"
 
 #include <algorithm>
@@ -59,7 +60,7 @@ uint32_t hash_grid_entries(const std::vector<HashGridLevel>& levels) {
 }
 
 uint64_t hash_grid_accum_bytes(const HashGridShape& s) {
-  return 8 * uint64_t(hash_grid_entries(hash_grid_levels(s))) * s.features + 4;
+  return fixed_point_accum_bytes(uint64_t(hash_grid_entries(hash_grid_levels(s))) * s.features);
 }
 
 HashGrid::HashGrid(vk::Context& ctx) : ctx_(ctx) {}

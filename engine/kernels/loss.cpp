@@ -56,7 +56,7 @@ const vk::Pipeline& Loss::pipeline(ElemType pred, ElemType target, ElemType out,
 }
 
 void Loss::check(const char* op, LossKind kind, const TensorRef& pred, const TensorRef& target,
-                 const vk::BufferRange& params, uint32_t rows, uint32_t cols) const {
+                 const vk::BufferRange& params, uint32_t rows, uint32_t cols, uint32_t positions) const {
   if (uint32_t(kind) > uint32_t(LossKind::L1))
     throw Error(std::string("loss ") + op + ": unknown loss kind " + std::to_string(uint32_t(kind)),
                 "pass a value of LossKind");
@@ -64,6 +64,10 @@ void Loss::check(const char* op, LossKind kind, const TensorRef& pred, const Ten
     throw Error(std::string("loss ") + op + " of a " + std::to_string(rows) + "×" + std::to_string(cols) +
                     " prediction",
                 "rows and cols must be at least 1");
+  if (positions == 0 || rows % positions != 0)
+    throw Error(std::string("loss ") + op + ": " + std::to_string(rows) + " rows are not whole samples of " +
+                    std::to_string(positions) + " positions",
+                "pass rows = samples × positions, positions ≥ 1");
   // The shader counts element pairs as (end + 1) / 2 in 32 bits.
   const uint64_t n = uint64_t(rows) * cols;
   if (n >= 0xFFFFFFFFull)
@@ -79,14 +83,14 @@ void Loss::check(const char* op, LossKind kind, const TensorRef& pred, const Ten
 }
 
 void Loss::forward(vk::Recorder& rec, LossKind kind, const TensorRef& pred, const TensorRef& target,
-                   const vk::BufferRange& params, const vk::BufferRange& row_loss, uint32_t rows,
-                   uint32_t cols) const {
-  check("forward", kind, pred, target, params, rows, cols);
+                   const vk::BufferRange& params, const vk::BufferRange& row_loss, uint32_t rows, uint32_t cols,
+                   uint32_t positions) const {
+  check("forward", kind, pred, target, params, rows, cols, positions);
   check_bytes("forward", "row_loss", row_loss, 4 * uint64_t(rows), elements(rows, "f32"));
   check_disjoint("forward", "row_loss", row_loss, "pred", pred.range);
   check_disjoint("forward", "row_loss", row_loss, "target", target.range);
   check_disjoint("forward", "row_loss", row_loss, "params", params);
-  const LossArgs args{kModeForward, uint32_t(kind), rows, cols};
+  const LossArgs args{kModeForward, uint32_t(kind), rows, cols, positions};
   const vk::Binding bindings[] = {{pred.range, vk::Access::Read},
                                   {target.range, vk::Access::Read},
                                   {params, vk::Access::Read},
@@ -99,18 +103,22 @@ void Loss::forward(vk::Recorder& rec, LossKind kind, const TensorRef& pred, cons
 }
 
 void Loss::mean(vk::Recorder& rec, LossKind kind, const vk::BufferRange& row_loss, const vk::BufferRange& params,
-                const vk::BufferRange& loss_out, uint32_t rows, uint32_t cols) const {
+                const vk::BufferRange& loss_out, uint32_t rows, uint32_t cols, uint32_t positions) const {
   if (uint32_t(kind) > uint32_t(LossKind::L1))
     throw Error("loss mean: unknown loss kind " + std::to_string(uint32_t(kind)), "pass a value of LossKind");
   if (rows == 0 || cols == 0)
     throw Error("loss mean of a " + std::to_string(rows) + "×" + std::to_string(cols) + " prediction",
                 "rows and cols must be at least 1");
+  if (positions == 0 || rows % positions != 0)
+    throw Error("loss mean: " + std::to_string(rows) + " rows are not whole samples of " + std::to_string(positions) +
+                    " positions",
+                "pass rows = samples × positions, positions ≥ 1");
   check_bytes("mean", "row_loss", row_loss, 4 * uint64_t(rows), elements(rows, "f32"));
   check_bytes("mean", "params", params, sizeof(LossParams), "LossParams");
   check_bytes("mean", "loss_out", loss_out, 4, elements(1, "f32"));
   check_disjoint("mean", "loss_out", loss_out, "row_loss", row_loss);
   check_disjoint("mean", "loss_out", loss_out, "params", params);
-  const LossArgs args{kModeMean, uint32_t(kind), rows, cols};
+  const LossArgs args{kModeMean, uint32_t(kind), rows, cols, positions};
   // Binding 1 is unused: row_loss again.
   const vk::Binding bindings[] = {{row_loss, vk::Access::Read},
                                   {row_loss, vk::Access::Read},
@@ -124,15 +132,16 @@ void Loss::mean(vk::Recorder& rec, LossKind kind, const vk::BufferRange& row_los
 }
 
 void Loss::backward(vk::Recorder& rec, LossKind kind, const TensorRef& pred, const TensorRef& target,
-                    const vk::BufferRange& params, const TensorRef& dpred, uint32_t rows, uint32_t cols) const {
-  check("backward", kind, pred, target, params, rows, cols);
+                    const vk::BufferRange& params, const TensorRef& dpred, uint32_t rows, uint32_t cols,
+                    uint32_t positions) const {
+  check("backward", kind, pred, target, params, rows, cols, positions);
   const uint64_t n = uint64_t(rows) * cols;
   check_bytes("backward", "dpred", dpred.range, tensor_bytes(dpred.type, n),
               elements(n, elem_type_name(dpred.type)));
   check_disjoint("backward", "dpred", dpred.range, "pred", pred.range);
   check_disjoint("backward", "dpred", dpred.range, "target", target.range);
   check_disjoint("backward", "dpred", dpred.range, "params", params);
-  const LossArgs args{kModeBackward, uint32_t(kind), rows, cols};
+  const LossArgs args{kModeBackward, uint32_t(kind), rows, cols, positions};
   // fp16 rows of odd length are written half a word at a time, by read-modify-write.
   const vk::Binding bindings[] = {
       {pred.range, vk::Access::Read},

@@ -15,7 +15,8 @@ Kernels::Kernels(vk::Context& ctx)
       batch_norm(ctx),
       encoding(ctx),
       hash_grid(ctx),
-      layer_norm(ctx) {}
+      layer_norm(ctx),
+      embedding(ctx) {}
 
 Walk::Walk(const graph::Graph& g, const TensorStore& s, const Kernels& k, vk::Recorder& r, uint32_t rows_,
            bool training_)

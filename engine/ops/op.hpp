@@ -13,6 +13,7 @@
 #include "vkgrad/kernels/batch_norm.hpp"
 #include "vkgrad/kernels/channel_reduce.hpp"
 #include "vkgrad/kernels/elementwise.hpp"
+#include "vkgrad/kernels/embedding.hpp"
 #include "vkgrad/kernels/encoding.hpp"
 #include "vkgrad/kernels/gemm.hpp"
 #include "vkgrad/kernels/hash_grid.hpp"
@@ -47,6 +48,7 @@ struct Kernels {
   kernels::Encoding encoding;
   kernels::HashGrid hash_grid;
   kernels::LayerNorm layer_norm;
+  kernels::Embedding embedding;
 };
 
 // Device memory a node keeps for as long as its trainer, outside the model's state (never
@@ -140,6 +142,7 @@ const OpUnit& unit_for(const graph::attr::Conv2d&);
 const OpUnit& unit_for(const graph::attr::Pool2d&);
 const OpUnit& unit_for(const graph::attr::BatchNorm2d&);
 const OpUnit& unit_for(const graph::attr::LayerNorm&);
+const OpUnit& unit_for(const graph::attr::Embedding&);
 const OpUnit& unit_for(const graph::attr::Concat&);
 const OpUnit& unit_for(const graph::attr::Slice&);
 const OpUnit& unit_for(const graph::attr::Mean&);

@@ -330,7 +330,7 @@ void Trainer::Impl::plan_memory() {
     FeedBuffer f;
     f.tensor = t;
     f.labels = ti.role == TensorRole::Labels;
-    f.row_values = f.labels ? 1 : ti.elements();
+    f.row_values = ti.elements();
     f.type = mixed && !f.labels && consumed[t] ? ElemType::F16 : ElemType::F32;
     f.row_bytes = f.row_values * kernels::elem_bytes(f.type);
     f.staging_offset = staging_bytes;
@@ -360,7 +360,8 @@ void Trainer::Impl::initialize_state() {
   state = vk::Buffer(ctx, {.size = sizeof s, .name = "train state"});
   vk::upload(ctx, state, &s, sizeof s);
   loss_value = vk::Buffer(ctx, {.size = 4, .name = "loss"});
-  row_loss = vk::Buffer(ctx, {.size = 4ull * rows, .name = "per-row loss"});
+  row_loss = vk::Buffer(ctx, {.size = 4ull * rows * ops::loss_rows_per_sample(*graph.loss(), graph),
+                              .name = "per-row loss"});
   partials = vk::Buffer(ctx, {.size = 4ull * kernels::LossScale::partial_count(uint32_t(param_elements)),
                               .name = "gradient norm partials"});
   device_record = vk::Buffer(ctx, {.size = sizeof(StepRecord), .name = "step record"});

@@ -56,7 +56,8 @@ void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what)
       throw Error(std::string(what) + ": feed '" + name + "' has " + std::to_string(given) + " values, expected " +
                       std::to_string(count) + " (" + std::to_string(batch.rows) + " rows × " +
                       std::to_string(f.row_values) + ")",
-                  f.labels ? "pass one int32 class index per row" : "pass rows × features floats, row-major");
+                  f.labels ? "pass rows × the labels' per-sample count of int32 indices, row-major"
+                           : "pass rows × features floats, row-major");
     std::byte* dst = base_ptr + f.staging_offset;
     if (f.labels) {
       std::memcpy(dst, in.labels.data(), 4 * count);

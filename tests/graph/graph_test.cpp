@@ -98,6 +98,23 @@ TEST(Graph, ConvAndPoolShapesAndPyTorchNames) {
   EXPECT_NE(error_of([&] { g.max_pool2d(x, 4, 1, 3); }).find("half the kernel"), std::string::npos);
 }
 
+// A GPT's ends: token ids → embedding [positions, dim], a linear over the last dimension, and
+// cross-entropy over every position against labels [positions].
+TEST(Graph, TokensEmbeddingAndSequenceCrossEntropy) {
+  graph::Graph g;
+  const auto idx = g.labels("idx", {8});
+  const auto x = g.embedding(idx, 100, 16, "wte");
+  EXPECT_EQ(g.info(x).dims, (std::vector<uint32_t>{8, 16}));
+  EXPECT_EQ(g.tensors()[g.parameters()[0]].name + shape_string(g.tensors()[g.parameters()[0]]), "wte.weight[100, 16]");
+  const auto logits = g.linear(x, 100, "lm_head");
+  EXPECT_EQ(g.info(logits).dims, (std::vector<uint32_t>{8, 100}));
+  EXPECT_NE(error_of([&] { g.cross_entropy(logits, g.labels("y")); }).find("do not match"), std::string::npos);
+  EXPECT_NE(error_of([&] { g.embedding(g.input("f", {8}), 100, 16, "bad"); }).find("int32 ids"), std::string::npos);
+  EXPECT_NE(error_of([&] { g.labels("none", {0}); }).find("at least 1"), std::string::npos);
+  g.cross_entropy(logits, g.labels("targets", {8}));
+  EXPECT_TRUE(g.loss().has_value());
+}
+
 TEST(Graph, LayerNormOverTheLastDimension) {
   graph::Graph g;
   const auto x = g.input("tokens", {5, 16});

@@ -2,7 +2,8 @@
 // float64 reference, recorded as a trainer records them (forward, mean, backward in one
 // command buffer). Cases cover one element, odd columns (fp16 gradient words straddling two
 // rows), 5000-column rows, ±80 and ±1000 logits, padding rows (valid_rows < rows, their
-// prediction and target NaN so that reading them shows), loss scales ≠ 1 and L1 ties.
+// prediction and target NaN so that reading them shows), loss scales ≠ 1, L1 ties, and a
+// sequence (several rows per sample: valid_rows counts samples).
 //
 // Inputs are rounded to their storage type first. Error bounds, first order, ε = 2^-24, with
 // chain = ceil(cols/256) + 8 additions per row sum (strided loop, then the tree):
@@ -91,6 +92,7 @@ struct LossCase {
   ElemType pred, target, dpred;  // target: ignored (int32 labels) for cross-entropy
   float scale;
   bool extreme = false;
+  uint32_t positions = 1;  // rows per sample; `valid` counts samples
 };
 
 const LossCase kCases[] = {
@@ -106,6 +108,8 @@ const LossCase kCases[] = {
     {"mse_valid_beyond_rows", LossKind::Mse, 3, 4, 10, F32, F32, F32, 1},
     {"l1_f16_padded_ties", LossKind::L1, 10, 3, 7, F16, F16, F16, 128},
     {"l1_one", LossKind::L1, 1, 1, 1, F32, F16, F32, 0.5f},
+    // A sequence: 3 samples × 4 positions, 2 samples valid, the mean over their 8 positions.
+    {"ce_sequence_f16_padded", LossKind::CrossEntropy, 12, 7, 2, F16, F32, F16, 256, false, 4},
 };
 
 class LossTest : public VkTestWithParam<LossCase> {};
@@ -115,9 +119,9 @@ TEST_P(LossTest, MatchesReference) {
   vk::Context& ctx = context();
   const kernels::Loss loss(ctx);
   const bool ce = c.kind == LossKind::CrossEntropy;
-  const uint32_t valid = std::min(c.valid, c.rows);
+  const uint32_t valid = std::min(c.valid * c.positions, c.rows);
   const size_t n = size_t(c.rows) * c.cols;
-  const reference::LossProblem p{uint32_t(c.kind), c.rows, c.cols, c.valid, c.scale};
+  const reference::LossProblem p{uint32_t(c.kind), c.rows, c.cols, c.valid * c.positions, c.scale};
 
   // Predictions, targets and labels; padding rows hold NaN (and label −1) that must not be read.
   std::vector<double> pred = uniform(n, -3, 3, 50 + c.cols), target;
@@ -148,9 +152,9 @@ TEST_P(LossTest, MatchesReference) {
   DeviceTensor bgrad = make_tensor(ctx, {}, n, c.dpred, "dpred");
   run(ctx, [&](vk::Recorder& rec) {
     const kernels::TensorRef tr{btarget.range(), c.target};
-    loss.forward(rec, c.kind, bpred.ref(), tr, bparams.range(), brows.range(), c.rows, c.cols);
-    loss.mean(rec, c.kind, brows.range(), bparams.range(), bmean.range(), c.rows, c.cols);
-    loss.backward(rec, c.kind, bpred.ref(), tr, bparams.range(), bgrad.ref(), c.rows, c.cols);
+    loss.forward(rec, c.kind, bpred.ref(), tr, bparams.range(), brows.range(), c.rows, c.cols, c.positions);
+    loss.mean(rec, c.kind, brows.range(), bparams.range(), bmean.range(), c.rows, c.cols, c.positions);
+    loss.backward(rec, c.kind, bpred.ref(), tr, bparams.range(), bgrad.ref(), c.rows, c.cols, c.positions);
   });
   const auto rows_got = read_back(ctx, brows);
   const double mean_got = read_back(ctx, bmean)[0];

@@ -15,6 +15,8 @@
 #include "vkgrad/train/trainer.hpp"
 
 #include <cmath>
+#include <functional>
+#include <string>
 
 namespace vkgrad::test {
 namespace {
@@ -133,18 +135,45 @@ graph::Graph batch_norm_graph() {
   return g;
 }
 
-class GradCheck : public VkTestWithParam<std::tuple<GraphCase, ContextCase>> {};
+// Every parameter's gradient (a few entries each, to keep the device round trips affordable)
+// against central differences of loss_at().
+void expect_gradients_match(train::Trainer& t, const std::function<double()>& loss_at, const std::string& what) {
+  const float h = 2e-3f;
+  for (const auto& name : t.parameter_names()) {
+    const auto grad = t.gradient(name);
+    auto values = t.parameter(name);
+    for (size_t i = 0; i < values.size(); i += std::max<size_t>(1, values.size() / 5)) {
+      const float v = values[i];
+      values[i] = v + h;
+      t.set_parameter(name, values);
+      const double up = loss_at();
+      values[i] = v - h;
+      t.set_parameter(name, values);
+      const double down = loss_at();
+      values[i] = v;
+      t.set_parameter(name, values);
+      const double fd = (up - down) / (2.0 * h);
+      EXPECT_NEAR(grad[i], fd, 3e-3 + 3e-2 * std::fabs(fd)) << what << ": " << name << "[" << i << "]";
+    }
+  }
+}
 
-TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
-  const auto& [c, cc] = GetParam();
-  const uint32_t rows = 5;
+train::TrainerCreateInfo fp32_sgd0(uint32_t rows) {
   train::TrainerCreateInfo info;
   info.batch_size = rows;
   info.precision = train::Precision::Fp32;
   info.optimizer = train::OptimizerConfig::sgd(0.0f);
   info.loss_scale.mode = kernels::ScaleMode::Off;
   info.seed = 77;
-  train::Trainer t(context(cc.disable), c.build(), info);
+  return info;
+}
+
+class GradCheck : public VkTestWithParam<std::tuple<GraphCase, ContextCase>> {};
+
+TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
+  const auto& [c, cc] = GetParam();
+  const uint32_t rows = 5;
+  train::Trainer t(context(cc.disable), c.build(), fp32_sgd0(rows));
   std::vector<float> x, targets;
   for (double v : uniform(rows * c.in, -1, 1, 1)) x.push_back(float(v));
   for (double v : uniform(rows * c.out, -1, 1, 2)) targets.push_back(float(v));
@@ -158,26 +187,7 @@ TEST_P(GradCheck, BackwardMatchesFiniteDifferences) {
     t.step(batch);
     return t.metrics(train::Wait::Yes).loss;
   };
-  const float h = 2e-3f;
-  for (const auto& name : t.parameter_names()) {
-    const auto grad = t.gradient(name);
-    auto values = t.parameter(name);
-    // A few entries per parameter keep the device round trips affordable.
-    for (size_t i = 0; i < values.size(); i += std::max<size_t>(1, values.size() / 5)) {
-      const float v = values[i];
-      values[i] = v + h;
-      t.set_parameter(name, values);
-      const double up = loss_at();
-      values[i] = v - h;
-      t.set_parameter(name, values);
-      const double down = loss_at();
-      values[i] = v;
-      t.set_parameter(name, values);
-      const double fd = (up - down) / (2.0 * h);
-      EXPECT_NEAR(grad[i], fd, 3e-3 + 3e-2 * std::fabs(fd)) << c.name << " " << cc.name << ": " << name << "[" << i
-                                                             << "]";
-    }
-  }
+  expect_gradients_match(t, loss_at, std::string(c.name) + " " + cc.name);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -196,6 +206,32 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<std::tuple<GraphCase, ContextCase>>& p) {
       return std::string(std::get<0>(p.param).name) + "_" + std::get<1>(p.param).name;
     });
+
+// Token ids through an embedding plus a learned position table, layer norm, and cross-entropy
+// over every position (labels [positions]); repeated tokens exercise the summed table rows.
+class TokenGradCheck : public VkTestWithParam<ContextCase> {};
+
+TEST_P(TokenGradCheck, BackwardMatchesFiniteDifferences) {
+  const uint32_t rows = 3, positions = 4, vocab = 7, dim = 6;
+  graph::Graph g;
+  const auto ids = g.labels("idx", {positions});
+  const auto tokens = g.embedding(ids, vocab, dim, "wte");
+  const auto pos = g.parameter("wpe", {positions, dim}, {graph::InitKind::Normal, 0, 0.5});
+  const auto h = g.layer_norm(g.add(tokens, pos), "ln_f");
+  g.cross_entropy(g.linear(h, vocab, "head"), g.labels("targets", {positions}));
+  train::Trainer t(context(GetParam().disable), g, fp32_sgd0(rows));
+  const std::vector<int32_t> idx = {1, 3, 3, 0, 6, 1, 1, 2, 5, 3, 4, 1};
+  const std::vector<int32_t> targets = {3, 3, 0, 6, 1, 1, 2, 5, 3, 4, 1, 0};
+  const train::Batch batch{rows, {{{}, idx}, {{}, targets}}};
+  t.step(batch);
+  ASSERT_FALSE(t.metrics(train::Wait::Yes).skipped);
+  expect_gradients_match(t, [&] { return t.evaluate(batch).loss; }, GetParam().name);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tokens, TokenGradCheck,
+                         ::testing::Values(ContextCase{"default", {}},
+                                           ContextCase{"portable", {vk::Feature::BufferDeviceAddress}}),
+                         [](const ::testing::TestParamInfo<ContextCase>& p) { return std::string(p.param.name); });
 
 }  // namespace
 }  // namespace vkgrad::test

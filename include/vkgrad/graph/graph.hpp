@@ -31,7 +31,9 @@ struct Conv2dOptions {
 class Graph {
 public:
   Tensor input(const std::string& name, std::vector<uint32_t> dims);
-  Tensor labels(const std::string& name);
+  // Per-sample int32 indices fed with each batch: a class label per sample (dims {1}, the
+  // default), or token ids ({positions}) for embedding().
+  Tensor labels(const std::string& name, std::vector<uint32_t> dims = {1});
   Tensor parameter(const std::string& name, std::vector<uint32_t> dims, const Init& init);
   // A persistent, untrained tensor that ops update (PyTorch's register_buffer); dims may be
   // empty for a scalar.
@@ -60,6 +62,11 @@ public:
   // NAME.bias (zeros) and the buffers NAME.running_mean, NAME.running_var, NAME.num_batches_tracked.
   // Batch statistics while training, running statistics in evaluation (Trainer::evaluate).
   Tensor batch_norm2d(Tensor x, const std::string& name, float eps = 1e-5f, float momentum = 0.1f);
+  // nn.Embedding(vocab, dim) of ids (labels() [positions]): [positions, dim], the table
+  // NAME.weight [vocab, dim] drawn from N(0, 1) as PyTorch's default (or `init`). Gradients of
+  // repeated ids sum deterministically.
+  Tensor embedding(Tensor ids, uint32_t vocab, uint32_t dim, const std::string& name,
+                   const Init& init = {.kind = InitKind::Normal, .a = 0, .b = 1});
   // nn.LayerNorm(x.dims.back()): over the last dimension, with NAME.weight (ones) and NAME.bias
   // (zeros); FP32 statistics.
   Tensor layer_norm(Tensor x, const std::string& name, float eps = 1e-5f);

@@ -14,7 +14,7 @@ namespace vkgrad::graph {
 
 enum class TensorRole {
   Input,      // per-sample float data fed by each batch
-  Labels,     // per-sample int32 class indices fed by each batch
+  Labels,     // per-sample int32 indices fed by each batch (class labels, token ids)
   Parameter,  // trained; FP32 master, FP16 working copy under mixed precision
   Activation, // computed by an op
   Buffer,     // persistent FP32 state that ops update, not trained (batch norm's running statistics)
@@ -78,6 +78,8 @@ struct BatchNorm2d {
   float eps = 1e-5f;
   float momentum = 0.1f;
 };
+// inputs: ids (labels [positions...]), weight [vocab, dim]; output [positions..., dim]
+struct Embedding {};
 // inputs: x [..., dim], weight [dim], bias [dim]; normalizes over the last dimension
 struct LayerNorm {
   float eps = 1e-5f;
@@ -111,7 +113,7 @@ struct Reshape {  // a view: the output shares its input's memory
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
                             attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean,
-                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm>;
+                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm, attr::Embedding>;
 
 struct Node {
   OpAttr attr;

@@ -38,6 +38,7 @@ struct LossArgs {
   uint32_t mode;  // 0 forward, 1 mean, 2 backward
   uint32_t kind;  // LossKind
   uint32_t rows, cols;
+  uint32_t positions;  // rows per sample
 };
 static_assert(sizeof(LossArgs) <= 128);
 
@@ -50,25 +51,28 @@ public:
   //     rows int32 labels and target.type is ignored. A label outside [0, cols) gives NaN, so
   //     that the trainer's non-finite-loss check sees it.
   //   Mse: Σ_j (p − t)²; L1: Σ_j |p − t|, with target [rows, cols] of target.type.
-  // Rows r ≥ params.valid_rows get 0.
+  // Rows r ≥ params.valid_rows·positions get 0: a sample may own `positions` consecutive rows
+  // (the time steps of a sequence), and params.valid_rows counts samples.
   void forward(vk::Recorder& rec, LossKind kind, const TensorRef& pred, const TensorRef& target,
-               const vk::BufferRange& params, const vk::BufferRange& row_loss, uint32_t rows, uint32_t cols) const;
-  // loss_out[0] (fp32) = Σ_{r < valid} row_loss[r] / N, with valid = min(params.valid_rows,
-  // rows) and N = valid (CrossEntropy) or valid·cols (Mse, L1): PyTorch's 'mean'. One
+               const vk::BufferRange& params, const vk::BufferRange& row_loss, uint32_t rows, uint32_t cols,
+               uint32_t positions = 1) const;
+  // loss_out[0] (fp32) = Σ_{r < valid} row_loss[r] / N, with valid = min(params.valid_rows ·
+  // positions, rows) and N = valid (CrossEntropy) or valid·cols (Mse, L1): PyTorch's 'mean'. One
   // workgroup, fixed order. valid = 0 gives NaN, the mean of nothing.
   void mean(vk::Recorder& rec, LossKind kind, const vk::BufferRange& row_loss, const vk::BufferRange& params,
-            const vk::BufferRange& loss_out, uint32_t rows, uint32_t cols) const;
+            const vk::BufferRange& loss_out, uint32_t rows, uint32_t cols, uint32_t positions = 1) const;
   // dpred = params.scale · ∂(mean loss)/∂pred in dpred's element type (fp16 in mixed
   // precision); padding rows get 0:
   //   CrossEntropy: (softmax(pred) − onehot(label)) / valid (a row with a bad label gets NaN);
   //   Mse: 2(p − t)/(valid·cols); L1: sign(p − t)/(valid·cols) with sign(0) = 0.
   void backward(vk::Recorder& rec, LossKind kind, const TensorRef& pred, const TensorRef& target,
-                const vk::BufferRange& params, const TensorRef& dpred, uint32_t rows, uint32_t cols) const;
+                const vk::BufferRange& params, const TensorRef& dpred, uint32_t rows, uint32_t cols,
+                uint32_t positions = 1) const;
 
 private:
   const vk::Pipeline& pipeline(ElemType pred, ElemType target, ElemType out, uint32_t workgroup) const;
   void check(const char* op, LossKind kind, const TensorRef& pred, const TensorRef& target,
-             const vk::BufferRange& params, uint32_t rows, uint32_t cols) const;
+             const vk::BufferRange& params, uint32_t rows, uint32_t cols, uint32_t positions) const;
 
   vk::Context& ctx_;
   mutable std::map<uint32_t, const vk::Pipeline*> pipelines_;  // by element types and workgroup size

@@ -30,7 +30,7 @@ class Context;
 namespace vkgrad::train {
 
 // One graph feed's data for a batch: `values` (rows × features floats) for an input, `labels`
-// (rows int32 class indices) for labels.
+// (rows × per-sample count int32 indices: class labels, token ids) for labels.
 struct Feed {
   std::span<const float> values;
   std::span<const int32_t> labels;
