@@ -15,6 +15,8 @@
 //   MODE_COPY_COLUMNS  out[r][dst_col + j] (+)= x[r][src_col + j] for j < width   0 x [rows, src_stride]
 //                    2 out [rows, cols]; the other columns of out are left as they are (concat,
 //                    slice and their gradients).
+//   MODE_PERMUTE     out[i] (+)= x[Σ_d c_d·src_strides[d]], c the coordinates of i in the row-major
+//                    shape p.dims[0..4]   0 x   2 out [n] (transposes; n = the product of p.dims).
 // Binding 3 is unused by the other modes (the host binds their output there).
 //
 // Flat modes grid-stride over element pairs: invocation i owns elements 2i and 2i + 1, one
@@ -39,6 +41,7 @@ layout(constant_id = 18) const uint OUT_TYPE = TYPE_F32;
 #define MODE_COLUMN_SUM 3u
 #define MODE_BWD_COLUMN_SUM 4u
 #define MODE_COPY_COLUMNS 5u
+#define MODE_PERMUTE 6u
 
 #define BINARY_ADD 0u
 #define BINARY_MUL 1u
@@ -54,6 +57,7 @@ layout(push_constant) uniform ElementwiseArgs {
   uint rows, cols;
   uint flags;
   uint src_stride, src_col, dst_col, width;  // MODE_COPY_COLUMNS
+  uint dims[5], src_strides[5];              // MODE_PERMUTE
 } p;
 
 layout(std430, binding = 0) readonly buffer In0_block { uint in0_words[]; };
@@ -99,6 +103,24 @@ void copy_columns() {
     if (!own.x && !own.y) continue;
     write_out_pair(w, own, vec2(own.x ? block_value(2u * w) : 0.0, own.y ? block_value(2u * w + 1u) : 0.0),
                    accumulate);
+  }
+}
+
+float permuted_value(uint i) {
+  uint src = 0u;
+  for (int d = 4; d >= 0; --d) {
+    src += (i % p.dims[d]) * p.src_strides[d];
+    i /= p.dims[d];
+  }
+  return in0(src);
+}
+
+void permute() {
+  const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  const bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
+  for (uint w = gl_GlobalInvocationID.x; w < (p.n + 1u) / 2u; w += stride) {
+    const bvec2 own = pair_in(w, 0u, p.n);
+    write_out_pair(w, own, vec2(permuted_value(2u * w), own.y ? permuted_value(2u * w + 1u) : 0.0), accumulate);
   }
 }
 
@@ -163,5 +185,6 @@ void column_sum() {
 void main() {
   if (p.mode == MODE_COLUMN_SUM || p.mode == MODE_BWD_COLUMN_SUM) column_sum();
   else if (p.mode == MODE_COPY_COLUMNS) copy_columns();
+  else if (p.mode == MODE_PERMUTE) permute();
   else flat_modes();
 }

@@ -4,7 +4,9 @@
 //   MODE_FORWARD   y = exp(x - max x) / Σ exp(x - max x)     0 x    1 unused  2 y
 //   MODE_BACKWARD  dx (+)= y ⊙ (dy - Σ_j dy_j·y_j)          0 y    1 dy      2 dx
 //
-// all [rows, cols], row-major. One workgroup per row (rows beyond the dispatch are strided
+// all [rows, cols], row-major. With FLAG_CAUSAL row r sees columns j ≤ r mod cols only (a
+// stack of square attention-score blocks, query r mod cols): the others get y = 0, which the
+// backward's formula then keeps at dx = 0. One workgroup per row (rows beyond the dispatch are strided
 // over): each invocation walks the row's columns 256 apart, then the workgroup combines the
 // partials in a fixed tree (common/workgroup_reduce.glsl), so results are deterministic for
 // any cols. A row owns its elements only: with odd cols an fp16 word straddles two rows and
@@ -23,6 +25,7 @@ layout(constant_id = 18) const uint OUT_TYPE = TYPE_F32;
 #define MODE_FORWARD 0u
 #define MODE_BACKWARD 1u
 #define FLAG_ACCUMULATE 1u
+#define FLAG_CAUSAL 2u
 
 // Mirrors vkgrad::kernels::SoftmaxArgs (include/vkgrad/kernels/softmax.hpp).
 layout(push_constant) uniform SoftmaxArgs {
@@ -48,15 +51,18 @@ void main() {
     // The pairs holding any of this row's elements; the first and last may be shared.
     const uint first_pair = begin / 2u, pair_end = (end + 1u) / 2u;
     if (p.mode == MODE_FORWARD) {
+      const uint seen = (p.flags & FLAG_CAUSAL) != 0u ? begin + r % p.cols + 1u : end;  // columns in the softmax
       float m = uintBitsToFloat(0xFF800000u);  // -inf
-      for (uint i = begin + tid; i < end; i += WORKGROUP_REDUCE_SIZE) m = max(m, in0(i));
+      for (uint i = begin + tid; i < seen; i += WORKGROUP_REDUCE_SIZE) m = max(m, in0(i));
       m = workgroup_max(m);
       float s = 0.0;
-      for (uint i = begin + tid; i < end; i += WORKGROUP_REDUCE_SIZE) s += exp(in0(i) - m);
+      for (uint i = begin + tid; i < seen; i += WORKGROUP_REDUCE_SIZE) s += exp(in0(i) - m);
       s = workgroup_sum(s);
       for (uint w = first_pair + tid; w < pair_end; w += WORKGROUP_REDUCE_SIZE) {
         const bvec2 own = pair_in(w, begin, end);
-        const vec2 y = vec2(own.x ? exp(in0(2u * w) - m) / s : 0.0, own.y ? exp(in0(2u * w + 1u) - m) / s : 0.0);
+        vec2 y = vec2(0.0);
+        for (uint h = 0u; h < 2u; ++h)
+          if (own[h] && 2u * w + h < seen) y[h] = exp(in0(2u * w + h) - m) / s;
         write_out_pair(w, own, y, false);
       }
     } else {

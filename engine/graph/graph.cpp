@@ -4,6 +4,7 @@
 #include "vkgrad/error.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace vkgrad::graph {
@@ -157,6 +158,38 @@ Tensor Graph::embedding(Tensor ids, uint32_t vocab, uint32_t dim, const std::str
   return add_op(attr::Embedding{}, {ids, w}, "embedding " + name);
 }
 
+Tensor Graph::transpose(Tensor x, int dim0, int dim1) {
+  const auto rank = int(checked(x, "transpose").dims.size());
+  const auto resolve = [&](int d) { return d < 0 ? d + rank : d; };
+  const int a = std::min(resolve(dim0), resolve(dim1)), b = std::max(resolve(dim0), resolve(dim1));
+  if (a < 0 || b >= rank || a == b)
+    throw Error("transpose: dimensions " + std::to_string(dim0) + " and " + std::to_string(dim1) + " of " +
+                    shape_string(checked(x, "transpose")),
+                "name two distinct per-sample dimensions (negative counts from the end)");
+  return add_op(attr::Transpose{uint32_t(a), uint32_t(b)}, {x}, "transpose");
+}
+
+Tensor Graph::causal_self_attention(Tensor x, uint32_t heads, const std::string& name) {
+  const auto dims = checked(x, "causal_self_attention").dims;
+  if (dims.size() != 2 || heads == 0 || dims[1] % heads != 0)
+    throw Error("causal_self_attention '" + name + "': input " + shape_string(checked(x, "")) + " with " +
+                    std::to_string(heads) + " heads",
+                "pass [batch, T, dim] with dim divisible by the number of heads");
+  const uint32_t t = dims[0], d = dims[1], hd = d / heads;
+  const Tensor qkv = linear(x, 3 * d, name + ".c_attn");
+  const auto head_major = [&](uint32_t part) {  // [T, dim] → [heads, T, hd]
+    return transpose(reshape(slice(qkv, -1, part * d, (part + 1) * d), {t, heads, hd}), 0, 1);
+  };
+  const Tensor q = head_major(0), k = head_major(1), v = head_major(2);
+  const Tensor att = softmax(matmul(q, k, true, 1.0f / std::sqrt(float(hd))), true);
+  const Tensor y = reshape(transpose(matmul(att, v), 0, 1), {t, d});
+  return linear(y, d, name + ".c_proj");
+}
+
+Tensor Graph::matmul(Tensor a, Tensor b, bool transpose_b, float scale) {
+  return add_op(attr::MatMul{transpose_b, scale}, {a, b}, "matmul");
+}
+
 Tensor Graph::layer_norm(Tensor x, const std::string& name, float eps) {
   const TensorInfo& xi = checked(x, "layer_norm");
   if (xi.dims.empty())
@@ -249,7 +282,7 @@ Tensor Graph::mul(Tensor a, Tensor b) {
   return add_op(attr::Mul{checked(b, "mul").role == TensorRole::Parameter}, {a, b}, "mul");
 }
 
-Tensor Graph::softmax(Tensor x) { return add_op(attr::Softmax{}, {x}, "softmax"); }
+Tensor Graph::softmax(Tensor x, bool causal) { return add_op(attr::Softmax{causal}, {x}, "softmax"); }
 
 namespace {
 

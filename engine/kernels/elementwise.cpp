@@ -15,7 +15,7 @@ constexpr uint32_t kWorkgroup = 256;
 constexpr uint32_t kMaxGroups = 4096;     // enough to fill any GPU; the shader grid-strides
 constexpr uint32_t kColumnsPerGroup = 64;  // 32 column pairs per workgroup and block
 constexpr uint32_t kModeUnary = 0, kModeUnaryBackward = 1, kModeBinary = 2, kModeColumnSum = 3,
-                   kModeBackwardColumnSum = 4, kModeCopyColumns = 5;
+                   kModeBackwardColumnSum = 4, kModeCopyColumns = 5, kModePermute = 6;
 constexpr uint32_t kAccumulate = 1, kBroadcast = 2;
 
 // Elements of one flat operation: the shader counts element pairs in 32 bits as (n + 1) / 2.
@@ -172,6 +172,39 @@ void Elementwise::copy_columns(vk::Recorder& rec, const TensorRef& x, const Tens
   args.src_stride = src_cols, args.src_col = src_col, args.dst_col = dst_col, args.width = width;
   // Binding 1 is unused: x again, typed canonically as in unary().
   dispatch(rec, args, x, {x.range, ElemType::F32}, out, accumulate, flat_groups(n), "ew.copy_columns");
+}
+
+void Elementwise::transpose(vk::Recorder& rec, const TensorRef& x, const TensorRef& out,
+                            std::span<const uint32_t> dims, uint32_t i, uint32_t j, bool accumulate) const {
+  if (dims.empty() || dims.size() > 5 || i >= j || j >= dims.size())
+    throw Error("elementwise transpose of dimensions " + std::to_string(i) + " and " + std::to_string(j) + " of a " +
+                    std::to_string(dims.size()) + "-dimensional tensor",
+                "swap two distinct dimensions (i < j) of a tensor of at most 5 dimensions");
+  uint64_t total = 1;
+  for (uint32_t d : dims) total *= d;
+  const uint32_t n = flat_elements("transpose", total);
+  check_size("transpose", "x", x, n);
+  check_size("transpose", "out", out, n);
+  check_alias("transpose", "out", out, "x", x, false);
+  if (n == 0) return;
+  // The output's shape is x's with i and j swapped; each output dimension reads x at the stride
+  // of the dimension it came from. Leading ones pad the shape to 5 dimensions.
+  ElementwiseArgs args{kModePermute, 0, n, 0, 0, accumulate ? kAccumulate : 0};
+  const size_t pad = 5 - dims.size();
+  uint32_t stride = 1;
+  std::array<uint32_t, 5> x_strides{};
+  for (size_t d = dims.size(); d-- > 0;) {
+    x_strides[d] = stride;
+    stride *= dims[d];
+  }
+  for (size_t d = 0; d < 5; ++d) {
+    const bool real = d >= pad;
+    const size_t from = !real ? 0 : d - pad == i ? j : d - pad == j ? i : d - pad;
+    args.dims[d] = real ? dims[from] : 1;
+    args.src_strides[d] = real ? x_strides[from] : 0;
+  }
+  // Binding 1 is unused: x again, typed canonically as in unary().
+  dispatch(rec, args, x, {x.range, ElemType::F32}, out, accumulate, flat_groups(n), "ew.transpose");
 }
 
 void Elementwise::unary_backward_column_sum(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& dy,

@@ -11,7 +11,7 @@ namespace vkgrad::kernels {
 namespace {
 
 constexpr uint32_t kModeForward = 0, kModeBackward = 1;
-constexpr uint32_t kAccumulate = 1;
+constexpr uint32_t kAccumulate = 1, kCausal = 2;
 
 void check_shape(const char* op, uint32_t rows, uint32_t cols) {
   if (cols == 0 && rows > 0)
@@ -73,13 +73,14 @@ void Softmax::dispatch(vk::Recorder& rec, const SoftmaxArgs& args, const TensorR
                 .label = label});
 }
 
-void Softmax::forward(vk::Recorder& rec, const TensorRef& x, const TensorRef& y, uint32_t rows, uint32_t cols) const {
+void Softmax::forward(vk::Recorder& rec, const TensorRef& x, const TensorRef& y, uint32_t rows, uint32_t cols,
+                      bool causal) const {
   check_shape("forward", rows, cols);
   check_size("forward", "x", x, uint64_t(rows) * cols);
   check_size("forward", "y", y, uint64_t(rows) * cols);
   check_disjoint("forward", "y", y, "x", x);
   if (rows == 0) return;
-  const SoftmaxArgs args{kModeForward, rows, cols, 0};
+  const SoftmaxArgs args{kModeForward, rows, cols, causal ? kCausal : 0u};
   // Binding 1 is unused: x again, typed canonically so that forward shares pipelines.
   dispatch(rec, args, x, {x.range, ElemType::F32}, y, false, "softmax.fwd");
 }

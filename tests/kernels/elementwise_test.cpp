@@ -458,6 +458,50 @@ INSTANTIATE_TEST_SUITE_P(Types, CopyColumnsTest, ::testing::Combine(::testing::V
                                   (std::get<1>(p.param) ? "_accumulate" : "_overwrite");
                          });
 
+// --- transposes (attention's head dimension) ------------------------------------------------
+
+// A transpose moves values exactly; accumulation rounds once. Shapes of 3 to 5 dimensions with
+// odd sizes (fp16 words split across rows), swapping adjacent and distant dimensions.
+class TransposeTest : public VkTestWithParam<std::tuple<ElemType, bool>> {};
+
+TEST_P(TransposeTest, MatchesIndexArithmetic) {
+  const auto [t, accumulate] = GetParam();
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  struct Case {
+    std::vector<uint32_t> dims;
+    uint32_t i, j;
+  };
+  for (const Case& c : {Case{{3, 5, 2, 7}, 1, 2}, Case{{4, 3, 5}, 0, 2}, Case{{2, 3, 1, 3, 5}, 0, 4}}) {
+    size_t n = 1;
+    for (uint32_t d : c.dims) n *= d;
+    const auto x = round_for(t, uniform(n, -2, 2, 43));
+    const auto old = round_for(t, uniform(n, -2, 2, 44));
+    const auto bx = make_tensor(ctx, x, n, t, "x"), bout = make_tensor(ctx, old, n, t, "out");
+    run(ctx, [&](vk::Recorder& rec) { ew.transpose(rec, bx.ref(), bout.ref(), c.dims, c.i, c.j, accumulate); });
+    auto out_dims = c.dims;
+    std::swap(out_dims[c.i], out_dims[c.j]);
+    std::vector<double> want(n), tol(n, 0.0);
+    for (size_t o = 0; o < n; ++o) {
+      std::vector<uint32_t> coord(out_dims.size());
+      size_t rest = o;
+      for (size_t d = out_dims.size(); d-- > 0;) coord[d] = uint32_t(rest % out_dims[d]), rest /= out_dims[d];
+      std::swap(coord[c.i], coord[c.j]);  // now coordinates in x
+      size_t src = 0;
+      for (size_t d = 0; d < c.dims.size(); ++d) src = src * c.dims[d] + coord[d];
+      want[o] = accumulate ? old[o] + x[src] : x[src];
+      if (accumulate) tol[o] = u_out(t) * std::fabs(want[o]) + tiny(t);
+    }
+    EXPECT_TRUE(all_close(read_back(ctx, bout), want, tol)) << c.dims.size() << " dims, " << c.i << " ↔ " << c.j;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, TransposeTest, ::testing::Combine(::testing::Values(F32, F16), ::testing::Bool()),
+                         [](const ::testing::TestParamInfo<std::tuple<ElemType, bool>>& p) {
+                           return std::string(kernels::elem_type_name(std::get<0>(p.param))) +
+                                  (std::get<1>(p.param) ? "_accumulate" : "_overwrite");
+                         });
+
 // --- argument checks ------------------------------------------------------------------------
 
 using ElementwiseErrors = VkTest;
@@ -481,6 +525,9 @@ TEST_F(ElementwiseErrors, BadArgumentsAreRejected) {
     EXPECT_THROW(ew.binary(rec, BinaryOp::Add, x, x, y, 0x10000, 0x10000, false), Error);  // 2^32 elements
     EXPECT_THROW(ew.copy_columns(rec, x, y, 2, 4, 3, 4, 0, 2, false), Error);  // the block leaves x's rows
     EXPECT_THROW(ew.copy_columns(rec, x, x, 2, 4, 0, 4, 0, 2, false), Error);  // out over x
+    const uint32_t dims[] = {2, 4};
+    EXPECT_THROW(ew.transpose(rec, x, y, dims, 1, 0, false), Error);  // i > j
+    EXPECT_THROW(ew.transpose(rec, x, x, dims, 0, 1, false), Error);  // in place
   });
 }
 

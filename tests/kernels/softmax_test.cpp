@@ -72,6 +72,7 @@ struct ForwardCase {
   uint32_t rows, cols;
   ElemType x, y;
   bool extreme = false;
+  bool causal = false;
 };
 
 const ForwardCase kForwardCases[] = {
@@ -85,6 +86,8 @@ const ForwardCase kForwardCases[] = {
     {"extreme_f32", 6, 9, F32, F32, true},
     {"extreme_f16", 6, 11, F16, F16, true},
     {"rows_beyond_one_dispatch", 65537, 3, F16, F16},  // more rows than workgroups in x (65535)
+    {"causal_blocks_f16", 3 * 9, 9, F16, F16, false, true},  // three 9×9 blocks of attention scores
+    {"causal_extreme_f32", 2 * 6, 6, F32, F32, true, true},
 };
 
 class SoftmaxForwardTest : public VkTestWithParam<ForwardCase> {};
@@ -97,17 +100,17 @@ TEST_P(SoftmaxForwardTest, MatchesReference) {
   const auto x = logits(n, c.x, c.extreme, 10 + c.cols);
   DeviceTensor bx = make_tensor(ctx, x, n, c.x, "x");
   DeviceTensor by = make_tensor(ctx, {}, n, c.y, "y");
-  run(ctx, [&](vk::Recorder& rec) { softmax.forward(rec, bx.ref(), by.ref(), c.rows, c.cols); });
+  run(ctx, [&](vk::Recorder& rec) { softmax.forward(rec, bx.ref(), by.ref(), c.rows, c.cols, c.causal); });
   const auto got = read_back(ctx, by);
-  const auto want = reference::softmax(x, c.rows, c.cols);
-  std::vector<double> tol(n);
+  const auto want = reference::softmax(x, c.rows, c.cols, c.causal);
+  std::vector<double> tol(n, 0.0);  // masked columns must be exactly 0
   for (uint32_t r = 0; r < c.rows; ++r) {
-    const size_t base = size_t(r) * c.cols;
-    const double m = *std::max_element(x.begin() + base, x.begin() + base + c.cols);
+    const size_t base = size_t(r) * c.cols, seen = c.causal ? r % c.cols + 1 : c.cols;
+    const double m = *std::max_element(x.begin() + base, x.begin() + base + seen);
     const auto delta = [&](size_t i) { return (3 + 3 * std::fabs(x[i] - m)) * kEps; };
     double sum_rel = chain(c.cols) * kEps;
-    for (size_t i = base; i < base + c.cols; ++i) sum_rel += want[i] * delta(i);
-    for (size_t i = base; i < base + c.cols; ++i)
+    for (size_t i = base; i < base + seen; ++i) sum_rel += want[i] * delta(i);
+    for (size_t i = base; i < base + seen; ++i)
       tol[i] = want[i] * (delta(i) + sum_rel + 3 * kEps + u_out(c.y)) + tiny(c.y);
   }
   EXPECT_TRUE(all_close(got, want, tol));

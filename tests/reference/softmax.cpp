@@ -5,14 +5,14 @@
 
 namespace vkgrad::reference {
 
-std::vector<double> softmax(std::span<const double> x, uint32_t rows, uint32_t cols) {
-  std::vector<double> y(size_t(rows) * cols);
+std::vector<double> softmax(std::span<const double> x, uint32_t rows, uint32_t cols, bool causal) {
+  std::vector<double> y(size_t(rows) * cols, 0.0);
   for (uint32_t r = 0; r < rows; ++r) {
-    const auto row = x.subspan(size_t(r) * cols, cols);
+    const auto row = x.subspan(size_t(r) * cols, causal ? r % cols + 1 : cols);
     const double m = *std::max_element(row.begin(), row.end());
     double s = 0;
     for (double v : row) s += std::exp(v - m);
-    for (uint32_t j = 0; j < cols; ++j) y[size_t(r) * cols + j] = std::exp(row[j] - m) / s;
+    for (size_t j = 0; j < row.size(); ++j) y[size_t(r) * cols + j] = std::exp(row[j] - m) / s;
   }
   return y;
 }

@@ -2,7 +2,8 @@
 // device's own forward loss, in fp32, with each fp32 GEMM variant the device can run (the
 // default choice, and the portable one with buffer device addresses off). Graphs combine all
 // ops: linear (plain and fused ReLU), GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast
-// and same-shape), softmax, reshape, concat, slice, mean, sin, cos, the hash encoding, layer norm, conv2d (padding, stride, groups, depthwise with dilation,
+// and same-shape), softmax, reshape, concat, slice, mean, sin, cos, the hash encoding, layer norm, causal self-attention (matmul, transpose, causal
+// softmax), conv2d (padding, stride, groups, depthwise with dilation,
 // fused ReLU, no bias), max, average and adaptive pooling, batch norm, and each loss. Graphs
 // with batch norm difference the training forward's loss (a step with learning rate 0), since
 // evaluation normalizes by the running statistics instead.
@@ -97,6 +98,16 @@ graph::Graph layer_norm_graph() {
   auto h = g.layer_norm(g.reshape(g.linear(n0, 8, "a"), {2, 4}), "ln1", 1e-3f);
   h = g.tanh(g.flatten(h));
   g.mse(g.linear(h, 3, "out"), g.input("t", {3}));
+  return g;
+}
+
+// Causal self-attention composed from ops: linear (over [T, dim]), slices of the fused QKV,
+// transposes of the head dimension, batched matmuls (q·kᵀ scaled, then ·v) and the causal softmax.
+graph::Graph attention_graph() {
+  graph::Graph g;
+  const auto x = g.reshape(g.input("x", {24}), {4, 6});
+  const auto y = g.causal_self_attention(g.tanh(g.linear(x, 6, "in")), 2, "attn");
+  g.mse(g.flatten(y), g.input("t", {24}));
   return g;
 }
 
@@ -198,6 +209,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          GraphCase{"fourier_mse", fourier_graph, false, 3},
                                          GraphCase{"hash_grid_mse", hash_grid_graph, false, 3, 2},
                                          GraphCase{"layer_norm_mse", layer_norm_graph, false, 3},
+                                         GraphCase{"attention_mse", attention_graph, false, 24, 24},
                                          GraphCase{"concat_slice_mean", concat_graph, false, 3},
                                          GraphCase{"cnn_cross_entropy", cnn_graph, true, 3, 2 * 6 * 6},
                                          GraphCase{"batch_norm_mse", batch_norm_graph, false, 3, 2 * 3 * 4, true}),

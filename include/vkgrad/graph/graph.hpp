@@ -67,6 +67,10 @@ public:
   // repeated ids sum deterministically.
   Tensor embedding(Tensor ids, uint32_t vocab, uint32_t dim, const std::string& name,
                    const Init& init = {.kind = InitKind::Normal, .a = 0, .b = 1});
+  // Causal multi-head self-attention over x [T, dim] (GPT-2's CausalSelfAttention): NAME.c_attn
+  // (dim → 3·dim: q, k, v), `heads` heads of dim / heads, softmax(q·kᵀ/√d, causal)·v, and NAME.c_proj
+  // (dim → dim). Composed from linear, slice, transpose, matmul and softmax ops.
+  Tensor causal_self_attention(Tensor x, uint32_t heads, const std::string& name);
   // nn.LayerNorm(x.dims.back()): over the last dimension, with NAME.weight (ones) and NAME.bias
   // (zeros); FP32 statistics.
   Tensor layer_norm(Tensor x, const std::string& name, float eps = 1e-5f);
@@ -88,12 +92,17 @@ public:
   Tensor sin(Tensor x);  // accurate for |x| up to ~4·10^5 (the argument is reduced first)
   Tensor cos(Tensor x);
   Tensor activation(Tensor x, Activation a);
-  Tensor softmax(Tensor x);  // over the last dimension
+  // Over the last dimension; `causal` for attention scores [..., T, T] (query i sees keys j ≤ i).
+  Tensor softmax(Tensor x, bool causal = false);
+  // scale · a · b (transpose_b: a · bᵀ) over the last two dimensions, batched over the leading
+  // ones (torch.matmul of per-sample tensors with equal leading dims).
+  Tensor matmul(Tensor a, Tensor b, bool transpose_b = false, float scale = 1.0f);
   // Per-sample dimensions count from 0, or from the end when negative (-1: the last).
   Tensor concat(const std::vector<Tensor>& xs, int dim = -1);        // torch.cat
   Tensor slice(Tensor x, int dim, uint32_t start, uint32_t end);     // x[..., start:end, ...]
   Tensor mean(Tensor x, int dim);                                    // the dimension goes away
   Tensor reshape(Tensor x, std::vector<uint32_t> dims);  // per-sample dims; same element count
+  Tensor transpose(Tensor x, int dim0, int dim1);        // torch.transpose over per-sample dims (a copy)
   Tensor flatten(Tensor x);
 
   // The loss, mean over the batch as PyTorch's reduction='mean'. Exactly one per graph.

@@ -55,7 +55,9 @@ struct Mul {  // as Add
 struct Unary {
   UnaryFn fn = UnaryFn::Relu;
 };
-struct Softmax {};  // over the last dimension
+struct Softmax {  // over the last dimension
+  bool causal = false;  // scores [..., T, T]: row i keeps columns j ≤ i, the rest become 0
+};
 // inputs: x [in, h, w], weight [out, in / groups, kh, kw] (PyTorch's layout), optional bias [out]
 struct Conv2d {
   uint32_t stride_h = 1, stride_w = 1;
@@ -77,6 +79,12 @@ struct Pool2d {  // input [channels, h, w]
 struct BatchNorm2d {
   float eps = 1e-5f;
   float momentum = 0.1f;
+};
+// inputs: a [..., m, k], b [..., k, n] (transpose_b: [..., n, k]) with equal leading dims;
+// output [..., m, n] = scale · a · op(b), a GEMM per leading index
+struct MatMul {
+  bool transpose_b = false;
+  float scale = 1.0f;
 };
 // inputs: ids (labels [positions...]), weight [vocab, dim]; output [positions..., dim]
 struct Embedding {};
@@ -106,6 +114,9 @@ struct HashGrid {
   uint32_t base_resolution = 16;
   float growth = 1.5f;
 };
+struct Transpose {  // per-sample dimensions dim0 < dim1 swapped (a copy)
+  uint32_t dim0 = 0, dim1 = 1;
+};
 struct Reshape {  // a view: the output shares its input's memory
   std::vector<uint32_t> dims;  // the new per-sample shape, same element count
 };
@@ -113,7 +124,7 @@ struct Reshape {  // a view: the output shares its input's memory
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
                             attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean,
-                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm, attr::Embedding>;
+                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm, attr::Embedding, attr::MatMul, attr::Transpose>;
 
 struct Node {
   OpAttr attr;

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 namespace vkgrad::vk {
 class Context;
@@ -28,12 +29,13 @@ enum class BinaryOp : uint32_t { Add = 0, Mul = 1 };
 
 // Mirrors the push constants of shaders/elementwise.comp.
 struct ElementwiseArgs {
-  uint32_t mode;  // 0 unary, 1 unary backward, 2 binary, 3 column sum, 4 fused, 5 copy columns
+  uint32_t mode;  // 0 unary, 1 unary backward, 2 binary, 3 column sum, 4 fused, 5 copy columns, 6 permute
   uint32_t op;    // UnaryOp or BinaryOp
   uint32_t n;     // elements of the flat modes (0-2, 5)
   uint32_t rows, cols;
   uint32_t flags;  // bit 0: accumulate, bit 1: broadcast b
   uint32_t src_stride = 0, src_col = 0, dst_col = 0, width = 0;  // copy columns
+  uint32_t dims[5] = {}, src_strides[5] = {};                     // permute
 };
 static_assert(sizeof(ElementwiseArgs) <= 128);
 
@@ -60,6 +62,10 @@ public:
   // and their gradients, along any dimension viewed as rows × columns). Types may differ.
   void copy_columns(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, uint32_t rows, uint32_t src_cols,
                     uint32_t src_col, uint32_t dst_cols, uint32_t dst_col, uint32_t width, bool accumulate) const;
+  // out (+)= x with dimensions i < j of `dims` (x's row-major shape, at most 5 dimensions)
+  // swapped, as torch.transpose(x, i, j) made contiguous. Types may differ; no overlap.
+  void transpose(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, std::span<const uint32_t> dims,
+                 uint32_t i, uint32_t j, bool accumulate) const;
   // A layer's activation backward and bias gradient: dx = dy · f'(x) over [rows, cols], then
   // sums[j] (+)= Σ_r dx[r][j] (fp32 `sums`, accumulated when `accumulate`). One pass when cols is
   // even, else unary_backward and column_sum; the same bits either way.

@@ -27,7 +27,7 @@ namespace vkgrad::kernels {
 struct SoftmaxArgs {
   uint32_t mode;  // 0 forward, 1 backward
   uint32_t rows, cols;
-  uint32_t flags;  // bit 0: accumulate
+  uint32_t flags;  // bit 0: accumulate, bit 1: causal
 };
 static_assert(sizeof(SoftmaxArgs) <= 128);
 
@@ -35,8 +35,10 @@ class Softmax {
 public:
   explicit Softmax(vk::Context& ctx);
   // Row-wise softmax of x [rows, cols] into y [rows, cols], fp32 math, max-subtracted (no
-  // overflow for any finite logits). cols ≥ 1.
-  void forward(vk::Recorder& rec, const TensorRef& x, const TensorRef& y, uint32_t rows, uint32_t cols) const;
+  // overflow for any finite logits). cols ≥ 1. `causal`: row r covers columns j ≤ r mod cols
+  // (square blocks of attention scores) and the rest of it is 0.
+  void forward(vk::Recorder& rec, const TensorRef& x, const TensorRef& y, uint32_t rows, uint32_t cols,
+               bool causal = false) const;
   // dx = y ⊙ (dy − Σ_j dy_j·y_j) per row, from the forward's output y; with accumulate, dx += that.
   void backward(vk::Recorder& rec, const TensorRef& y, const TensorRef& dy, const TensorRef& dx, uint32_t rows,
                 uint32_t cols, bool accumulate) const;
