@@ -49,6 +49,15 @@ Tensor Graph::input(const std::string& name, std::vector<uint32_t> dims) {
   return add_tensor({name, TensorRole::Input, std::move(dims)});
 }
 
+void Graph::set_init(const std::string& name, const Init& init) {
+  for (auto& t : tensors_)
+    if (t.role == TensorRole::Parameter && t.name == name) {
+      t.init = init;
+      return;
+    }
+  throw Error("set_init: no parameter named '" + name + "'", "use a name the builders created (NAME.weight, NAME.bias)");
+}
+
 Tensor Graph::labels(const std::string& name, std::vector<uint32_t> dims) {
   if (dims.empty() || std::find(dims.begin(), dims.end(), 0u) != dims.end())
     throw Error("labels '" + name + "': every per-sample dimension must be at least 1",

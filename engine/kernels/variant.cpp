@@ -8,6 +8,9 @@ namespace vkgrad::kernels {
 uint32_t reduce_workgroup_size(const vk::Caps& caps, uint32_t length) {
   const uint32_t cap = std::bit_floor(std::min({256u, caps.max_workgroup_size[0], caps.max_workgroup_invocations}));
   const uint32_t floor = std::bit_ceil(std::max(caps.subgroup_size, 1u));
+  // A CPU driver runs a workgroup's subgroups one after another and every barrier switches
+  // between all of them: one subgroup, looping over the row, is the fast shape there.
+  if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) return std::min(cap, floor);
   return std::min(cap, std::max(floor, std::bit_ceil(std::max(length, 1u))));
 }
 

@@ -113,6 +113,9 @@ TEST(Graph, TokensEmbeddingAndSequenceCrossEntropy) {
   EXPECT_NE(error_of([&] { g.labels("none", {0}); }).find("at least 1"), std::string::npos);
   g.cross_entropy(logits, g.labels("targets", {8}));
   EXPECT_TRUE(g.loss().has_value());
+  g.set_init("wte.weight", {.kind = graph::InitKind::Normal, .a = 0, .b = 0.02});
+  EXPECT_EQ(g.tensors()[g.parameters()[0]].init.b, 0.02);
+  EXPECT_NE(error_of([&] { g.set_init("wpe.weight", {}); }).find("no parameter"), std::string::npos);
 }
 
 TEST(Graph, LayerNormOverTheLastDimension) {

@@ -1,6 +1,7 @@
 #include "train_bench.hpp"
 
 #include "vkgrad/error.hpp"
+#include "vkgrad/graph/gpt.hpp"
 #include "vkgrad/graph/sequential.hpp"
 #include "vkgrad/io/safetensors.hpp"
 #include "vkgrad/kernels/hash_grid.hpp"
@@ -66,6 +67,14 @@ graph::Graph hash_grid_mlp(const TrainBenchOptions& o) {
   return g;
 }
 
+// char_transformer's GPT (graph::gpt): --layers VOCAB CONTEXT LAYERS DIM HEADS.
+graph::Graph transformer(const TrainBenchOptions& o) {
+  if (o.layers.size() != 5 || o.loss != "cross_entropy")
+    throw Error("--model transformer takes --layers VOCAB,CONTEXT,LAYERS,DIM,HEADS and cross_entropy",
+                "e.g. --layers 114,64,2,128,4");
+  return graph::gpt({o.layers[0], o.layers[1], o.layers[2], o.layers[3], o.layers[4]});
+}
+
 // The MLP as PyTorch's `self.layers = nn.ModuleList([nn.Linear, ...])` with the activation
 // between layers.
 graph::Graph mlp(const TrainBenchOptions& o) {
@@ -107,6 +116,11 @@ Samples synthetic(const TrainBenchOptions& o) {
   Samples s;
   s.count = o.batch * 4;
   std::mt19937 rng(uint32_t(o.seed) + 1);
+  if (o.model == "transformer") {  // token ids and next-token targets, [count, context] each
+    s.labels.resize(2 * size_t(s.count) * o.layers[1]);
+    for (auto& l : s.labels) l = int32_t(rng() % o.layers[0]);
+    return s;
+  }
   std::uniform_real_distribution<float> u(-1.0f, 1.0f), coordinate(0.0f, 1.0f);
   s.x.resize(size_t(s.count) * o.layers[0]);
   for (float& v : s.x) v = o.model == "hashgrid" ? coordinate(rng) : u(rng);
@@ -182,9 +196,12 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
   if (o.precision != "mixed" && o.precision != "fp32")
     throw Error("unknown --precision '" + o.precision + "'", "use mixed or fp32");
   vk::Context ctx;
-  if (o.model != "mlp" && o.model != "cnn" && o.model != "hashgrid")
-    throw Error("unknown --model '" + o.model + "'", "use mlp, cnn or hashgrid");
-  const graph::Graph g = o.model == "cnn" ? cnn(o) : o.model == "hashgrid" ? hash_grid_mlp(o) : mlp(o);
+  if (o.model != "mlp" && o.model != "cnn" && o.model != "hashgrid" && o.model != "transformer")
+    throw Error("unknown --model '" + o.model + "'", "use mlp, cnn, hashgrid or transformer");
+  const graph::Graph g = o.model == "cnn"           ? cnn(o)
+                         : o.model == "hashgrid"    ? hash_grid_mlp(o)
+                         : o.model == "transformer" ? transformer(o)
+                                                    : mlp(o);
   train::TrainerCreateInfo info;
   info.batch_size = o.batch;
   info.precision = o.precision == "mixed" ? train::Precision::Mixed : train::Precision::Fp32;
@@ -215,11 +232,18 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
     const uint32_t b = step % batches;
     train::Batch batch;
     batch.rows = o.batch;
-    batch.feeds.push_back({std::span(samples.x).subspan(size_t(b) * o.batch * in, size_t(o.batch) * in)});
-    if (ce)
-      batch.feeds.push_back({{}, std::span(samples.labels).subspan(size_t(b) * o.batch, o.batch)});
-    else
-      batch.feeds.push_back({std::span(samples.targets).subspan(size_t(b) * o.batch * out, size_t(o.batch) * out)});
+    if (o.model == "transformer") {
+      const size_t window = size_t(o.batch) * o.layers[1], half = samples.labels.size() / 2;
+      const std::span<const int32_t> ids(samples.labels);
+      batch.feeds = {{{}, ids.subspan(b * window, window)}, {{}, ids.subspan(half + b * window, window)}};
+    } else {
+      batch.feeds.push_back({std::span(samples.x).subspan(size_t(b) * o.batch * in, size_t(o.batch) * in)});
+      if (ce)
+        batch.feeds.push_back({{}, std::span(samples.labels).subspan(size_t(b) * o.batch, o.batch)});
+      else
+        batch.feeds.push_back(
+            {std::span(samples.targets).subspan(size_t(b) * o.batch * out, size_t(o.batch) * out)});
+    }
     batch.inject_nonfinite_gradient =
         std::find(o.inject_nonfinite.begin(), o.inject_nonfinite.end(), step) != o.inject_nonfinite.end();
     return batch;

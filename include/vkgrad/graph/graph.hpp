@@ -35,6 +35,9 @@ public:
   // default), or token ids ({positions}) for embedding().
   Tensor labels(const std::string& name, std::vector<uint32_t> dims = {1});
   Tensor parameter(const std::string& name, std::vector<uint32_t> dims, const Init& init);
+  // Replaces how the parameter called `name` is initialized (e.g. GPT-2's N(0, 0.02) for layers
+  // a builder created with PyTorch's defaults). Throws Error for an unknown name.
+  void set_init(const std::string& name, const Init& init);
   // A persistent, untrained tensor that ops update (PyTorch's register_buffer); dims may be
   // empty for a scalar.
   Tensor buffer(const std::string& name, std::vector<uint32_t> dims, const Init& init, bool integer = false);

@@ -13,7 +13,8 @@ namespace vkgrad::kernels {
 enum class Precision { Mixed, Fp32 };
 
 // Invocations of a workgroup that reduces rows of `length` elements (shaders/common/
-// workgroup_reduce.glsl): the power of two covering the row, at least a subgroup, at most 256.
+// workgroup_reduce.glsl): the power of two covering the row, at least a subgroup, at most 256;
+// on a CPU device one subgroup (its barriers are costly there).
 uint32_t reduce_workgroup_size(const vk::Caps& caps, uint32_t length);
 
 // The cooperative-matrix tile for fp16·fp16→fp32 GEMMs and the subgroup size to pin it at.
