@@ -15,8 +15,9 @@
 //   MODE_COPY_COLUMNS  out[r][dst_col + j] (+)= x[r][src_col + j] for j < width   0 x [rows, src_stride]
 //                    2 out [rows, cols]; the other columns of out are left as they are (concat,
 //                    slice and their gradients).
-//   MODE_PERMUTE     out[i] (+)= x[Σ_d c_d·src_strides[d]], c the coordinates of i in the row-major
-//                    shape p.dims[0..4]   0 x   2 out [n] (transposes; n = the product of p.dims).
+//   MODE_STRIDED_COPY  out[dst_offset + Σ_d c_d·dst_strides[d]] (+)= x[src_offset + Σ_d c_d·src_strides[d]]
+//                    for every coordinate c of the row-major shape p.dims[0..4] (n = its product)
+//                    0 x   2 out (transposes, attention heads in and out of a fused QKV block).
 // Binding 3 is unused by the other modes (the host binds their output there).
 //
 // Flat modes grid-stride over element pairs: invocation i owns elements 2i and 2i + 1, one
@@ -41,7 +42,7 @@ layout(constant_id = 18) const uint OUT_TYPE = TYPE_F32;
 #define MODE_COLUMN_SUM 3u
 #define MODE_BWD_COLUMN_SUM 4u
 #define MODE_COPY_COLUMNS 5u
-#define MODE_PERMUTE 6u
+#define MODE_STRIDED_COPY 6u
 
 #define BINARY_ADD 0u
 #define BINARY_MUL 1u
@@ -57,7 +58,8 @@ layout(push_constant) uniform ElementwiseArgs {
   uint rows, cols;
   uint flags;
   uint src_stride, src_col, dst_col, width;  // MODE_COPY_COLUMNS
-  uint dims[5], src_strides[5];              // MODE_PERMUTE
+  uint dims[5], src_strides[5], dst_strides[5];  // MODE_STRIDED_COPY
+  uint src_offset, dst_offset;
 } p;
 
 layout(std430, binding = 0) readonly buffer In0_block { uint in0_words[]; };
@@ -106,21 +108,37 @@ void copy_columns() {
   }
 }
 
-float permuted_value(uint i) {
-  uint src = 0u;
-  for (int d = 4; d >= 0; --d) {
-    src += (i % p.dims[d]) * p.src_strides[d];
-    i /= p.dims[d];
-  }
-  return in0(src);
+// Writes v to destination element e alone (atomically where its word-mate belongs to another).
+void store_one(uint e, float v, bool accumulate) {
+  write_out_pair(e / 2u, bvec2((e & 1u) == 0u, (e & 1u) == 1u), vec2(v), accumulate);
 }
 
-void permute() {
+// An invocation copies one run of the innermost dimension: the outer coordinates are divided
+// out once per run, not per element (integer division is slow on CPU drivers).
+void strided_copy() {
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   const bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
-  for (uint w = gl_GlobalInvocationID.x; w < (p.n + 1u) / 2u; w += stride) {
-    const bvec2 own = pair_in(w, 0u, p.n);
-    write_out_pair(w, own, vec2(permuted_value(2u * w), own.y ? permuted_value(2u * w + 1u) : 0.0), accumulate);
+  const uint inner = p.dims[4], runs = p.n / inner;
+  for (uint run = gl_GlobalInvocationID.x; run < runs; run += stride) {
+    uint src = p.src_offset, dst = p.dst_offset, rest = run;
+    for (int d = 3; d >= 0; --d) {
+      const uint c = rest % p.dims[d];
+      src += c * p.src_strides[d];
+      dst += c * p.dst_strides[d];
+      rest /= p.dims[d];
+    }
+    const uint ss = p.src_strides[4], ds = p.dst_strides[4];
+    for (uint j = 0u; j < inner; j += 2u) {
+      const uint s0 = src + j * ss, d0 = dst + j * ds;
+      if (j + 1u == inner) {
+        store_one(d0, in0(s0), accumulate);
+      } else if (ds == 1u && (d0 & 1u) == 0u) {  // a whole destination word
+        write_out_pair(d0 / 2u, bvec2(true), vec2(in0(s0), in0(s0 + ss)), accumulate);
+      } else {
+        store_one(d0, in0(s0), accumulate);
+        store_one(d0 + ds, in0(s0 + ss), accumulate);
+      }
+    }
   }
 }
 
@@ -185,6 +203,6 @@ void column_sum() {
 void main() {
   if (p.mode == MODE_COLUMN_SUM || p.mode == MODE_BWD_COLUMN_SUM) column_sum();
   else if (p.mode == MODE_COPY_COLUMNS) copy_columns();
-  else if (p.mode == MODE_PERMUTE) permute();
+  else if (p.mode == MODE_STRIDED_COPY) strided_copy();
   else flat_modes();
 }

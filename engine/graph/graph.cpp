@@ -186,13 +186,15 @@ Tensor Graph::causal_self_attention(Tensor x, uint32_t heads, const std::string&
                 "pass [batch, T, dim] with dim divisible by the number of heads");
   const uint32_t t = dims[0], d = dims[1], hd = d / heads;
   const Tensor qkv = linear(x, 3 * d, name + ".c_attn");
-  const auto head_major = [&](uint32_t part) {  // [T, dim] → [heads, T, hd]
-    return transpose(reshape(slice(qkv, -1, part * d, (part + 1) * d), {t, heads, hd}), 0, 1);
-  };
-  const Tensor q = head_major(0), k = head_major(1), v = head_major(2);
+  const Tensor q = split_heads(qkv, heads, hd, 0), k = split_heads(qkv, heads, hd, d),
+               v = split_heads(qkv, heads, hd, 2 * d);
   const Tensor att = softmax(matmul(q, k, true, 1.0f / std::sqrt(float(hd))), true);
   const Tensor y = reshape(transpose(matmul(att, v), 0, 1), {t, d});
   return linear(y, d, name + ".c_proj");
+}
+
+Tensor Graph::split_heads(Tensor x, uint32_t heads, uint32_t head_dim, uint32_t offset) {
+  return add_op(attr::SplitHeads{heads, head_dim, offset}, {x}, "split_heads");
 }
 
 Tensor Graph::matmul(Tensor a, Tensor b, bool transpose_b, float scale) {

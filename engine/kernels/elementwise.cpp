@@ -15,7 +15,7 @@ constexpr uint32_t kWorkgroup = 256;
 constexpr uint32_t kMaxGroups = 4096;     // enough to fill any GPU; the shader grid-strides
 constexpr uint32_t kColumnsPerGroup = 64;  // 32 column pairs per workgroup and block
 constexpr uint32_t kModeUnary = 0, kModeUnaryBackward = 1, kModeBinary = 2, kModeColumnSum = 3,
-                   kModeBackwardColumnSum = 4, kModeCopyColumns = 5, kModePermute = 6;
+                   kModeBackwardColumnSum = 4, kModeCopyColumns = 5, kModeStridedCopy = 6;
 constexpr uint32_t kAccumulate = 1, kBroadcast = 2;
 
 // Elements of one flat operation: the shader counts element pairs in 32 bits as (n + 1) / 2.
@@ -180,31 +180,56 @@ void Elementwise::transpose(vk::Recorder& rec, const TensorRef& x, const TensorR
     throw Error("elementwise transpose of dimensions " + std::to_string(i) + " and " + std::to_string(j) + " of a " +
                     std::to_string(dims.size()) + "-dimensional tensor",
                 "swap two distinct dimensions (i < j) of a tensor of at most 5 dimensions");
-  uint64_t total = 1;
-  for (uint32_t d : dims) total *= d;
-  const uint32_t n = flat_elements("transpose", total);
-  check_size("transpose", "x", x, n);
-  check_size("transpose", "out", out, n);
-  check_alias("transpose", "out", out, "x", x, false);
-  if (n == 0) return;
-  // The output's shape is x's with i and j swapped; each output dimension reads x at the stride
-  // of the dimension it came from. Leading ones pad the shape to 5 dimensions.
-  ElementwiseArgs args{kModePermute, 0, n, 0, 0, accumulate ? kAccumulate : 0};
+  // Iterate over the output's shape (x's with i and j swapped), contiguous in out; each output
+  // dimension reads x at the stride of the dimension it came from.
   const size_t pad = 5 - dims.size();
-  uint32_t stride = 1;
   std::array<uint32_t, 5> x_strides{};
+  uint32_t stride = 1;
   for (size_t d = dims.size(); d-- > 0;) {
     x_strides[d] = stride;
     stride *= dims[d];
   }
-  for (size_t d = 0; d < 5; ++d) {
-    const bool real = d >= pad;
-    const size_t from = !real ? 0 : d - pad == i ? j : d - pad == j ? i : d - pad;
-    args.dims[d] = real ? dims[from] : 1;
-    args.src_strides[d] = real ? x_strides[from] : 0;
+  StridedCopy c;
+  for (size_t d = 0; d < dims.size(); ++d) {
+    const size_t from = d == i ? j : d == j ? i : d;
+    c.dims[pad + d] = dims[from];
+    c.src_strides[pad + d] = x_strides[from];
   }
-  // Binding 1 is unused: x again, typed canonically as in unary().
-  dispatch(rec, args, x, {x.range, ElemType::F32}, out, accumulate, flat_groups(n), "ew.transpose");
+  stride = 1;
+  for (size_t d = 5; d-- > 0;) {
+    c.dst_strides[d] = stride;
+    stride *= c.dims[d];
+  }
+  strided_copy(rec, x, out, c, accumulate);
+}
+
+void Elementwise::strided_copy(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, const StridedCopy& c,
+                               bool accumulate) const {
+  uint64_t total = 1, src_last = c.src_offset, dst_last = c.dst_offset;
+  for (size_t d = 0; d < 5; ++d) {
+    total *= c.dims[d];
+    if (c.dims[d] == 0) total = 0;
+    src_last += uint64_t(c.dims[d] ? c.dims[d] - 1 : 0) * c.src_strides[d];
+    dst_last += uint64_t(c.dims[d] ? c.dims[d] - 1 : 0) * c.dst_strides[d];
+  }
+  const uint32_t n = flat_elements("strided_copy", total);
+  if (n == 0) return;
+  if (src_last >= 0xFFFFFFFFull || dst_last >= 0xFFFFFFFFull)
+    throw Error("elementwise strided_copy: a view reaches past element 2^32", "split the copy");
+  check_size("strided_copy", "x", x, src_last + 1);
+  check_size("strided_copy", "out", out, dst_last + 1);
+  check_alias("strided_copy", "out", out, "x", x, false);
+  ElementwiseArgs args{kModeStridedCopy, 0, n, 0, 0, accumulate ? kAccumulate : 0};
+  for (size_t d = 0; d < 5; ++d) {
+    args.dims[d] = c.dims[d];
+    args.src_strides[d] = c.src_strides[d];
+    args.dst_strides[d] = c.dst_strides[d];
+  }
+  args.src_offset = c.src_offset, args.dst_offset = c.dst_offset;
+  // Binding 1 is unused: x again, typed canonically as in unary(). The destination may be
+  // written half a word at a time: read too.
+  dispatch(rec, args, x, {x.range, ElemType::F32}, out, true, flat_groups(2 * (n / c.dims[4])),
+           "ew.strided_copy");
 }
 
 void Elementwise::unary_backward_column_sum(vk::Recorder& rec, UnaryOp op, const TensorRef& x, const TensorRef& dy,

@@ -145,6 +145,7 @@ const OpUnit& unit_for(const graph::attr::LayerNorm&);
 const OpUnit& unit_for(const graph::attr::Embedding&);
 const OpUnit& unit_for(const graph::attr::MatMul&);
 const OpUnit& unit_for(const graph::attr::Transpose&);
+const OpUnit& unit_for(const graph::attr::SplitHeads&);
 const OpUnit& unit_for(const graph::attr::Concat&);
 const OpUnit& unit_for(const graph::attr::Slice&);
 const OpUnit& unit_for(const graph::attr::Mean&);

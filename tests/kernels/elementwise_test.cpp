@@ -496,6 +496,37 @@ TEST_P(TransposeTest, MatchesIndexArithmetic) {
   }
 }
 
+// Into a strided destination (attention heads back into a fused QKV gradient): columns of odd
+// width at an odd offset, so fp16 halves share words with columns the copy must not touch.
+TEST_P(TransposeTest, StridedCopyIntoAColumnBlock) {
+  const auto [t, accumulate] = GetParam();
+  vk::Context& ctx = context();
+  const kernels::Elementwise ew(ctx);
+  const uint32_t rows = 3, heads = 2, tt = 4, hd = 3, width = 11, offset = 1;  // [rows, tt, width] ← [rows, heads, tt, hd]
+  const size_t n = size_t(rows) * heads * tt * hd, m = size_t(rows) * tt * width;
+  const auto x = round_for(t, uniform(n, -2, 2, 45));
+  const auto old = round_for(t, uniform(m, -2, 2, 46));
+  const auto bx = make_tensor(ctx, x, n, t, "heads"), bout = make_tensor(ctx, old, m, t, "block");
+  kernels::StridedCopy c;
+  c.dims = {1, rows, heads, tt, hd};
+  c.src_strides = {0, heads * tt * hd, tt * hd, hd, 1};
+  c.dst_strides = {0, tt * width, hd, width, 1};
+  c.dst_offset = offset;
+  run(ctx, [&](vk::Recorder& rec) { ew.strided_copy(rec, bx.ref(), bout.ref(), c, accumulate); });
+  auto want = old;
+  std::vector<double> tol(m, 0.0);
+  for (uint32_t r = 0; r < rows; ++r)
+    for (uint32_t h = 0; h < heads; ++h)
+      for (uint32_t i = 0; i < tt; ++i)
+        for (uint32_t j = 0; j < hd; ++j) {
+          const size_t o = (size_t(r) * tt + i) * width + offset + h * hd + j;
+          const double v = x[((size_t(r) * heads + h) * tt + i) * hd + j];
+          want[o] = accumulate ? want[o] + v : v;
+          if (accumulate) tol[o] = u_out(t) * std::fabs(want[o]) + tiny(t);
+        }
+  EXPECT_TRUE(all_close(read_back(ctx, bout), want, tol));
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, TransposeTest, ::testing::Combine(::testing::Values(F32, F16), ::testing::Bool()),
                          [](const ::testing::TestParamInfo<std::tuple<ElemType, bool>>& p) {
                            return std::string(kernels::elem_type_name(std::get<0>(p.param))) +

@@ -101,7 +101,7 @@ graph::Graph layer_norm_graph() {
   return g;
 }
 
-// Causal self-attention composed from ops: linear (over [T, dim]), slices of the fused QKV,
+// Causal self-attention composed from ops: linear (over [T, dim]), heads split out of the fused QKV,
 // transposes of the head dimension, batched matmuls (q·kᵀ scaled, then ·v) and the causal softmax.
 graph::Graph attention_graph() {
   graph::Graph g;

@@ -72,7 +72,7 @@ public:
                    const Init& init = {.kind = InitKind::Normal, .a = 0, .b = 1});
   // Causal multi-head self-attention over x [T, dim] (GPT-2's CausalSelfAttention): NAME.c_attn
   // (dim → 3·dim: q, k, v), `heads` heads of dim / heads, softmax(q·kᵀ/√d, causal)·v, and NAME.c_proj
-  // (dim → dim). Composed from linear, slice, transpose, matmul and softmax ops.
+  // (dim → dim). Composed from linear, split_heads, matmul, softmax and transpose ops.
   Tensor causal_self_attention(Tensor x, uint32_t heads, const std::string& name);
   // nn.LayerNorm(x.dims.back()): over the last dimension, with NAME.weight (ones) and NAME.bias
   // (zeros); FP32 statistics.
@@ -106,6 +106,9 @@ public:
   Tensor mean(Tensor x, int dim);                                    // the dimension goes away
   Tensor reshape(Tensor x, std::vector<uint32_t> dims);  // per-sample dims; same element count
   Tensor transpose(Tensor x, int dim0, int dim1);        // torch.transpose over per-sample dims (a copy)
+  // x [T, width] → [heads, T, head_dim]: x[:, offset:offset + heads·head_dim].view(T, heads,
+  // head_dim).transpose(0, 1), in one copy (q, k and v out of a fused projection).
+  Tensor split_heads(Tensor x, uint32_t heads, uint32_t head_dim, uint32_t offset);
   Tensor flatten(Tensor x);
 
   // The loss, mean over the batch as PyTorch's reduction='mean'. Exactly one per graph.

@@ -117,6 +117,11 @@ struct HashGrid {
 struct Transpose {  // per-sample dimensions dim0 < dim1 swapped (a copy)
   uint32_t dim0 = 0, dim1 = 1;
 };
+// input x [T, width]; output [heads, T, head_dim] = columns [offset, offset + heads·head_dim)
+// of x viewed as [T, heads, head_dim], transposed (attention heads out of a fused QKV projection)
+struct SplitHeads {
+  uint32_t heads = 1, head_dim = 1, offset = 0;
+};
 struct Reshape {  // a view: the output shares its input's memory
   std::vector<uint32_t> dims;  // the new per-sample shape, same element count
 };
@@ -124,7 +129,7 @@ struct Reshape {  // a view: the output shares its input's memory
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
                             attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean,
-                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm, attr::Embedding, attr::MatMul, attr::Transpose>;
+                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm, attr::Embedding, attr::MatMul, attr::Transpose, attr::SplitHeads>;
 
 struct Node {
   OpAttr attr;

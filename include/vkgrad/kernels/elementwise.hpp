@@ -29,13 +29,23 @@ enum class BinaryOp : uint32_t { Add = 0, Mul = 1 };
 
 // Mirrors the push constants of shaders/elementwise.comp.
 struct ElementwiseArgs {
-  uint32_t mode;  // 0 unary, 1 unary backward, 2 binary, 3 column sum, 4 fused, 5 copy columns, 6 permute
+  uint32_t mode;  // 0 unary, 1 unary backward, 2 binary, 3 column sum, 4 fused, 5 copy columns, 6 strided copy
   uint32_t op;    // UnaryOp or BinaryOp
   uint32_t n;     // elements of the flat modes (0-2, 5)
   uint32_t rows, cols;
   uint32_t flags;  // bit 0: accumulate, bit 1: broadcast b
   uint32_t src_stride = 0, src_col = 0, dst_col = 0, width = 0;  // copy columns
-  uint32_t dims[5] = {}, src_strides[5] = {};                     // permute
+  uint32_t dims[5] = {}, src_strides[5] = {}, dst_strides[5] = {};  // strided copy
+  uint32_t src_offset = 0, dst_offset = 0;
+};
+
+// A copy between two strided views (elements): the shape iterated, row-major, and where each
+// coordinate lives in the source and in the destination. Shapes of fewer than 5 dimensions pad
+// with leading 1s.
+struct StridedCopy {
+  std::array<uint32_t, 5> dims{1, 1, 1, 1, 1};
+  std::array<uint32_t, 5> src_strides{}, dst_strides{};
+  uint32_t src_offset = 0, dst_offset = 0;
 };
 static_assert(sizeof(ElementwiseArgs) <= 128);
 
@@ -66,6 +76,10 @@ public:
   // swapped, as torch.transpose(x, i, j) made contiguous. Types may differ; no overlap.
   void transpose(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, std::span<const uint32_t> dims,
                  uint32_t i, uint32_t j, bool accumulate) const;
+  // out's view (+)= x's view, element by element; the views must stay inside their ranges and the
+  // destination's must not repeat an element. Types may differ; no overlap.
+  void strided_copy(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, const StridedCopy& c,
+                    bool accumulate) const;
   // A layer's activation backward and bias gradient: dx = dy · f'(x) over [rows, cols], then
   // sums[j] (+)= Σ_r dx[r][j] (fp32 `sums`, accumulated when `accumulate`). One pass when cols is
   // even, else unary_backward and column_sum; the same bits either way.
