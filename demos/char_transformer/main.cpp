@@ -32,9 +32,9 @@ namespace fs = std::filesystem;
 struct Options {
   std::string fortunes = "/usr/share/games/fortunes";
   std::string text;  // instead of the fortunes
-  uint32_t steps = 1500;
+  uint32_t steps = 1000;
   uint32_t layers = 2, dim = 128, heads = 4, context = 64, batch = 64;
-  float lr = 3e-3f, weight_decay = 0.01f;
+  float lr = 3e-3f, weight_decay = 0.01f, dropout = 0.0f;
   uint32_t eval_every = 250;
   std::string precision = "mixed";
   uint64_t seed = 0;
@@ -134,7 +134,7 @@ int run(const Options& o) {
   info.seed = o.seed;
   info.ring_slots = 3;
   // The model and its PyTorch twin: include/vkgrad/graph/gpt.hpp.
-  const graph::Graph g = graph::gpt({vocab.size(), o.context, o.layers, o.dim, o.heads});
+  const graph::Graph g = graph::gpt({vocab.size(), o.context, o.layers, o.dim, o.heads, o.dropout});
   train::Trainer trainer(ctx, g, info);
   std::fprintf(stderr,
                "char_transformer: %zu bytes (%zu train, %zu validation), vocabulary %u; GPT %u×%u, %u heads, "
@@ -264,6 +264,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.batch, "windows per step")->check(CLI::Range(1u, 4096u));
   app.add_option("--lr", o.lr, "AdamW learning rate (constant)");
   app.add_option("--weight-decay", o.weight_decay, "AdamW weight decay");
+  app.add_option("--dropout", o.dropout, "dropout after the embeddings and each residual branch")
+      ->check(CLI::Range(0.0f, 0.9f));
   app.add_option("--eval-every", o.eval_every, "steps between validation losses")->check(CLI::Range(1u, 10000000u));
   app.add_option("--precision", o.precision, "mixed or fp32")->check(CLI::IsMember({"mixed", "fp32"}));
   app.add_option("--seed", o.seed, "initialization, data and sampling seed");

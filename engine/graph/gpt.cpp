@@ -20,13 +20,15 @@ Graph gpt(const GptConfig& c) {
   const Init normal{.kind = InitKind::Normal, .a = 0, .b = 0.02};
   const Init residual{.kind = InitKind::Normal, .a = 0, .b = 0.02 / std::sqrt(2.0 * c.layers)};
   const Init zeros{};
-  auto x = g.add(g.embedding(idx, c.vocab, d, "transformer.wte", normal),
-                 g.parameter("transformer.wpe.weight", {t, d}, normal));
+  auto x = g.dropout(g.add(g.embedding(idx, c.vocab, d, "transformer.wte", normal),
+                           g.parameter("transformer.wpe.weight", {t, d}, normal)),
+                     c.dropout);
   for (uint32_t l = 0; l < c.layers; ++l) {
     const std::string block = "transformer.h." + std::to_string(l);
-    x = g.add(x, g.causal_self_attention(g.layer_norm(x, block + ".ln_1"), c.heads, block + ".attn"));
+    x = g.add(x, g.dropout(g.causal_self_attention(g.layer_norm(x, block + ".ln_1"), c.heads, block + ".attn"),
+                           c.dropout));
     const auto h = g.linear(g.layer_norm(x, block + ".ln_2"), 4 * d, block + ".mlp.c_fc", Activation::Gelu);
-    x = g.add(x, g.linear(h, d, block + ".mlp.c_proj"));
+    x = g.add(x, g.dropout(g.linear(h, d, block + ".mlp.c_proj"), c.dropout));
     for (const std::string layer : {".attn.c_attn", ".attn.c_proj", ".mlp.c_fc", ".mlp.c_proj"}) {
       g.set_init(block + layer + ".weight", layer.ends_with("c_proj") ? residual : normal);
       g.set_init(block + layer + ".bias", zeros);

@@ -193,6 +193,11 @@ Tensor Graph::causal_self_attention(Tensor x, uint32_t heads, const std::string&
   return linear(y, d, name + ".c_proj");
 }
 
+Tensor Graph::dropout(Tensor x, float p) {
+  if (p == 0.0f) return x;
+  return add_op(attr::Dropout{p}, {x}, "dropout");
+}
+
 Tensor Graph::split_heads(Tensor x, uint32_t heads, uint32_t head_dim, uint32_t offset) {
   return add_op(attr::SplitHeads{heads, head_dim, offset}, {x}, "split_heads");
 }

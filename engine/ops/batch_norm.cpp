@@ -62,7 +62,10 @@ void backward(const graph::Node& n, uint32_t, Walk& w) {
                                 w.grad_out(n.inputs[1]).ref.range, w.grad_out(n.inputs[2]).ref.range, accumulate);
 }
 
-const OpUnit kUnit{"batch_norm2d", infer, saved, no_workspace, forward, backward};
+// γ and β; the other inputs are buffers.
+ParamKind param_kind(const graph::Node&, size_t) { return ParamKind::Norm; }
+
+const OpUnit kUnit{"batch_norm2d", infer, saved, no_workspace, forward, backward, false, nullptr, param_kind};
 
 }  // namespace
 

@@ -97,7 +97,7 @@ void backward(const graph::Node& n, uint32_t index, Walk& w) {
   }
 }
 
-const OpUnit kUnit{"conv2d", infer, saved, workspace, forward, backward};
+const OpUnit kUnit{"conv2d", infer, saved, workspace, forward, backward, false, nullptr, bias_at_input_2};
 
 }  // namespace
 

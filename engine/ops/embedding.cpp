@@ -47,7 +47,9 @@ void backward(const graph::Node& n, uint32_t index, Walk& w) {
 }
 
 // The backward reads the ids (a feed, alive for the whole step) and nothing else.
-const OpUnit kEmbedding{"embedding", infer, no_saved, no_workspace, forward, backward, false, memory};
+ParamKind param_kind(const graph::Node&, size_t) { return ParamKind::Embedding; }
+
+const OpUnit kEmbedding{"embedding", infer, no_saved, no_workspace, forward, backward, false, memory, param_kind};
 
 }  // namespace
 

@@ -58,7 +58,9 @@ void backward(const graph::Node& n, uint32_t index, Walk& w) {
                                 std::get<LayerNorm>(n.attr).eps);
 }
 
-const OpUnit kLayerNorm{"layer_norm", infer, saved, workspace, forward, backward};
+ParamKind param_kind(const graph::Node&, size_t) { return ParamKind::Norm; }
+
+const OpUnit kLayerNorm{"layer_norm", infer, saved, workspace, forward, backward, false, nullptr, param_kind};
 
 }  // namespace
 

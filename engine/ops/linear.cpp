@@ -104,7 +104,7 @@ void backward(const graph::Node& n, uint32_t index, Walk& w) {
   }
 }
 
-const OpUnit kUnit{"linear", infer, saved, workspace, forward, backward};
+const OpUnit kUnit{"linear", infer, saved, workspace, forward, backward, false, nullptr, bias_at_input_2};
 
 }  // namespace
 

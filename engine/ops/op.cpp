@@ -16,7 +16,8 @@ Kernels::Kernels(vk::Context& ctx)
       encoding(ctx),
       hash_grid(ctx),
       layer_norm(ctx),
-      embedding(ctx) {}
+      embedding(ctx),
+      dropout(ctx) {}
 
 Walk::Walk(const graph::Graph& g, const TensorStore& s, const Kernels& k, vk::Recorder& r, uint32_t rows_,
            bool training_)
@@ -63,6 +64,8 @@ std::vector<uint32_t> layer_saved(const graph::Node& n, bool fused_relu) {
   if (fused_relu) return {n.inputs[0], n.output()};
   return {n.inputs[0]};
 }
+
+ParamKind bias_at_input_2(const graph::Node&, size_t input) { return input == 2 ? ParamKind::Bias : ParamKind::Weight; }
 
 uint64_t layer_workspace(const graph::Node& n, const graph::Graph& g, bool fused_relu) {
   return fused_relu ? g.tensors()[n.output()].elements() : 0;

@@ -12,6 +12,7 @@
 #include "vkgrad/graph/node.hpp"
 #include "vkgrad/kernels/batch_norm.hpp"
 #include "vkgrad/kernels/channel_reduce.hpp"
+#include "vkgrad/kernels/dropout.hpp"
 #include "vkgrad/kernels/elementwise.hpp"
 #include "vkgrad/kernels/embedding.hpp"
 #include "vkgrad/kernels/encoding.hpp"
@@ -49,7 +50,11 @@ struct Kernels {
   kernels::HashGrid hash_grid;
   kernels::LayerNorm layer_norm;
   kernels::Embedding embedding;
+  kernels::Dropout dropout;
 };
+
+// What an op uses a parameter input for (optimizers treat some kinds apart, e.g. no weight decay).
+enum class ParamKind { Weight, Bias, Norm, Embedding };
 
 // Device memory a node keeps for as long as its trainer, outside the model's state (never
 // trained, saved or shared between nodes): constant words uploaded once (lookup tables), and
@@ -90,6 +95,8 @@ public:
   const uint32_t rows;    // the compiled batch size
   const bool training;    // false: evaluation (batch norm uses its running statistics, nothing updates)
   vk::BufferRange step_params;  // the step's kernels::LossParams {scale, valid_rows}, on the device
+  vk::BufferRange step_state;   // the whole step state (shaders/common/train_state.glsl)
+  uint64_t seed = 0;            // the trainer's seed (dropout masks)
 
   const std::vector<uint32_t>& dims(uint32_t tensor) const;
   uint32_t features(uint32_t tensor) const;  // per-sample elements (all of them for a parameter)
@@ -129,7 +136,12 @@ struct OpUnit {
   bool fp32_feeds = false;
   // The node's persistent device memory; null: none.
   NodeMemory (*memory)(const graph::Node& node, const graph::Graph& graph) = nullptr;
+  // What parameter input `input` is for; null: every parameter input is a Weight.
+  ParamKind (*param_kind)(const graph::Node& node, size_t input) = nullptr;
 };
+
+// Input 2 of a linear or convolution layer is its bias.
+ParamKind bias_at_input_2(const graph::Node& node, size_t input);
 
 // The table: one entry per attribute type of graph::OpAttr.
 const OpUnit& unit_for(const graph::attr::Linear&);
@@ -146,6 +158,7 @@ const OpUnit& unit_for(const graph::attr::Embedding&);
 const OpUnit& unit_for(const graph::attr::MatMul&);
 const OpUnit& unit_for(const graph::attr::Transpose&);
 const OpUnit& unit_for(const graph::attr::SplitHeads&);
+const OpUnit& unit_for(const graph::attr::Dropout&);
 const OpUnit& unit_for(const graph::attr::Concat&);
 const OpUnit& unit_for(const graph::attr::Slice&);
 const OpUnit& unit_for(const graph::attr::Mean&);

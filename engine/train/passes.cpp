@@ -15,6 +15,7 @@ void Trainer::Impl::record_upload(vk::Recorder& rec, const Slot& s) {
   rec.copy(s.staging.range(tail + offsetof(StagingTail, valid_rows), 4), state.range(offsetof(TrainState, valid_rows), 4));
   rec.copy(s.staging.range(tail + offsetof(StagingTail, inject_nonfinite), 4),
            state.range(offsetof(TrainState, inject_nonfinite), 4));
+  rec.copy(s.staging.range(tail + offsetof(StagingTail, micro_batch), 4), state.range(offsetof(TrainState, micro_batch), 4));
 }
 
 ops::LossBuffers Trainer::Impl::loss_buffers() const {
@@ -27,6 +28,8 @@ ops::LossBuffers Trainer::Impl::loss_buffers() const {
 void Trainer::Impl::record_forward(vk::Recorder& rec, bool training) {
   ops::Walk walk(graph, *this, op_kernels, rec, rows, training);
   walk.step_params = loss_buffers().params;
+  walk.step_state = state.range();
+  walk.seed = info.seed;
   const auto& nodes = graph.nodes();
   for (size_t i = 0; i < nodes.size(); ++i) ops::unit(nodes[i].attr).forward(nodes[i], uint32_t(i), walk);
   ops::loss_forward(*graph.loss(), walk, loss_buffers());
@@ -38,6 +41,8 @@ void Trainer::Impl::record_backward(vk::Recorder& rec, bool first_micro_batch) {
   if (first_micro_batch) rec.fill(grads.range(), 0u);
   ops::Walk walk(graph, *this, op_kernels, rec, rows);
   walk.step_params = loss_buffers().params;
+  walk.step_state = state.range();
+  walk.seed = info.seed;
   ops::loss_backward(*graph.loss(), walk, loss_buffers());
   const auto& nodes = graph.nodes();
   for (size_t i = nodes.size(); i-- > 0;) {

@@ -193,28 +193,40 @@ void Trainer::Impl::plan_optimizer_runs() {
     });
     if (!matches) throw bad("no parameter's name starts with it");
   }
-  const ParamGroup* current = nullptr;
+  // What each parameter is for, from the ops that read it (a parameter two ops share keeps the
+  // first's kind).
+  std::vector<std::optional<ops::ParamKind>> kind(graph.tensors().size());
+  for (const auto& n : graph.nodes())
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      if (graph.tensors()[n.inputs[i]].role == TensorRole::Parameter && !kind[n.inputs[i]]) {
+        const auto f = ops::unit(n.attr).param_kind;
+        kind[n.inputs[i]] = f ? f(n, i) : ops::ParamKind::Weight;
+      }
+  const auto excluded = [&](uint32_t t) {
+    const auto k = kind[t].value_or(ops::ParamKind::Weight);
+    return (k == ops::ParamKind::Bias && o.no_decay.biases) || (k == ops::ParamKind::Norm && o.no_decay.norms) ||
+           (k == ops::ParamKind::Embedding && o.no_decay.embeddings);
+  };
+  // One run per stretch of parameters with the same arguments.
+  const auto same = [](const kernels::OptimizerArgs& a, const kernels::OptimizerArgs& b) {
+    return a.lr_scale == b.lr_scale && a.beta1 == b.beta1 && a.beta2 == b.beta2 && a.eps == b.eps &&
+           a.weight_decay == b.weight_decay;
+  };
   for (size_t i = 0; i < params.size(); ++i) {
     const Param& p = params[i];
     const auto& name = graph.tensors()[p.tensor].name;
-    const ParamGroup* group = nullptr;
+    kernels::OptimizerArgs args = optimizer_args;
+    if (excluded(p.tensor)) args.weight_decay = 0.0f;
     for (const auto& g : o.groups)
       if (name.rfind(g.prefix, 0) == 0) {
-        group = &g;
+        if (g.lr) args.lr_scale = *g.lr == o.lr ? 1.0f : *g.lr / o.lr;
+        if (g.beta1) args.beta1 = *g.beta1;
+        if (g.beta2) args.beta2 = *g.beta2;
+        if (g.eps) args.eps = *g.eps;
+        if (g.weight_decay) args.weight_decay = *g.weight_decay;
         break;
       }
-    if (i == 0 || group != current) {
-      OptimizerRun run{p.offset, optimizer_args};
-      if (group) {
-        if (group->lr) run.args.lr_scale = *group->lr == o.lr ? 1.0f : *group->lr / o.lr;
-        if (group->beta1) run.args.beta1 = *group->beta1;
-        if (group->beta2) run.args.beta2 = *group->beta2;
-        if (group->eps) run.args.eps = *group->eps;
-        if (group->weight_decay) run.args.weight_decay = *group->weight_decay;
-      }
-      optimizer_runs.push_back(run);
-      current = group;
-    }
+    if (i == 0 || !same(args, optimizer_runs.back().args)) optimizer_runs.push_back({p.offset, args});
     // A run spans the alignment gaps between its parameters (zeros that stay zero); its end
     // rounds up to a whole fp16 word, also inside the gap before the next parameter.
     const uint64_t end = i + 1 < params.size() ? p.offset + p.count : param_elements;

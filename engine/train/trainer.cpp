@@ -36,7 +36,7 @@ OptimizerConfig OptimizerConfig::adamw(float lr, float weight_decay) {
   return c;
 }
 
-void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what) {
+void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what, uint32_t micro_batch) {
   if (batch.rows == 0 || batch.rows > rows)
     throw Error(std::string(what) + ": a batch of " + std::to_string(batch.rows) + " rows; this trainer takes 1.." +
                     std::to_string(rows),
@@ -70,7 +70,7 @@ void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what)
       }
     }
   }
-  const StagingTail tail{batch.rows, batch.inject_nonfinite_gradient ? 1u : 0u};
+  const StagingTail tail{batch.rows, batch.inject_nonfinite_gradient ? 1u : 0u, micro_batch};
   std::memcpy(base_ptr + staging_bytes - sizeof tail, &tail, sizeof tail);
   s.staging.flush();
 }
@@ -127,9 +127,9 @@ void Trainer::step(const Batch& batch) {
   const uint32_t slot = uint32_t(m.queued % m.slots.size());
   m.wait_slot(slot, true);
   auto& s = m.slots[slot];
-  m.write_staging(s, batch, "Trainer::step");
   // Micro-batch k of an update: the first zeroes the gradients, the last applies them.
   const uint32_t k = uint32_t(m.queued % m.info.accumulation_steps);
+  m.write_staging(s, batch, "Trainer::step", k);
   const bool last = k + 1 == m.info.accumulation_steps;
   if (last)
     m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate, m.scale_pass, m.update, s.readout},

@@ -40,7 +40,7 @@ struct Trainer::Impl final : ops::TensorStore {
   ops::LossBuffers loss_buffers() const;
 
   // --- trainer.cpp ---
-  void write_staging(Slot& slot, const Batch& batch, const char* what);
+  void write_staging(Slot& slot, const Batch& batch, const char* what, uint32_t micro_batch = 0);
   void wait_slot(uint32_t slot, bool count_backpressure);
   void absorb(const StepRecord& r);
   void poll();
@@ -64,7 +64,8 @@ struct Trainer::Impl final : ops::TensorStore {
   struct StagingTail {
     uint32_t valid_rows = 0;
     uint32_t inject_nonfinite = 0;
-    uint32_t pad[2] = {};
+    uint32_t micro_batch = 0;  // the step()'s index within its update (dropout's counter)
+    uint32_t pad = 0;
   };
   // Staging, upload and fence of one step in flight (or of evaluation).
   struct Slot {

@@ -20,7 +20,7 @@ struct TrainState {
   uint skip;               // this step is not applied
   uint inject_nonfinite;   // testing: poison one gradient this step (written by the upload)
   float grad_unscale;      // 1/(scale · micro-batches): raw gradient → this step's mean gradient
-  uint pad0;
+  uint micro_batch;        // this step()'s index within its update (written by the upload)
 };
 
 // The record each step leaves for the host (mirrors vkgrad::train::StepRecord).

@@ -562,6 +562,68 @@ TEST_F(TrainerTest, ParameterGroupsHaveTheirOwnRates) {
   EXPECT_THROW(train::Trainer(context(), small_graph(), info), Error);
 }
 
+// Weight-decay exclusions by what a parameter is for: one SGD step with decay 0.5 next to the
+// same step without decay. Only the head's weight may differ, by exactly lr·wd·p (fp32 rounding
+// of a few products, far below 1e-6 for |p| < 1); the head's bias, the layer-norm parameters and
+// the embedding table are excluded and must be bitwise equal.
+TEST_F(TrainerTest, WeightDecaySkipsExcludedKinds) {
+  graph::Graph g;
+  const auto idx = g.labels("idx", {2});
+  const auto h = g.layer_norm(g.embedding(idx, 5, 4, "wte"), "ln");
+  g.cross_entropy(g.linear(h, 5, "head"), g.labels("y", {2}));
+  train::TrainerCreateInfo info;
+  info.batch_size = 2;
+  info.precision = Precision::Fp32;
+  info.optimizer = train::OptimizerConfig::sgd(0.1f, 0.0f, 0.5f);
+  info.optimizer.no_decay = {.biases = true, .norms = true, .embeddings = true};
+  train::Trainer t(context(), g, info);
+  std::map<std::string, std::vector<float>> start;
+  for (const auto& name : t.parameter_names()) start[name] = t.parameter(name);
+  info.optimizer.no_decay = {};
+  info.optimizer.weight_decay = 0.0f;
+  train::Trainer plain(context(), g, info);
+  const std::vector<int32_t> ids = {1, 3, 0, 4}, ys = {2, 2, 1, 0};
+  const train::Batch batch{2, {{{}, ids}, {{}, ys}}};
+  t.step(batch);
+  plain.step(batch);
+  for (const auto& name : t.parameter_names()) {
+    const auto a = t.parameter(name), b = plain.parameter(name);
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (name == "head.weight")  // SGD with decay: p − lr·(g + wd·p) = (p − lr·g) − lr·wd·p; rounding 2^-23
+        EXPECT_NEAR(a[i], b[i] - 0.05 * start[name][i], 1e-6) << name << "[" << i << "]";
+      else
+        EXPECT_EQ(a[i], b[i]) << name << "[" << i << "] is excluded from decay";
+    }
+  }
+}
+
+// Dropout: evaluation copies (the same loss as the graph without it, bit for bit); training drops
+// (a different loss); and the masks come from (seed, node, step) alone, so two trainers with the
+// same seed take bitwise the same steps.
+TEST_F(TrainerTest, DropoutTrainsReproduciblyAndIsOffInEvaluation) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 71);
+  const auto build = [](float p) {
+    graph::Graph g;
+    const auto x = g.input("x", {kSizes[0]});
+    const auto h = g.dropout(g.linear(x, kSizes[1], "layers.0", graph::Activation::Relu), p);
+    g.cross_entropy(g.linear(h, kSizes.back(), "layers.1"), g.labels("y"));
+    return g;
+  };
+  const auto info = small_info(Precision::Mixed, 8);
+  train::Trainer a(context(), build(0.5f), info), b(context(), build(0.5f), info), plain(context(), build(0.0f), info);
+  const auto batch = d.batch(8, true);
+  EXPECT_EQ(a.evaluate(batch).loss, plain.evaluate(batch).loss) << "evaluation must not drop";
+  for (int s = 0; s < 3; ++s) {
+    a.step(batch);
+    b.step(batch);
+    plain.step(batch);
+  }
+  const auto ma = a.metrics(train::Wait::Yes), mb = b.metrics(train::Wait::Yes), mp = plain.metrics(train::Wait::Yes);
+  EXPECT_EQ(ma.loss, mb.loss);
+  EXPECT_NE(ma.loss, mp.loss) << "training with p = 0.5 dropped nothing";
+  for (const auto& name : a.parameter_names()) EXPECT_EQ(a.parameter(name), b.parameter(name)) << name;
+}
+
 // The learning rate the device computes for each iteration follows the schedule.
 TEST_F(TrainerTest, ScheduleRunsOnTheDevice) {
   const Data d = make_data(8, kSizes[0], kSizes.back(), 51);

@@ -97,6 +97,9 @@ public:
   Tensor activation(Tensor x, Activation a);
   // Over the last dimension; `causal` for attention scores [..., T, T] (query i sees keys j ≤ i).
   Tensor softmax(Tensor x, bool causal = false);
+  // nn.Dropout(p): a mask drawn from (the trainer's seed, this node, the step) by Philox, so the
+  // backward recomputes it; evaluation copies. p = 0 adds nothing and returns x.
+  Tensor dropout(Tensor x, float p);
   // scale · a · b (transpose_b: a · bᵀ) over the last two dimensions, batched over the leading
   // ones (torch.matmul of per-sample tensors with equal leading dims).
   Tensor matmul(Tensor a, Tensor b, bool transpose_b = false, float scale = 1.0f);

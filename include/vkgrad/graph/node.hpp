@@ -117,6 +117,9 @@ struct HashGrid {
 struct Transpose {  // per-sample dimensions dim0 < dim1 swapped (a copy)
   uint32_t dim0 = 0, dim1 = 1;
 };
+struct Dropout {  // training: zero with probability p, scale the rest by 1/(1 − p); evaluation: copy
+  float p = 0.0f;
+};
 // input x [T, width]; output [heads, T, head_dim] = columns [offset, offset + heads·head_dim)
 // of x viewed as [T, heads, head_dim], transposed (attention heads out of a fused QKV projection)
 struct SplitHeads {
@@ -129,7 +132,7 @@ struct Reshape {  // a view: the output shares its input's memory
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
                             attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean,
-                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm, attr::Embedding, attr::MatMul, attr::Transpose, attr::SplitHeads>;
+                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm, attr::Embedding, attr::MatMul, attr::Transpose, attr::SplitHeads, attr::Dropout>;
 
 struct Node {
   OpAttr attr;

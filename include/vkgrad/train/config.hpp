@@ -33,6 +33,14 @@ struct ParamGroup {
   std::optional<float> lr, beta1, beta2, eps, weight_decay;
 };
 
+// Parameters that weight decay skips, by what their op uses them for (recipes such as
+// nanoGPT's decay only matrix weights). A ParamGroup's weight_decay still wins for its prefix.
+struct DecayExclusions {
+  bool biases = false;      // of linear and convolution layers
+  bool norms = false;       // layer and batch norm γ and β
+  bool embeddings = false;  // embedding tables
+};
+
 struct OptimizerConfig {
   kernels::OptimizerKind kind = kernels::OptimizerKind::AdamW;
   float lr = 1e-3f;
@@ -45,6 +53,7 @@ struct OptimizerConfig {
   bool nesterov = false;       // SGD
   float max_grad_norm = 0.0f;  // clip by global norm when > 0 (after unscaling)
   std::vector<ParamGroup> groups;
+  DecayExclusions no_decay;
 
   static OptimizerConfig sgd(float lr, float momentum = 0.0f, float weight_decay = 0.0f, bool nesterov = false);
   static OptimizerConfig adam(float lr = 1e-3f, float weight_decay = 0.0f);

@@ -23,7 +23,7 @@ struct TrainState {
   uint32_t skip = 0;
   uint32_t inject_nonfinite = 0;  // written by the upload: poison one gradient this step
   float grad_unscale = 1.0f;      // 1/(scale · micro-batches), set by the loss-scale pass
-  uint32_t pad = 0;
+  uint32_t micro_batch = 0;       // written by the upload: this step()'s index in its update
 };
 static_assert(sizeof(TrainState) == 64);
 
