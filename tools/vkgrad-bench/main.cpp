@@ -4,6 +4,8 @@
 //   vkgrad-bench conv [--shapes NxCxHxW,OxK[,sS][,pP][,gG] ...] [--variant ...] [--types f16|f32] [--json]
 //   vkgrad-bench train [--layers 1024,1024,1024,1024] [--batch 1024] [--steps 50]
 //                      [--precision mixed|fp32] [--init F] [--data F] [--trace F] [--json]
+//   vkgrad-bench attention [--contexts 64,256,1024] [--head-dims 32,64] [--tokens 8192] [--json]
+#include "attention_bench.hpp"
 #include "conv_bench.hpp"
 #include "gemm_bench.hpp"
 #include "train_bench.hpp"
@@ -40,9 +42,20 @@ int main(int argc, char** argv) {
   c->add_option("--check-max-gflop", conv.check_max_gflop, "passes above this skip the CPU reference");
   c->add_option("--seconds", conv.seconds_per_row, "timed work per row (seconds)");
   c->add_flag("--json", as_json, "one JSON document on stdout");
+  vkgrad::bench::AttentionBenchOptions attention;
+  auto* a = app.add_subcommand("attention", "causal self-attention training steps: tokens/s and activation memory");
+  a->add_option("--contexts", attention.contexts, "context lengths")->delimiter(',')->check(CLI::Range(2u, 65536u));
+  a->add_option("--head-dims", attention.head_dims, "head sizes")->delimiter(',')->check(CLI::Range(1u, 1024u));
+  a->add_option("--heads", attention.heads, "heads")->check(CLI::Range(1u, 256u));
+  a->add_option("--tokens", attention.tokens, "tokens per step (batch = tokens / context)");
+  a->add_option("--steps", attention.steps, "timed steps")->check(CLI::Range(1u, 100000u));
+  a->add_option("--precision", attention.precision, "mixed or fp32");
+  a->add_flag("--json", as_json, "one JSON document on stdout");
   vkgrad::bench::TrainBenchOptions train;
   auto* t = app.add_subcommand("train", "training steps of an MLP: speed, counters, memory");
-  t->add_option("--model", train.model, "mlp, cnn (fashion_mnist's; --layers PIXELS CLASSES) or hashgrid (neural_image's; --layers 2,...,3)");
+  t->add_option("--model", train.model,
+                 "mlp, cnn (fashion_mnist's; --layers PIXELS CLASSES), hashgrid (neural_image's; --layers 2,...,3) "
+                 "or transformer (char_transformer's; --layers VOCAB,CONTEXT,LAYERS,DIM,HEADS)");
   t->add_option("--layers", train.layers, "layer sizes, input first")->delimiter(',');
   t->add_option("--activation", train.activation, "relu, gelu, gelu_tanh, tanh, sigmoid");
   t->add_option("--loss", train.loss, "cross_entropy or mse");
@@ -65,6 +78,7 @@ int main(int argc, char** argv) {
   try {
     const auto doc = app.got_subcommand(g)   ? vkgrad::bench::run_gemm_bench(gemm)
                      : app.got_subcommand(c) ? vkgrad::bench::run_conv_bench(conv)
+                     : app.got_subcommand(a) ? vkgrad::bench::run_attention_bench(attention)
                                              : vkgrad::bench::run_train_bench(train);
     if (as_json) std::cout << doc.dump(2) << '\n';
   } catch (const vkgrad::Error& e) {
