@@ -104,7 +104,7 @@ bool plot(const std::vector<std::pair<uint64_t, double>>& train_curve,
     std::ofstream tr(dir / "train_loss.dat"), va(dir / "val_loss.dat"), g(script);
     for (const auto& [s, l] : train_curve) tr << s << ' ' << l << '\n';
     for (const auto& [s, l] : val_curve) va << s << ' ' << l << '\n';
-    g << "set terminal pngcairo size 900,500 font 'sans,10'\nset output '" << png.string() << "'\n"
+    g << "set terminal pngcairo size 900,500 font 'sans,10' noenhanced\nset output '" << png.string() << "'\n"
       << "set title '" << title << "'\nset xlabel 'step'\nset ylabel 'loss (nats/byte)'\nset grid\n"
       << "plot '" << (dir / "train_loss.dat").string() << "' using 1:2 with lines title 'train (step)', '"
       << (dir / "val_loss.dat").string() << "' using 1:2 with linespoints title 'validation'\n";

@@ -70,7 +70,7 @@ bool plot_psnr(const std::vector<std::pair<uint64_t, double>>& curve, const fs::
     d << "# step psnr_db\n";
     for (const auto& [step, db] : curve) d << step << ' ' << db << '\n';
     std::ofstream g(script);
-    g << "set terminal pngcairo size 900,500 font 'sans,10'\nset output '" << png.string() << "'\n"
+    g << "set terminal pngcairo size 900,500 font 'sans,10' noenhanced\nset output '" << png.string() << "'\n"
       << "set title '" << title << "'\nset xlabel 'step'\nset ylabel 'PSNR (dB)'\nset grid\nset key bottom right\n"
       << "plot '" << dat.string() << "' using 1:2 with lines title 'PSNR', 35 with lines dashtype 2 title '35 dB'\n";
   }
