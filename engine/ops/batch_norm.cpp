@@ -51,15 +51,10 @@ void forward(const graph::Node& n, uint32_t, Walk& w) {
 
 void backward(const graph::Node& n, uint32_t, Walk& w) {
   const uint32_t x = n.inputs[0];
-  std::optional<kernels::TensorRef> dx;
-  bool accumulate = false;
-  if (w.store.requires_grad(x)) {
-    const auto out = w.grad_out(x);
-    dx = out.ref;
-    accumulate = out.accumulate;
-  }
-  w.kernels.batch_norm.backward(w.rec, shape(n, w), tensors(n, w), w.store.value(x), w.store.grad(n.output()), dx,
-                                w.grad_out(n.inputs[1]).ref.range, w.grad_out(n.inputs[2]).ref.range, accumulate);
+  const auto dx = w.grad_out_if_needed(x);
+  w.kernels.batch_norm.backward(w.rec, shape(n, w), tensors(n, w), w.store.value(x), w.store.grad(n.output()),
+                                dx ? std::optional(dx->ref) : std::nullopt, w.grad_out(n.inputs[1]).ref.range,
+                                w.grad_out(n.inputs[2]).ref.range, dx && dx->accumulate);
 }
 
 // γ and β; the other inputs are buffers.

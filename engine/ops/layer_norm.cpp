@@ -45,15 +45,10 @@ void forward(const graph::Node& n, uint32_t, Walk& w) {
 
 void backward(const graph::Node& n, uint32_t index, Walk& w) {
   const uint32_t x = n.inputs[0], dim = w.dims(x).back();
-  std::optional<kernels::TensorRef> dx;
-  bool accumulate = false;
-  if (w.store.requires_grad(x)) {
-    const auto out = w.grad_out(x);
-    dx = out.ref;
-    accumulate = out.accumulate;
-  }
-  w.kernels.layer_norm.backward(w.rec, w.store.value(x), w.store.grad(n.output()), w.store.value(n.inputs[1]), dx,
-                                accumulate, w.grad_out(n.inputs[1]).ref.range, w.grad_out(n.inputs[2]).ref.range,
+  const auto dx = w.grad_out_if_needed(x);
+  w.kernels.layer_norm.backward(w.rec, w.store.value(x), w.store.grad(n.output()), w.store.value(n.inputs[1]),
+                                dx ? std::optional(dx->ref) : std::nullopt, dx && dx->accumulate,
+                                w.grad_out(n.inputs[1]).ref.range, w.grad_out(n.inputs[2]).ref.range,
                                 w.store.workspace(index).range, w.rows * rows_per_sample(n, w.graph), dim,
                                 std::get<LayerNorm>(n.attr).eps);
 }

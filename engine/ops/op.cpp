@@ -34,6 +34,11 @@ uint32_t Walk::base(uint32_t t) const {
   return alias >= 0 ? uint32_t(alias) : t;
 }
 
+std::optional<Walk::GradOut> Walk::grad_out_if_needed(uint32_t t) {
+  if (!store.requires_grad(t)) return std::nullopt;
+  return grad_out(t);
+}
+
 Walk::GradOut Walk::grad_out(uint32_t t) {
   if (is_parameter(t)) return {store.grad(t), true};
   const bool accumulate = written_[base(t)];

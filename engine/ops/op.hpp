@@ -26,6 +26,7 @@
 #include "vkgrad/vk/recorder.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -110,6 +111,8 @@ public:
     bool accumulate = false;
   };
   GradOut grad_out(uint32_t tensor);
+  // grad_out() where the tensor requires a gradient; nothing (and no contribution counted) else.
+  std::optional<GradOut> grad_out_if_needed(uint32_t tensor);
   bool has_grad(uint32_t tensor) const;  // some contribution was made (or the loss seeded it)
   // Adds a same-shaped contribution into the gradient of a per-sample tensor (copies the first).
   void add_grad(uint32_t tensor, const kernels::TensorRef& contribution);
