@@ -8,7 +8,7 @@
 
 namespace vkgrad::kernels {
 
-Dropout::Dropout(vk::Context& ctx) : ctx_(ctx) {}
+Dropout::Dropout(vk::Context& ctx) : pipelines_(ctx, "dropout", 3, sizeof(DropoutArgs)) {}
 
 void Dropout::dispatch(vk::Recorder& rec, uint32_t mode, const DropoutMask& mask, const TensorRef& in,
                        const TensorRef& out, uint32_t n, bool accumulate) const {
@@ -20,17 +20,11 @@ void Dropout::dispatch(vk::Recorder& rec, uint32_t mode, const DropoutMask& mask
   if (out.range.overlaps(in.range) && (out.range.offset != in.range.offset || out.type != in.type))
     throw Error("dropout: the output overlaps the input without being it", "write to a separate range or in place");
   if (n == 0) return;
-  auto& p = pipelines_[uint32_t(in.type) | uint32_t(out.type) << 1];
-  if (!p)
-    p = &ctx_.pipelines().get({.shader = "dropout",
-                               .bindings = 3,
-                               .push_constant_size = sizeof(DropoutArgs),
-                               .spec = {{16, uint32_t(in.type)}, {18, uint32_t(out.type)}}});
   const DropoutArgs args{mode,      n, mask.p, uint32_t(mask.seed), uint32_t(mask.seed >> 32), mask.salt,
                          accumulate ? 1u : 0u};
   const vk::Binding b[] = {{in.range, vk::Access::Read}, {mask.state, vk::Access::Read}, {out.range, vk::Access::ReadWrite}};
   const uint32_t groups = uint32_t(std::clamp<uint64_t>((uint64_t(n) / 2 + 255) / 256, 1, 4096));
-  rec.dispatch({.pipeline = p, .bindings = b, .push_constants = &args, .groups = {groups, 1, 1},
+  rec.dispatch({.pipeline = &pipelines_.get({{16, uint32_t(in.type)}, {18, uint32_t(out.type)}}), .bindings = b, .push_constants = &args, .groups = {groups, 1, 1},
                 .label = mode == 0 ? "dropout.fwd" : "dropout.bwd"});
 }
 

@@ -23,17 +23,7 @@ void check_shape(const char* op, uint32_t positions, uint32_t dim, uint32_t voca
 
 }  // namespace
 
-Embedding::Embedding(vk::Context& ctx) : ctx_(ctx) {}
-
-const vk::Pipeline& Embedding::pipeline(ElemType table, ElemType out) const {
-  auto& p = pipelines_[uint32_t(table) | uint32_t(out) << 1];
-  if (!p)
-    p = &ctx_.pipelines().get({.shader = "embedding",
-                               .bindings = 5,
-                               .push_constant_size = sizeof(EmbeddingArgs),
-                               .spec = {{16, uint32_t(table)}, {18, uint32_t(out)}}});
-  return *p;
-}
+Embedding::Embedding(vk::Context& ctx) : pipelines_(ctx, "embedding", 5, sizeof(EmbeddingArgs)) {}
 
 void Embedding::forward(vk::Recorder& rec, const vk::BufferRange& ids, const TensorRef& table, const TensorRef& y,
                         uint32_t positions, uint32_t dim, uint32_t vocab) const {

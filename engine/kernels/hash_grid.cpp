@@ -63,17 +63,7 @@ uint64_t hash_grid_accum_bytes(const HashGridShape& s) {
   return fixed_point_accum_bytes(uint64_t(hash_grid_entries(hash_grid_levels(s))) * s.features);
 }
 
-HashGrid::HashGrid(vk::Context& ctx) : ctx_(ctx) {}
-
-const vk::Pipeline& HashGrid::pipeline(ElemType table, ElemType out) const {
-  auto& p = pipelines_[uint32_t(table) | uint32_t(out) << 1];
-  if (!p)
-    p = &ctx_.pipelines().get({.shader = "hash_grid",
-                               .bindings = 6,
-                               .push_constant_size = sizeof(HashGridArgs),
-                               .spec = {{16, uint32_t(table)}, {18, uint32_t(out)}}});
-  return *p;
-}
+HashGrid::HashGrid(vk::Context& ctx) : pipelines_(ctx, "hash_grid", 6, sizeof(HashGridArgs)) {}
 
 void HashGrid::forward(vk::Recorder& rec, const HashGridShape& s, uint32_t rows, const vk::BufferRange& x,
                        const vk::BufferRange& levels, const TensorRef& table, const TensorRef& y) const {

@@ -28,18 +28,7 @@ void check_disjoint(const char* op, const TensorRef& out, const TensorRef& in, c
 
 }  // namespace
 
-LayerNorm::LayerNorm(vk::Context& ctx) : ctx_(ctx) {}
-
-const vk::Pipeline& LayerNorm::pipeline(ElemType x, ElemType param, ElemType out, uint32_t workgroup) const {
-  const uint32_t key = uint32_t(x) | uint32_t(param) << 1 | uint32_t(out) << 2 | workgroup << 3;
-  auto& p = pipelines_[key];
-  if (!p)
-    p = &ctx_.pipelines().get({.shader = "layer_norm",
-                               .bindings = 8,
-                               .push_constant_size = sizeof(LayerNormArgs),
-                               .spec = {{0, workgroup}, {16, uint32_t(x)}, {17, uint32_t(param)}, {18, uint32_t(out)}}});
-  return *p;
-}
+LayerNorm::LayerNorm(vk::Context& ctx) : ctx_(ctx), pipelines_(ctx, "layer_norm", 8, sizeof(LayerNormArgs)) {}
 
 void LayerNorm::forward(vk::Recorder& rec, const TensorRef& x, const TensorRef& gamma, const TensorRef& beta,
                         const TensorRef& y, uint32_t rows, uint32_t dim, float eps) const {

@@ -42,18 +42,7 @@ uint32_t row_groups(const vk::Context& ctx, uint32_t rows) { return std::min(row
 
 }  // namespace
 
-Loss::Loss(vk::Context& ctx) : ctx_(ctx) {}
-
-const vk::Pipeline& Loss::pipeline(ElemType pred, ElemType target, ElemType out, uint32_t workgroup) const {
-  const uint32_t key = uint32_t(pred) | uint32_t(target) << 1 | uint32_t(out) << 2 | workgroup << 3;
-  auto& p = pipelines_[key];
-  if (!p)
-    p = &ctx_.pipelines().get({.shader = "loss",
-                               .bindings = 4,
-                               .push_constant_size = sizeof(LossArgs),
-                               .spec = {{0, workgroup}, {16, uint32_t(pred)}, {17, uint32_t(target)}, {18, uint32_t(out)}}});
-  return *p;
-}
+Loss::Loss(vk::Context& ctx) : ctx_(ctx), pipelines_(ctx, "loss", 4, sizeof(LossArgs)) {}
 
 void Loss::check(const char* op, LossKind kind, const TensorRef& pred, const TensorRef& target,
                  const vk::BufferRange& params, uint32_t rows, uint32_t cols, uint32_t positions) const {

@@ -45,18 +45,7 @@ void check_disjoint(const char* op, const char* out_name, const TensorRef& out, 
 
 }  // namespace
 
-Softmax::Softmax(vk::Context& ctx) : ctx_(ctx) {}
-
-const vk::Pipeline& Softmax::pipeline(ElemType in0, ElemType in1, ElemType out, uint32_t workgroup) const {
-  const uint32_t key = uint32_t(in0) | uint32_t(in1) << 1 | uint32_t(out) << 2 | workgroup << 3;
-  auto& p = pipelines_[key];
-  if (!p)
-    p = &ctx_.pipelines().get({.shader = "softmax",
-                               .bindings = 3,
-                               .push_constant_size = sizeof(SoftmaxArgs),
-                               .spec = {{0, workgroup}, {16, uint32_t(in0)}, {17, uint32_t(in1)}, {18, uint32_t(out)}}});
-  return *p;
-}
+Softmax::Softmax(vk::Context& ctx) : ctx_(ctx), pipelines_(ctx, "softmax", 3, sizeof(SoftmaxArgs)) {}
 
 void Softmax::dispatch(vk::Recorder& rec, const SoftmaxArgs& args, const TensorRef& in0, const TensorRef& in1,
                        const TensorRef& out, bool reads_out, const char* label) const {
@@ -66,7 +55,10 @@ void Softmax::dispatch(vk::Recorder& rec, const SoftmaxArgs& args, const TensorR
                                   {in1.range, vk::Access::Read},
                                   {out.range, read ? vk::Access::ReadWrite : vk::Access::Write}};
   const uint32_t groups = std::min(args.rows, ctx_.caps().max_workgroup_count[0]);
-  rec.dispatch({.pipeline = &pipeline(in0.type, in1.type, out.type, reduce_workgroup_size(ctx_.caps(), args.cols)),
+  rec.dispatch({.pipeline = &pipelines_.get({{0, reduce_workgroup_size(ctx_.caps(), args.cols)},
+                                             {16, uint32_t(in0.type)},
+                                             {17, uint32_t(in1.type)},
+                                             {18, uint32_t(out.type)}}),
                 .bindings = bindings,
                 .push_constants = &args,
                 .groups = {groups, 1, 1},

@@ -4,10 +4,10 @@
 // Context's registry on first use); recording is const but fills that cache: one thread at a time.
 #pragma once
 
+#include "vkgrad/kernels/kernel_pipelines.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
-#include <array>
 #include <cstdint>
 
 namespace vkgrad::vk {
@@ -46,8 +46,7 @@ private:
   void dispatch(vk::Recorder& rec, uint32_t mode, const DropoutMask& mask, const TensorRef& in, const TensorRef& out,
                 uint32_t n, bool accumulate) const;
 
-  vk::Context& ctx_;
-  mutable std::array<const vk::Pipeline*, 4> pipelines_{};
+  KernelPipelines pipelines_;
 };
 
 }  // namespace vkgrad::kernels

@@ -6,10 +6,10 @@
 // const but fills that cache: one thread at a time.
 #pragma once
 
+#include "vkgrad/kernels/kernel_pipelines.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
-#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -62,10 +62,11 @@ public:
                 const vk::BufferRange& grads) const;
 
 private:
-  const vk::Pipeline& pipeline(ElemType table, ElemType out) const;
+  const vk::Pipeline& pipeline(ElemType table, ElemType out) const {
+    return pipelines_.get({{16, uint32_t(table)}, {18, uint32_t(out)}});
+  }
 
-  vk::Context& ctx_;
-  mutable std::array<const vk::Pipeline*, 4> pipelines_{};
+  KernelPipelines pipelines_;
 };
 
 }  // namespace vkgrad::kernels

@@ -5,11 +5,11 @@
 // registry on first use; recording is const but fills that cache: one thread at a time.
 #pragma once
 
+#include "vkgrad/kernels/kernel_pipelines.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
 #include <cstdint>
-#include <map>
 #include <optional>
 
 namespace vkgrad::vk {
@@ -42,10 +42,12 @@ public:
   static uint64_t stats_bytes(uint32_t rows) { return 8ull * rows; }
 
 private:
-  const vk::Pipeline& pipeline(ElemType x, ElemType param, ElemType out, uint32_t workgroup) const;
+  const vk::Pipeline& pipeline(ElemType x, ElemType param, ElemType out, uint32_t workgroup) const {
+    return pipelines_.get({{0, workgroup}, {16, uint32_t(x)}, {17, uint32_t(param)}, {18, uint32_t(out)}});
+  }
 
   vk::Context& ctx_;
-  mutable std::map<uint32_t, const vk::Pipeline*> pipelines_;  // by element types and workgroup size
+  KernelPipelines pipelines_;
 };
 
 }  // namespace vkgrad::kernels

@@ -10,11 +10,10 @@
 // Recording is const but fills that pipeline cache: one thread at a time.
 #pragma once
 
+#include "vkgrad/kernels/kernel_pipelines.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
-#include <array>
-#include <map>
 #include <cstdint>
 
 namespace vkgrad::vk {
@@ -70,12 +69,14 @@ public:
                 uint32_t positions = 1) const;
 
 private:
-  const vk::Pipeline& pipeline(ElemType pred, ElemType target, ElemType out, uint32_t workgroup) const;
+  const vk::Pipeline& pipeline(ElemType pred, ElemType target, ElemType out, uint32_t workgroup) const {
+    return pipelines_.get({{0, workgroup}, {16, uint32_t(pred)}, {17, uint32_t(target)}, {18, uint32_t(out)}});
+  }
   void check(const char* op, LossKind kind, const TensorRef& pred, const TensorRef& target,
              const vk::BufferRange& params, uint32_t rows, uint32_t cols, uint32_t positions) const;
 
   vk::Context& ctx_;
-  mutable std::map<uint32_t, const vk::Pipeline*> pipelines_;  // by element types and workgroup size
+  KernelPipelines pipelines_;
 };
 
 }  // namespace vkgrad::kernels

@@ -5,16 +5,15 @@
 // shared-memory reductions, so results are deterministic. Any element types, any cols: with
 // odd cols an fp16 word straddles two rows and each row writes its own half atomically. The
 // output may not overlap an input. Element types are specialization constants (one pipeline
-// per combination used, from the Context's registry on first use, then reused without
-// allocating); mode, shape and flags are push constants. Recording is const but fills that
+// per combination used, from the Context's registry on first use: kernels/kernel_pipelines.hpp);
+// mode, shape and flags are push constants. Recording is const but fills that
 // pipeline cache: one thread at a time.
 #pragma once
 
+#include "vkgrad/kernels/kernel_pipelines.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
-#include <array>
-#include <map>
 #include <cstdint>
 
 namespace vkgrad::vk {
@@ -44,12 +43,11 @@ public:
                 uint32_t cols, bool accumulate) const;
 
 private:
-  const vk::Pipeline& pipeline(ElemType in0, ElemType in1, ElemType out, uint32_t workgroup) const;
   void dispatch(vk::Recorder& rec, const SoftmaxArgs& args, const TensorRef& in0, const TensorRef& in1,
                 const TensorRef& out, bool reads_out, const char* label) const;
 
   vk::Context& ctx_;
-  mutable std::map<uint32_t, const vk::Pipeline*> pipelines_;  // by element types and workgroup size
+  KernelPipelines pipelines_;
 };
 
 }  // namespace vkgrad::kernels

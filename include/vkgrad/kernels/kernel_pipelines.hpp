@@ -1,0 +1,32 @@
+// vkgrad::kernels::KernelPipelines — the pipelines of one kernel family (one shader, its
+// bindings and push constants) by their specialization constants. The Context's registry owns
+// the pipelines; this caches the lookups, filled on first use. Recording is const but fills the
+// cache: one thread at a time, as the kernels that hold it.
+#pragma once
+
+#include "vkgrad/vk/pipeline.hpp"
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vkgrad::vk {
+class Context;
+}
+
+namespace vkgrad::kernels {
+
+class KernelPipelines {
+public:
+  KernelPipelines(vk::Context& ctx, std::string shader, uint32_t bindings, uint32_t push_constant_size);
+  const vk::Pipeline& get(std::initializer_list<vk::SpecConstant> spec) const;
+
+private:
+  vk::Context& ctx_;
+  vk::PipelineDesc base_;
+  mutable std::map<std::vector<vk::SpecConstant>, const vk::Pipeline*> cache_;
+};
+
+}  // namespace vkgrad::kernels
