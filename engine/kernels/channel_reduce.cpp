@@ -9,7 +9,8 @@
 
 namespace vkgrad::kernels {
 
-ChannelReduce::ChannelReduce(vk::Context& ctx) : ctx_(ctx) {}
+ChannelReduce::ChannelReduce(vk::Context& ctx)
+    : ctx_(ctx), pipelines_(ctx, "channel_reduce", 2, sizeof(ChannelReduceArgs)) {}
 
 void ChannelReduce::sum(vk::Recorder& rec, const TensorRef& x, const vk::BufferRange& sums, uint32_t samples,
                         uint32_t channels, uint32_t pixels, bool accumulate) const {
@@ -26,15 +27,9 @@ void ChannelReduce::sum(vk::Recorder& rec, const TensorRef& x, const vk::BufferR
                     std::to_string(x.range.size) + " and " + std::to_string(sums.size),
                 "bind the whole tensors");
   const uint32_t workgroup = reduce_workgroup_size(ctx_.caps(), uint32_t(std::min<uint64_t>(per_channel, 256)));
-  auto& p = pipelines_[uint32_t(x.type) | workgroup << 1];
-  if (!p)
-    p = &ctx_.pipelines().get({.shader = "channel_reduce",
-                               .bindings = 2,
-                               .push_constant_size = sizeof(ChannelReduceArgs),
-                               .spec = {{0, workgroup}, {16, uint32_t(x.type)}}});
   const ChannelReduceArgs args{samples, channels, pixels, accumulate ? 1u : 0u};
   const vk::Binding b[] = {{x.range, vk::Access::Read}, {sums, accumulate ? vk::Access::ReadWrite : vk::Access::Write}};
-  rec.dispatch({.pipeline = p,
+  rec.dispatch({.pipeline = &pipelines_.get({{0, workgroup}, {16, uint32_t(x.type)}}),
                 .bindings = b,
                 .push_constants = &args,
                 .groups = {std::min(channels, ctx_.caps().max_workgroup_count[0]), 1, 1},

@@ -68,17 +68,10 @@ uint32_t flat_groups(uint32_t n) {
 
 }  // namespace
 
-Elementwise::Elementwise(vk::Context& ctx) : ctx_(ctx) {}
+Elementwise::Elementwise(vk::Context& ctx) : pipelines_(ctx, "elementwise", 4, sizeof(ElementwiseArgs)) {}
 
 const vk::Pipeline& Elementwise::pipeline(ElemType in0, ElemType in1, ElemType out) const {
-  const uint32_t key = uint32_t(in0) | uint32_t(in1) << 1 | uint32_t(out) << 2;
-  if (!pipelines_[key])
-    pipelines_[key] = &ctx_.pipelines().get(
-        {.shader = "elementwise",
-         .bindings = 4,
-         .push_constant_size = sizeof(ElementwiseArgs),
-         .spec = {{0, kWorkgroup}, {16, uint32_t(in0)}, {17, uint32_t(in1)}, {18, uint32_t(out)}}});
-  return *pipelines_[key];
+  return pipelines_.get({{0, kWorkgroup}, {16, uint32_t(in0)}, {17, uint32_t(in1)}, {18, uint32_t(out)}});
 }
 
 void Elementwise::dispatch(vk::Recorder& rec, const ElementwiseArgs& args, const TensorRef& in0, const TensorRef& in1,

@@ -8,7 +8,7 @@
 
 namespace vkgrad::kernels {
 
-Encoding::Encoding(vk::Context& ctx) : ctx_(ctx) {}
+Encoding::Encoding(vk::Context& ctx) : pipelines_(ctx, "encoding", 3, sizeof(EncodingArgs)) {}
 
 void Encoding::fourier(vk::Recorder& rec, const vk::BufferRange& x, const vk::BufferRange& b, const TensorRef& y,
                        uint32_t rows, uint32_t in_dims, uint32_t frequencies) const {
@@ -23,19 +23,13 @@ void Encoding::fourier(vk::Recorder& rec, const vk::BufferRange& x, const vk::Bu
                     "; the ranges have " + std::to_string(x.size) + ", " + std::to_string(b.size) + " and " +
                     std::to_string(y.range.size),
                 "bind the whole tensors (x and B in fp32)");
-  auto& p = pipelines_[uint32_t(y.type)];
-  if (!p)
-    p = &ctx_.pipelines().get({.shader = "encoding",
-                               .bindings = 3,
-                               .push_constant_size = sizeof(EncodingArgs),
-                               .spec = {{18, uint32_t(y.type)}}});
   const EncodingArgs args{rows, in_dims, frequencies};
   // fp16 outputs are written by read-modify-write at an odd end: read-write then.
   const vk::Binding bind[] = {{x, vk::Access::Read},
                               {b, vk::Access::Read},
                               {y.range, y.type == ElemType::F16 ? vk::Access::ReadWrite : vk::Access::Write}};
   const uint64_t pairs = (out + 1) / 2;
-  rec.dispatch({.pipeline = p,
+  rec.dispatch({.pipeline = &pipelines_.get({{18, uint32_t(y.type)}}),
                 .bindings = bind,
                 .push_constants = &args,
                 .groups = {uint32_t(std::clamp<uint64_t>((pairs + 255) / 256, 1, 4096)), 1, 1},

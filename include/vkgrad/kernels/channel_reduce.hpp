@@ -4,11 +4,11 @@
 // registry on first use. Recording is const but fills that cache: one thread at a time.
 #pragma once
 
+#include "vkgrad/kernels/kernel_pipelines.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
 #include <cstdint>
-#include <map>
 
 namespace vkgrad::vk {
 class Context;
@@ -31,7 +31,7 @@ public:
 
 private:
   vk::Context& ctx_;
-  mutable std::map<uint32_t, const vk::Pipeline*> pipelines_;  // by input type and workgroup size
+  KernelPipelines pipelines_;
 };
 
 }  // namespace vkgrad::kernels

@@ -10,6 +10,7 @@
 // Recording is const but fills that pipeline cache: one thread at a time.
 #pragma once
 
+#include "vkgrad/kernels/kernel_pipelines.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
@@ -94,8 +95,7 @@ private:
                 const TensorRef& out, bool reads_out, uint32_t groups, const char* label,
                 const vk::BufferRange* sums = nullptr) const;
 
-  vk::Context& ctx_;
-  mutable std::array<const vk::Pipeline*, 8> pipelines_{};  // by element types, filled on first use
+  KernelPipelines pipelines_;
 };
 
 }  // namespace vkgrad::kernels

@@ -4,10 +4,10 @@
 // but fills that cache: one thread at a time.
 #pragma once
 
+#include "vkgrad/kernels/kernel_pipelines.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
-#include <array>
 #include <cstdint>
 
 namespace vkgrad::vk {
@@ -29,8 +29,7 @@ public:
                uint32_t rows, uint32_t in_dims, uint32_t frequencies) const;
 
 private:
-  vk::Context& ctx_;
-  mutable std::array<const vk::Pipeline*, 2> pipelines_{};  // by output type
+  KernelPipelines pipelines_;
 };
 
 }  // namespace vkgrad::kernels
