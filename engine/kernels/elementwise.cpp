@@ -27,25 +27,14 @@ uint32_t flat_elements(const char* op, uint64_t n) {
 }
 
 void check_size(const char* op, const char* name, const TensorRef& t, uint64_t elements) {
-  if (!t.range.buffer)
-    throw Error(std::string("elementwise ") + op + ": " + name + " has no buffer", "bind a buffer range");
-  const uint64_t need = tensor_bytes(t.type, elements);
-  if (t.range.size < need)
-    throw Error(std::string("elementwise ") + op + ": " + name + " holds " + std::to_string(elements) + " " +
-                    std::string(elem_type_name(t.type)) + " elements (" + std::to_string(need) +
-                    " bytes) but its range has " + std::to_string(t.range.size),
-                "bind a larger range or fix the shape");
-}
-
-bool overlaps(const vk::BufferRange& a, const vk::BufferRange& b) {
-  return a.buffer == b.buffer && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+  require_elements(std::string("elementwise ") + op, name, t, elements);
 }
 
 // An output may alias an input only exactly, so that every invocation reads the elements it
 // then overwrites and nothing else; a shifted or retyped alias would race.
 void check_alias(const char* op, const char* out_name, const TensorRef& out, const char* in_name, const TensorRef& in,
                  bool exact_allowed) {
-  if (!overlaps(out.range, in.range)) return;
+  if (!out.range.overlaps(in.range)) return;
   const bool exact = out.range.offset == in.range.offset && out.type == in.type;
   if (exact && exact_allowed) return;
   throw Error(std::string("elementwise ") + op + ": " + out_name + " overlaps " + in_name +

@@ -24,21 +24,13 @@ void check_shape(const char* op, uint32_t rows, uint32_t cols) {
 }
 
 void check_size(const char* op, const char* name, const TensorRef& t, uint64_t elements) {
-  if (!t.range.buffer) throw Error(std::string("softmax ") + op + ": " + name + " has no buffer", "bind a buffer range");
-  const uint64_t need = tensor_bytes(t.type, elements);
-  if (t.range.size < need)
-    throw Error(std::string("softmax ") + op + ": " + name + " holds " + std::to_string(elements) + " " +
-                    std::string(elem_type_name(t.type)) + " elements (" + std::to_string(need) +
-                    " bytes) but its range has " + std::to_string(t.range.size),
-                "bind a larger range or fix the shape");
+  require_elements(std::string("softmax ") + op, name, t, elements);
 }
 
 // Rows are written by different workgroups while others still read theirs, so no in-place.
 void check_disjoint(const char* op, const char* out_name, const TensorRef& out, const char* in_name,
                     const TensorRef& in) {
-  const auto& a = out.range;
-  const auto& b = in.range;
-  if (a.buffer == b.buffer && a.offset < b.offset + b.size && b.offset < a.offset + a.size)
+  if (out.range.overlaps(in.range))
     throw Error(std::string("softmax ") + op + ": " + out_name + " overlaps " + in_name,
                 "write the result to a range of its own");
 }
