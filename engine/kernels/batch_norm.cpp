@@ -62,11 +62,7 @@ void BatchNorm::dispatch(vk::Recorder& rec, uint32_t mode, const BatchNormShape&
   check("running_var", t.running_var, 4ull * s.channels);
   check("the batch count", t.batches, 4);
   check("the step parameters", t.params, 8);
-  const auto overlaps = [&](const vk::BufferRange& a) {
-    return a.buffer == out.range.buffer && a.offset < out.range.offset + out.range.size &&
-           out.range.offset < a.offset + a.size;
-  };
-  if (writes_out && (overlaps(x.range) || (mode == kModeBackward && overlaps(dy.range))))
+  if (writes_out && (out.range.overlaps(x.range) || (mode == kModeBackward && out.range.overlaps(dy.range))))
     throw Error("batch norm: the output overlaps an input", "write it to a range of its own");
 
   const uint32_t per_channel = uint32_t(std::min<uint64_t>(uint64_t(s.samples) * s.pixels, 256));

@@ -23,7 +23,7 @@ void check_bytes(const char* op, const char* name, const vk::BufferRange& r, uin
 
 void check_disjoint(const char* op, const char* out_name, const vk::BufferRange& a, const char* in_name,
                     const vk::BufferRange& b) {
-  if (a.buffer == b.buffer && a.offset < b.offset + b.size && b.offset < a.offset + a.size)
+  if (a.overlaps(b))
     throw Error(std::string("loss ") + op + ": " + out_name + " overlaps " + in_name,
                 "write the result to a range of its own");
 }

@@ -82,16 +82,10 @@ void Pool::backward(vk::Recorder& rec, const PoolGeometry& g, const std::optiona
 void Pool::dispatch(vk::Recorder& rec, uint32_t mode, const PoolGeometry& g, const TensorRef& in0,
                     const TensorRef& in1, const TensorRef& out, const TensorRef& taps_out, bool accumulate,
                     uint64_t out_elements) const {
-  const auto overlaps = [&](const TensorRef& a) {
-    return a.range.buffer == out.range.buffer && a.range.offset < out.range.offset + out.range.size &&
-           out.range.offset < a.range.offset + a.range.size;
-  };
   const bool writes_taps = mode == kModeMax;
-  const auto hits_taps = [&](const TensorRef& a) {
-    return a.range.buffer == taps_out.range.buffer && a.range.offset < taps_out.range.offset + taps_out.range.size &&
-           taps_out.range.offset < a.range.offset + a.range.size;
-  };
-  if (overlaps(in0) || overlaps(in1) || (writes_taps && (hits_taps(in0) || hits_taps(out))))
+  const auto& o = out.range;
+  const auto& taps = taps_out.range;
+  if (o.overlaps(in0.range) || o.overlaps(in1.range) || (writes_taps && (taps.overlaps(in0.range) || taps.overlaps(o))))
     throw Error("pooling outputs overlap an input or each other", "write the results to ranges of their own");
   const vk::Pipeline& pipeline = ctx_.pipelines().get(
       {.shader = "pool",
