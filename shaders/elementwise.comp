@@ -12,12 +12,10 @@
 //                    2 dx [rows, cols], 3 sums [cols] (fp32). cols is even, so every element
 //                    pair lies in one row; the sums add dx as stored (rounded to its type), so
 //                    they equal MODE_UNARY_BWD followed by MODE_COLUMN_SUM bit for bit.
-//   MODE_COPY_COLUMNS  out[r][dst_col + j] (+)= x[r][src_col + j] for j < width   0 x [rows, src_stride]
-//                    2 out [rows, cols]; the other columns of out are left as they are (concat,
-//                    slice and their gradients).
 //   MODE_STRIDED_COPY  out[dst_offset + Σ_d c_d·dst_strides[d]] (+)= x[src_offset + Σ_d c_d·src_strides[d]]
 //                    for every coordinate c of the row-major shape p.dims[0..4] (n = its product)
-//                    0 x   2 out (transposes, attention heads in and out of a fused QKV block).
+//                    0 x   2 out (column blocks of concat and slice, transposes, attention heads in
+//                    and out of a fused QKV block).
 // Binding 3 is unused by the other modes (the host binds their output there).
 //
 // Flat modes grid-stride over element pairs: invocation i owns elements 2i and 2i + 1, one
@@ -41,7 +39,6 @@ layout(constant_id = 18) const uint OUT_TYPE = TYPE_F32;
 #define MODE_BINARY 2u
 #define MODE_COLUMN_SUM 3u
 #define MODE_BWD_COLUMN_SUM 4u
-#define MODE_COPY_COLUMNS 5u
 #define MODE_STRIDED_COPY 6u
 
 #define BINARY_ADD 0u
@@ -57,7 +54,6 @@ layout(push_constant) uniform ElementwiseArgs {
   uint n;     // elements of the flat modes
   uint rows, cols;
   uint flags;
-  uint src_stride, src_col, dst_col, width;  // MODE_COPY_COLUMNS
   uint dims[5], src_strides[5], dst_strides[5];  // MODE_STRIDED_COPY
   uint src_offset, dst_offset;
 } p;
@@ -87,25 +83,6 @@ float flat_value(uint i) {
   if (p.mode == MODE_UNARY_BWD) return in1(i) * unary_grad(in0(i), p.op);
   const float b = in1((p.flags & FLAG_BROADCAST) != 0u ? i % p.cols : i);
   return p.op == BINARY_MUL ? in0(i) * b : in0(i) + b;
-}
-
-// Whether flat output element i is in the copied block; and its source.
-bool in_block(uint i) {
-  const uint c = i % p.cols;
-  return c >= p.dst_col && c < p.dst_col + p.width;
-}
-float block_value(uint i) { return in0((i / p.cols) * p.src_stride + p.src_col + i % p.cols - p.dst_col); }
-
-void copy_columns() {
-  const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  const bool accumulate = (p.flags & FLAG_ACCUMULATE) != 0u;
-  for (uint w = gl_GlobalInvocationID.x; w < (p.n + 1u) / 2u; w += stride) {
-    const bvec2 inside = pair_in(w, 0u, p.n);
-    const bvec2 own = bvec2(inside.x && in_block(2u * w), inside.y && in_block(2u * w + 1u));
-    if (!own.x && !own.y) continue;
-    write_out_pair(w, own, vec2(own.x ? block_value(2u * w) : 0.0, own.y ? block_value(2u * w + 1u) : 0.0),
-                   accumulate);
-  }
 }
 
 // Writes v to destination element e alone (atomically where its word-mate belongs to another).
@@ -202,7 +179,6 @@ void column_sum() {
 
 void main() {
   if (p.mode == MODE_COLUMN_SUM || p.mode == MODE_BWD_COLUMN_SUM) column_sum();
-  else if (p.mode == MODE_COPY_COLUMNS) copy_columns();
   else if (p.mode == MODE_STRIDED_COPY) strided_copy();
   else flat_modes();
 }

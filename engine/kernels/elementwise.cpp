@@ -15,7 +15,7 @@ constexpr uint32_t kWorkgroup = 256;
 constexpr uint32_t kMaxGroups = 4096;     // enough to fill any GPU; the shader grid-strides
 constexpr uint32_t kColumnsPerGroup = 64;  // 32 column pairs per workgroup and block
 constexpr uint32_t kModeUnary = 0, kModeUnaryBackward = 1, kModeBinary = 2, kModeColumnSum = 3,
-                   kModeBackwardColumnSum = 4, kModeCopyColumns = 5, kModeStridedCopy = 6;
+                   kModeBackwardColumnSum = 4, kModeStridedCopy = 6;
 constexpr uint32_t kAccumulate = 1, kBroadcast = 2;
 
 // Elements of one flat operation: the shader counts element pairs in 32 bits as (n + 1) / 2.
@@ -148,12 +148,12 @@ void Elementwise::copy_columns(vk::Recorder& rec, const TensorRef& x, const Tens
   const uint32_t n = flat_elements("copy_columns", uint64_t(rows) * dst_cols);
   check_size("copy_columns", "x", x, uint64_t(rows) * src_cols);
   check_size("copy_columns", "out", out, n);
-  check_alias("copy_columns", "out", out, "x", x, false);
-  if (n == 0 || width == 0) return;
-  ElementwiseArgs args{kModeCopyColumns, 0, n, rows, dst_cols, accumulate ? kAccumulate : 0};
-  args.src_stride = src_cols, args.src_col = src_col, args.dst_col = dst_col, args.width = width;
-  // Binding 1 is unused: x again, typed canonically as in unary().
-  dispatch(rec, args, x, {x.range, ElemType::F32}, out, accumulate, flat_groups(n), "ew.copy_columns");
+  StridedCopy c;
+  c.dims = {1, 1, 1, rows, width};
+  c.src_strides = {0, 0, 0, src_cols, 1};
+  c.dst_strides = {0, 0, 0, dst_cols, 1};
+  c.src_offset = src_col, c.dst_offset = dst_col;
+  strided_copy(rec, x, out, c, accumulate);
 }
 
 void Elementwise::transpose(vk::Recorder& rec, const TensorRef& x, const TensorRef& out,

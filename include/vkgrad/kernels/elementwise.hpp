@@ -30,12 +30,11 @@ enum class BinaryOp : uint32_t { Add = 0, Mul = 1 };
 
 // Mirrors the push constants of shaders/elementwise.comp.
 struct ElementwiseArgs {
-  uint32_t mode;  // 0 unary, 1 unary backward, 2 binary, 3 column sum, 4 fused, 5 copy columns, 6 strided copy
+  uint32_t mode;  // 0 unary, 1 unary backward, 2 binary, 3 column sum, 4 fused, 6 strided copy
   uint32_t op;    // UnaryOp or BinaryOp
   uint32_t n;     // elements of the flat modes (0-2, 5)
   uint32_t rows, cols;
   uint32_t flags;  // bit 0: accumulate, bit 1: broadcast b
-  uint32_t src_stride = 0, src_col = 0, dst_col = 0, width = 0;  // copy columns
   uint32_t dims[5] = {}, src_strides[5] = {}, dst_strides[5] = {};  // strided copy
   uint32_t src_offset = 0, dst_offset = 0;
 };
@@ -70,7 +69,8 @@ public:
                   bool accumulate) const;
   // out[r][dst_col + j] (+)= x[r][src_col + j] for r < rows, j < width, where x has src_cols
   // columns and out dst_cols; out's other columns stay as they are (concatenation, slicing
-  // and their gradients, along any dimension viewed as rows × columns). Types may differ.
+  // and their gradients, along any dimension viewed as rows × columns): a strided_copy. Types
+  // may differ.
   void copy_columns(vk::Recorder& rec, const TensorRef& x, const TensorRef& out, uint32_t rows, uint32_t src_cols,
                     uint32_t src_col, uint32_t dst_cols, uint32_t dst_col, uint32_t width, bool accumulate) const;
   // out (+)= x with dimensions i < j of `dims` (x's row-major shape, at most 5 dimensions)
