@@ -37,6 +37,7 @@ struct Options {
   float lr = 3e-3f, weight_decay = 0.01f, dropout = 0.0f;
   uint32_t eval_every = 250;
   std::string precision = "mixed";
+  std::string attention = "auto";  // graph::AttentionImpl
   uint64_t seed = 0;
   std::string prompt;  // empty: the validation text's first byte
   float temperature = 0.8f;
@@ -134,7 +135,8 @@ int run(const Options& o) {
   info.seed = o.seed;
   info.ring_slots = 3;
   // The model and its PyTorch twin: include/vkgrad/graph/gpt.hpp.
-  const graph::Graph g = graph::gpt({vocab.size(), o.context, o.layers, o.dim, o.heads, o.dropout});
+  const graph::Graph g = graph::gpt(
+      {vocab.size(), o.context, o.layers, o.dim, o.heads, o.dropout, *graph::attention_impl_from_name(o.attention)});
   train::Trainer trainer(ctx, g, info);
   std::fprintf(stderr,
                "char_transformer: %zu bytes (%zu train, %zu validation), vocabulary %u; GPT %u×%u, %u heads, "
@@ -268,6 +270,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0f, 0.9f));
   app.add_option("--eval-every", o.eval_every, "steps between validation losses")->check(CLI::Range(1u, 10000000u));
   app.add_option("--precision", o.precision, "mixed or fp32")->check(CLI::IsMember({"mixed", "fp32"}));
+  app.add_option("--attention", o.attention, "fused, composed, or auto (fused where the head size allows)")
+      ->check(CLI::IsMember({"auto", "fused", "composed"}));
   app.add_option("--seed", o.seed, "initialization, data and sampling seed");
   app.add_option("--prompt", o.prompt, "text the sample continues (default: the validation text's first byte)");
   app.add_option("--temperature", o.temperature, "sampling temperature")->check(CLI::Range(0.0f, 10.0f));

@@ -25,7 +25,7 @@ Graph gpt(const GptConfig& c) {
                      c.dropout);
   for (uint32_t l = 0; l < c.layers; ++l) {
     const std::string block = "transformer.h." + std::to_string(l);
-    x = g.add(x, g.dropout(g.causal_self_attention(g.layer_norm(x, block + ".ln_1"), c.heads, block + ".attn"),
+    x = g.add(x, g.dropout(g.causal_self_attention(g.layer_norm(x, block + ".ln_1"), c.heads, block + ".attn", c.attention),
                            c.dropout));
     const auto h = g.linear(g.layer_norm(x, block + ".ln_2"), 4 * d, block + ".mlp.c_fc", Activation::Gelu);
     x = g.add(x, g.dropout(g.linear(h, d, block + ".mlp.c_proj"), c.dropout));

@@ -178,7 +178,7 @@ Tensor Graph::transpose(Tensor x, int dim0, int dim1) {
   return add_op(attr::Transpose{uint32_t(a), uint32_t(b)}, {x}, "transpose");
 }
 
-Tensor Graph::causal_self_attention(Tensor x, uint32_t heads, const std::string& name) {
+Tensor Graph::causal_self_attention(Tensor x, uint32_t heads, const std::string& name, AttentionImpl impl) {
   const auto dims = checked(x, "causal_self_attention").dims;
   if (dims.size() != 2 || heads == 0 || dims[1] % heads != 0)
     throw Error("causal_self_attention '" + name + "': input " + shape_string(checked(x, "")) + " with " +
@@ -186,11 +186,31 @@ Tensor Graph::causal_self_attention(Tensor x, uint32_t heads, const std::string&
                 "pass [batch, T, dim] with dim divisible by the number of heads");
   const uint32_t t = dims[0], d = dims[1], hd = d / heads;
   const Tensor qkv = linear(x, 3 * d, name + ".c_attn");
+  const bool fusable = hd % 2 == 0 && hd <= kernels::AttentionShape::kMaxHeadDim;
+  if (impl == AttentionImpl::Fused || (impl == AttentionImpl::Auto && fusable))
+    return linear(attention(qkv, heads, true), d, name + ".c_proj");
   const Tensor q = split_heads(qkv, heads, hd, 0), k = split_heads(qkv, heads, hd, d),
                v = split_heads(qkv, heads, hd, 2 * d);
   const Tensor att = softmax(matmul(q, k, true, 1.0f / std::sqrt(float(hd))), true);
   const Tensor y = reshape(transpose(matmul(att, v), 0, 1), {t, d});
   return linear(y, d, name + ".c_proj");
+}
+
+std::string_view attention_impl_name(AttentionImpl impl) {
+  return impl == AttentionImpl::Fused ? "fused" : impl == AttentionImpl::Composed ? "composed" : "auto";
+}
+
+std::optional<AttentionImpl> attention_impl_from_name(std::string_view name) {
+  for (const auto impl : {AttentionImpl::Auto, AttentionImpl::Fused, AttentionImpl::Composed})
+    if (attention_impl_name(impl) == name) return impl;
+  return std::nullopt;
+}
+
+Tensor Graph::attention(Tensor qkv, uint32_t heads, bool causal) {
+  const auto& dims = checked(qkv, "attention").dims;
+  const uint32_t head_dim = dims.size() == 2 && heads != 0 ? dims[1] / (3 * heads) : 0;
+  return add_op(attr::Attention{heads, causal, head_dim ? 1.0f / std::sqrt(float(head_dim)) : 1.0f}, {qkv},
+                "attention");
 }
 
 Tensor Graph::dropout(Tensor x, float p) {

@@ -17,7 +17,8 @@ Kernels::Kernels(vk::Context& ctx)
       hash_grid(ctx),
       layer_norm(ctx),
       embedding(ctx),
-      dropout(ctx) {}
+      dropout(ctx),
+      attention(ctx) {}
 
 Walk::Walk(const graph::Graph& g, const TensorStore& s, const Kernels& k, vk::Recorder& r, uint32_t rows_,
            bool training_)

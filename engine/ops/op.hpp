@@ -10,6 +10,7 @@
 #pragma once
 
 #include "vkgrad/graph/node.hpp"
+#include "vkgrad/kernels/attention.hpp"
 #include "vkgrad/kernels/batch_norm.hpp"
 #include "vkgrad/kernels/channel_reduce.hpp"
 #include "vkgrad/kernels/dropout.hpp"
@@ -52,6 +53,7 @@ struct Kernels {
   kernels::LayerNorm layer_norm;
   kernels::Embedding embedding;
   kernels::Dropout dropout;
+  kernels::Attention attention;
 };
 
 // What an op uses a parameter input for (optimizers treat some kinds apart, e.g. no weight decay).
@@ -162,6 +164,7 @@ const OpUnit& unit_for(const graph::attr::MatMul&);
 const OpUnit& unit_for(const graph::attr::Transpose&);
 const OpUnit& unit_for(const graph::attr::SplitHeads&);
 const OpUnit& unit_for(const graph::attr::Dropout&);
+const OpUnit& unit_for(const graph::attr::Attention&);
 const OpUnit& unit_for(const graph::attr::Concat&);
 const OpUnit& unit_for(const graph::attr::Slice&);
 const OpUnit& unit_for(const graph::attr::Mean&);

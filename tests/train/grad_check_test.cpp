@@ -2,8 +2,8 @@
 // device's own forward loss, in fp32, with each fp32 GEMM variant the device can run (the
 // default choice, and the portable one with buffer device addresses off). Graphs combine all
 // ops: linear (plain and fused ReLU), GELU, gelu_tanh, tanh, sigmoid, add and mul (broadcast
-// and same-shape), softmax, reshape, concat, slice, mean, sin, cos, the hash encoding, layer norm, causal self-attention (matmul, transpose, causal
-// softmax), conv2d (padding, stride, groups, depthwise with dilation,
+// and same-shape), softmax, reshape, concat, slice, mean, sin, cos, the hash encoding, layer norm, causal self-attention (composed:
+// matmul, transpose, causal softmax; and fused), conv2d (padding, stride, groups, depthwise with dilation,
 // fused ReLU, no bias), max, average and adaptive pooling, batch norm, and each loss. Graphs
 // with batch norm difference the training forward's loss (a step with learning rate 0), since
 // evaluation normalizes by the running statistics instead.
@@ -106,8 +106,17 @@ graph::Graph layer_norm_graph() {
 graph::Graph attention_graph() {
   graph::Graph g;
   const auto x = g.reshape(g.input("x", {24}), {4, 6});
-  const auto y = g.causal_self_attention(g.tanh(g.linear(x, 6, "in")), 2, "attn");
+  const auto y = g.causal_self_attention(g.tanh(g.linear(x, 6, "in")), 2, "attn", graph::AttentionImpl::Composed);
   g.mse(g.flatten(y), g.input("t", {24}));
+  return g;
+}
+
+// The same module on the fused attention op (2 heads of 4: the kernel takes even head dims).
+graph::Graph attention_fused_graph() {
+  graph::Graph g;
+  const auto x = g.reshape(g.input("x", {24}), {4, 6});
+  const auto y = g.causal_self_attention(g.tanh(g.linear(x, 8, "in")), 2, "attn", graph::AttentionImpl::Fused);
+  g.mse(g.flatten(y), g.input("t", {32}));
   return g;
 }
 
@@ -210,6 +219,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          GraphCase{"hash_grid_mse", hash_grid_graph, false, 3, 2},
                                          GraphCase{"layer_norm_mse", layer_norm_graph, false, 3},
                                          GraphCase{"attention_mse", attention_graph, false, 24, 24},
+                                         GraphCase{"attention_fused_mse", attention_fused_graph, false, 32, 24},
                                          GraphCase{"concat_slice_mean", concat_graph, false, 3},
                                          GraphCase{"cnn_cross_entropy", cnn_graph, true, 3, 2 * 6 * 6},
                                          GraphCase{"batch_norm_mse", batch_norm_graph, false, 3, 2 * 3 * 4, true}),

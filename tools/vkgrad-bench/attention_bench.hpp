@@ -1,7 +1,8 @@
 // `vkgrad-bench attention`: causal self-attention training steps (forward + backward of
-// Graph::causal_self_attention, its projections included) at several contexts and head sizes:
-// tokens/s and the activation memory the trainer plans, which for the composed attention grows
-// with T² (its score and probability matrices). A fused kernel is still to come.
+// Graph::causal_self_attention, its projections included) at several contexts and head sizes,
+// fused and composed: tokens/s and the activation memory the trainer plans, which for the
+// composed attention grows with T² (its score and probability matrices) and for the fused one
+// with T (its outputs and one log-sum-exp per row).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@ namespace vkgrad::bench {
 struct AttentionBenchOptions {
   std::vector<uint32_t> contexts{64, 256, 1024};
   std::vector<uint32_t> head_dims{32, 64};
+  std::vector<std::string> kernels{"fused", "composed"};
   uint32_t heads = 4;
   uint32_t tokens = 8192;  // per step: batch = tokens / context (at least 1)
   uint32_t steps = 5;      // timed, after one untimed

@@ -4,7 +4,8 @@
 //   vkgrad-bench conv [--shapes NxCxHxW,OxK[,sS][,pP][,gG] ...] [--variant ...] [--types f16|f32] [--json]
 //   vkgrad-bench train [--layers 1024,1024,1024,1024] [--batch 1024] [--steps 50]
 //                      [--precision mixed|fp32] [--init F] [--data F] [--trace F] [--json]
-//   vkgrad-bench attention [--contexts 64,256,1024] [--head-dims 32,64] [--tokens 8192] [--json]
+//   vkgrad-bench attention [--contexts 64,256,1024] [--head-dims 32,64] [--kernels fused,composed]
+//                          [--tokens 8192] [--json]
 #include "attention_bench.hpp"
 #include "conv_bench.hpp"
 #include "gemm_bench.hpp"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   auto* a = app.add_subcommand("attention", "causal self-attention training steps: tokens/s and activation memory");
   a->add_option("--contexts", attention.contexts, "context lengths")->delimiter(',')->check(CLI::Range(2u, 65536u));
   a->add_option("--head-dims", attention.head_dims, "head sizes")->delimiter(',')->check(CLI::Range(1u, 1024u));
+  a->add_option("--kernels", attention.kernels, "fused, composed or both")->delimiter(',');
   a->add_option("--heads", attention.heads, "heads")->check(CLI::Range(1u, 256u));
   a->add_option("--tokens", attention.tokens, "tokens per step (batch = tokens / context)");
   a->add_option("--steps", attention.steps, "timed steps")->check(CLI::Range(1u, 100000u));
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
   t->add_option("--steps", train.steps, "steps in all")->check(CLI::Range(1u, 1u << 30));
   t->add_option("--warmup", train.warmup, "untimed steps first");
   t->add_option("--precision", train.precision, "mixed or fp32");
+  t->add_option("--attention", train.attention, "transformer: auto, fused or composed");
   t->add_option("--seed", train.seed, "initialization seed");
   t->add_option("--init", train.init, "safetensors with the parameters (layers.N.weight, layers.N.bias)");
   t->add_option("--data", train.data, "safetensors with x [S, in] and y, consumed in order");

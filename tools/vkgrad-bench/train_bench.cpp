@@ -72,7 +72,9 @@ graph::Graph transformer(const TrainBenchOptions& o) {
   if (o.layers.size() != 5 || o.loss != "cross_entropy")
     throw Error("--model transformer takes --layers VOCAB,CONTEXT,LAYERS,DIM,HEADS and cross_entropy",
                 "e.g. --layers 114,64,2,128,4");
-  return graph::gpt({o.layers[0], o.layers[1], o.layers[2], o.layers[3], o.layers[4]});
+  const auto impl = graph::attention_impl_from_name(o.attention);
+  if (!impl) throw Error("unknown --attention '" + o.attention + "'", "use auto, fused or composed");
+  return graph::gpt({o.layers[0], o.layers[1], o.layers[2], o.layers[3], o.layers[4], 0.0f, *impl});
 }
 
 // The MLP as PyTorch's `self.layers = nn.ModuleList([nn.Linear, ...])` with the activation
@@ -289,6 +291,7 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
       {"layers", o.layers},
       {"batch", o.batch},
       {"precision", o.precision},
+      {"attention", o.attention},
       {"optimizer", o.optimizer},
       {"steps", o.steps},
       {"timed_steps", timed},

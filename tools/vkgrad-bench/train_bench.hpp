@@ -23,6 +23,7 @@ struct TrainBenchOptions {
   uint32_t steps = 50;
   uint32_t warmup = 3;  // steps run before timing starts (pipeline compiles, first touches)
   std::string precision = "mixed";
+  std::string attention = "auto";  // transformer: graph::AttentionImpl
   uint64_t seed = 0;
   std::string init;   // safetensors with layers.N.weight / layers.N.bias
   std::string data;   // safetensors with x [S, in] and y

@@ -25,6 +25,7 @@ struct GptConfig {
   uint32_t context = 64;
   uint32_t layers = 2, dim = 128, heads = 4;
   float dropout = 0.0f;  // after the embeddings and each residual branch (nanoGPT's resid_dropout)
+  AttentionImpl attention = AttentionImpl::Auto;
 };
 
 // Throws Error for a zero size or a dim the heads do not divide.

@@ -11,9 +11,18 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vkgrad::graph {
+
+// How causal_self_attention computes softmax(q·kᵀ/√d)·v: one fused flash-style op (memory
+// linear in T), or batched matmuls around a causal softmax (the T×T scores in memory; the
+// reference the fused one is tested against). Auto: fused where it takes the head dim (even, up
+// to kernels::AttentionShape::kMaxHeadDim), composed otherwise.
+enum class AttentionImpl { Auto, Fused, Composed };
+std::string_view attention_impl_name(AttentionImpl impl);  // "auto", "fused", "composed"
+std::optional<AttentionImpl> attention_impl_from_name(std::string_view name);
 
 // A handle to a tensor of one Graph.
 struct Tensor {
@@ -72,8 +81,12 @@ public:
                    const Init& init = {.kind = InitKind::Normal, .a = 0, .b = 1});
   // Causal multi-head self-attention over x [T, dim] (GPT-2's CausalSelfAttention): NAME.c_attn
   // (dim → 3·dim: q, k, v), `heads` heads of dim / heads, softmax(q·kᵀ/√d, causal)·v, and NAME.c_proj
-  // (dim → dim). Composed from linear, split_heads, matmul, softmax and transpose ops.
-  Tensor causal_self_attention(Tensor x, uint32_t heads, const std::string& name);
+  // (dim → dim). The attention itself as `impl` says.
+  Tensor causal_self_attention(Tensor x, uint32_t heads, const std::string& name,
+                               AttentionImpl impl = AttentionImpl::Auto);
+  // Fused multi-head attention of qkv [T, 3·dim] (q, k, v side by side, heads of dim / heads
+  // within each): [T, dim] = softmax(q·kᵀ/√head_dim, causal)·v per head, in fp32 inside.
+  Tensor attention(Tensor qkv, uint32_t heads, bool causal = true);
   // nn.LayerNorm(x.dims.back()): over the last dimension, with NAME.weight (ones) and NAME.bias
   // (zeros); FP32 statistics.
   Tensor layer_norm(Tensor x, const std::string& name, float eps = 1e-5f);

@@ -125,6 +125,15 @@ struct Dropout {  // training: zero with probability p, scale the rest by 1/(1 �
 struct SplitHeads {
   uint32_t heads = 1, head_dim = 1, offset = 0;
 };
+// input qkv [T, 3·heads·head_dim] (q, k, v side by side, GPT-2's c_attn output); outputs
+// y [T, heads·head_dim] = softmax(scale·q·kᵀ, causal)·v per head, fused (kernels::Attention: no
+// T×T matrix), and each row's log-sum-exp [heads, T, 2] for the backward: fp32 values in
+// activation-typed elements (of either width, two per value, as the kernel reads them).
+struct Attention {
+  uint32_t heads = 1;
+  bool causal = true;
+  float scale = 1.0f;
+};
 struct Reshape {  // a view: the output shares its input's memory
   std::vector<uint32_t> dims;  // the new per-sample shape, same element count
 };
@@ -132,7 +141,8 @@ struct Reshape {  // a view: the output shares its input's memory
 
 using OpAttr = std::variant<attr::Linear, attr::Add, attr::Mul, attr::Unary, attr::Softmax, attr::Reshape,
                             attr::Conv2d, attr::Pool2d, attr::BatchNorm2d, attr::Concat, attr::Slice, attr::Mean,
-                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm, attr::Embedding, attr::MatMul, attr::Transpose, attr::SplitHeads, attr::Dropout>;
+                            attr::FourierFeatures, attr::HashGrid, attr::LayerNorm, attr::Embedding, attr::MatMul, attr::Transpose, attr::SplitHeads, attr::Dropout,
+                            attr::Attention>;
 
 struct Node {
   OpAttr attr;
