@@ -1,9 +1,11 @@
 #include "vkgrad/kernels/attention.hpp"
 
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/variant.hpp"
 #include "vkgrad/vk/context.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <string>
 
 namespace vkgrad::kernels {
@@ -40,17 +42,87 @@ void check_stats(const char* op, const char* name, const vk::BufferRange& r, con
                 "bind Attention::row_stats_bytes(shape)");
 }
 
+// The subgroup size the coopmat variant runs at (select_coopmat's), and the size its pipelines
+// pin (0 where the device cannot pin one).
+uint32_t coopmat_subgroup(const vk::Caps& caps) {
+  const auto cm = select_coopmat(caps);
+  return cm ? cm->subgroup_size : 0;
+}
+
+uint32_t coopmat_pinned_subgroup(const vk::Caps& caps) {
+  const bool pin = caps.enabled(vk::Feature::SubgroupSizeControl) && caps.enabled(vk::Feature::FullSubgroups);
+  return pin ? coopmat_subgroup(caps) : 0;
+}
+
 }  // namespace
 
-Attention::Attention(vk::Context& ctx) : ctx_(ctx), pipelines_(ctx, "attention", 6, sizeof(AttentionArgs)) {}
+std::string_view attention_variant_name(AttentionVariant v) {
+  return v == AttentionVariant::Coopmat ? "coopmat" : "scalar";
+}
+
+uint64_t attention_coopmat_shared_bytes(uint32_t block, uint32_t head_dim) {
+  const uint64_t b = block, hp = head_dim + 8, pp = block + 8, sp = block + 4, op = head_dim + 4;
+  return 4 * b * hp * 2 + 2 * b * sp * 4 + 2 * b * pp * 2 + 2 * b * op * 4 + 2 * b * 4;
+}
+
+AttentionChoice select_attention(const vk::Caps& caps, ElemType type, uint32_t head_dim,
+                                 std::optional<AttentionVariant> forced) {
+  const auto cm = select_coopmat(caps);
+  std::string why;  // why coopmat cannot run; empty: it can
+  uint32_t block = 0;
+  if (type != ElemType::F16) {
+    why = "it takes fp16 activations";
+  } else if (!cm) {
+    why = "the device has no enabled fp16·fp16→fp32 cooperative matrix";
+  } else if (head_dim % cm->shape.n != 0 || head_dim % cm->shape.k != 0) {
+    why = "the head dim " + std::to_string(head_dim) + " is not a multiple of the " + std::to_string(cm->shape.n) +
+          "×" + std::to_string(cm->shape.k) + " tile's N and K";
+  } else {
+    const uint32_t unit = std::lcm(cm->shape.m, std::lcm(cm->shape.n, cm->shape.k));
+    for (uint32_t b = unit; b <= std::max(64u, unit); b += unit)
+      if (attention_coopmat_shared_bytes(b, head_dim) <= caps.max_shared_memory) block = b;
+    if (block == 0)
+      why = "its tiles need " + std::to_string(attention_coopmat_shared_bytes(unit, head_dim)) +
+            " bytes of shared memory, the device has " + std::to_string(caps.max_shared_memory);
+  }
+  if (forced == AttentionVariant::Coopmat && !why.empty())
+    throw Error("the coopmat attention was requested but " + why, "use the scalar variant");
+  if (forced) return {*forced, *forced == AttentionVariant::Coopmat ? block : 0};
+  if (why.empty() && caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU) return {AttentionVariant::Coopmat, block};
+  return {AttentionVariant::Scalar, 0};
+}
+
+Attention::Attention(vk::Context& ctx)
+    : ctx_(ctx),
+      scalar_(ctx, "attention", 6, sizeof(AttentionArgs)),
+      coopmat_(ctx, "attention_coopmat", 6, sizeof(AttentionArgs), coopmat_pinned_subgroup(ctx.caps())) {}
 
 void Attention::dispatch(vk::Recorder& rec, const AttentionShape& s, uint32_t mode, uint32_t flags, ElemType type,
-                         std::span<const vk::Binding> bindings, const char* label) const {
+                         std::optional<AttentionVariant> forced, std::span<const vk::Binding> bindings,
+                         const char* label) const {
+  const auto& caps = ctx_.caps();
+  const AttentionChoice choice = select_attention(caps, type, s.head_dim, forced);
+  const AttentionArgs args{mode, s.tokens, s.heads, s.scale, flags | (s.causal ? kCausal : 0u)};
+  if (choice.variant == AttentionVariant::Coopmat) {
+    // One subgroup per workgroup owns a tile of `block` rows.
+    const auto cm = select_coopmat(caps)->shape;
+    rec.dispatch({.pipeline = &coopmat_.get({{0, coopmat_subgroup(caps)},
+                                             {1, s.head_dim},
+                                             {2, cm.m},
+                                             {3, cm.n},
+                                             {4, cm.k},
+                                             {5, choice.block},
+                                             {16, uint32_t(type)}}),
+                  .bindings = bindings,
+                  .push_constants = &args,
+                  .groups = {(s.tokens + choice.block - 1) / choice.block, s.heads, s.batch},
+                  .label = label});
+    return;
+  }
   // A tile of queries (or keys) per workgroup, one subgroup wide: the rows it meets are loaded
   // once for all of its lanes.
-  const uint32_t tile = std::max(ctx_.caps().subgroup_size, 1u);
-  const AttentionArgs args{mode, s.tokens, s.heads, s.scale, flags | (s.causal ? kCausal : 0u)};
-  rec.dispatch({.pipeline = &pipelines_.get({{0, tile}, {1, s.head_dim}, {16, uint32_t(type)}}),
+  const uint32_t tile = std::max(caps.subgroup_size, 1u);
+  rec.dispatch({.pipeline = &scalar_.get({{0, tile}, {1, s.head_dim}, {16, uint32_t(type)}}),
                 .bindings = bindings,
                 .push_constants = &args,
                 .groups = {(s.tokens + tile - 1) / tile, s.heads, s.batch},
@@ -58,7 +130,7 @@ void Attention::dispatch(vk::Recorder& rec, const AttentionShape& s, uint32_t mo
 }
 
 void Attention::forward(vk::Recorder& rec, const AttentionShape& s, const TensorRef& qkv, const TensorRef& y,
-                        const vk::BufferRange& lse) const {
+                        const vk::BufferRange& lse, std::optional<AttentionVariant> forced) const {
   check_shape("forward", s, ctx_.caps());
   const uint64_t rows = uint64_t(s.batch) * s.tokens, d = uint64_t(s.heads) * s.head_dim;
   require_elements("attention forward", "qkv", qkv, rows * 3 * d);
@@ -71,12 +143,12 @@ void Attention::forward(vk::Recorder& rec, const AttentionShape& s, const Tensor
   const vk::Binding b[] = {{qkv.range, vk::Access::Read}, {qkv.range, vk::Access::Read},
                            {qkv.range, vk::Access::Read}, {y.range, vk::Access::Write},
                            {lse, vk::Access::Write},       {lse, vk::Access::Write}};
-  dispatch(rec, s, kModeForward, 0, y.type, b, "attention.fwd");
+  dispatch(rec, s, kModeForward, 0, y.type, forced, b, "attention.fwd");
 }
 
 void Attention::backward(vk::Recorder& rec, const AttentionShape& s, const TensorRef& qkv, const TensorRef& y,
                          const TensorRef& dy, const vk::BufferRange& lse, const TensorRef& dqkv, bool accumulate,
-                         const vk::BufferRange& delta) const {
+                         const vk::BufferRange& delta, std::optional<AttentionVariant> forced) const {
   check_shape("backward", s, ctx_.caps());
   const uint64_t rows = uint64_t(s.batch) * s.tokens, d = uint64_t(s.heads) * s.head_dim;
   require_elements("attention backward", "qkv", qkv, rows * 3 * d);
@@ -94,10 +166,10 @@ void Attention::backward(vk::Recorder& rec, const AttentionShape& s, const Tenso
   const uint32_t flags = accumulate ? kAccumulate : 0u;
   const vk::Binding q[] = {{qkv.range, vk::Access::Read}, {y.range, vk::Access::Read}, {dy.range, vk::Access::Read},
                            {dqkv.range, out},             {lse, vk::Access::Read},     {delta, vk::Access::Write}};
-  dispatch(rec, s, kModeBackwardQ, flags, y.type, q, "attention.bwd_q");
+  dispatch(rec, s, kModeBackwardQ, flags, y.type, forced, q, "attention.bwd_q");
   const vk::Binding kv[] = {{qkv.range, vk::Access::Read}, {y.range, vk::Access::Read}, {dy.range, vk::Access::Read},
                             {dqkv.range, out},             {lse, vk::Access::Read},     {delta, vk::Access::Read}};
-  dispatch(rec, s, kModeBackwardKv, flags, y.type, kv, "attention.bwd_kv");
+  dispatch(rec, s, kModeBackwardKv, flags, y.type, forced, kv, "attention.bwd_kv");
 }
 
 }  // namespace vkgrad::kernels

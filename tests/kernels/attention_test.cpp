@@ -1,7 +1,8 @@
 // Fused attention (kernels::Attention) against the float64 reference (whose backward is checked
 // against central differences first): forward y, the saved log-sum-exp, and dq, dk, dv written
 // and accumulated; fp32 and fp16 storage; causal and not; T off every tile and key-block
-// boundary (5, 13, 37) and head dims 4 to 64.
+// boundary (5, 13, 37) and head dims 4 to 64; each variant (scalar, and coopmat where the device
+// has cooperative matrices, forced).
 //
 // Tolerances. Every quantity is fp32 arithmetic on inputs in [-1, 1]: a score is a dot product of
 // d terms (relative error ≤ (d + 2)·2^-24 of Σ|q·k|·scale ≤ √d), exp and log add a few ulp, and
@@ -9,7 +10,8 @@
 // probability is off by at most ε = 4·(d·√d + T + 16)·2^-24 relative, and each result by ε times
 // the sum of its terms' absolute values (the reference's *_mag; Σ_j p_j|v_j| for y), plus the
 // rounding to the storage type (u_out·|value|). The backward's δ_i = dy_i·y_i is computed from
-// the y the device stored, as the reference is told (FlashAttention-2's definition).
+// the y the device stored, as the reference is told (FlashAttention-2's definition). The coopmat
+// variant rounds P and dS to fp16 for their products: 2^-11 more of the same sums, twice over.
 #include "device_tensor.hpp"
 #include "numerics.hpp"
 #include "reference/attention.hpp"
@@ -53,13 +55,23 @@ struct Case {
   ElemType type;
   uint32_t t, heads, d;
   bool causal;
+  kernels::AttentionVariant variant = kernels::AttentionVariant::Scalar;
 };
+
+constexpr auto kCoopmat = kernels::AttentionVariant::Coopmat;
 
 class AttentionTest : public VkTestWithParam<Case> {};
 
 TEST_P(AttentionTest, ForwardAndBackwardMatchReference) {
   const Case c = GetParam();
   vk::Context& ctx = context();
+  if (c.variant == kernels::AttentionVariant::Coopmat) {
+    try {
+      (void)kernels::select_attention(ctx.caps(), c.type, c.d, c.variant);
+    } catch (const Error& e) {
+      GTEST_SKIP() << "needs cooperative matrices: " << e.what();
+    }
+  }
   const uint32_t samples = 2, width = c.heads * c.d;
   const size_t rows = size_t(samples) * c.t, n = rows * width;
   const kernels::AttentionShape shape{samples, c.t, c.heads, c.d, c.causal, 1.0f / std::sqrt(float(c.d))};
@@ -76,9 +88,11 @@ TEST_P(AttentionTest, ForwardAndBackwardMatchReference) {
   const auto lse = make_tensor(ctx, {}, stats, ElemType::F32, "lse"), delta = make_tensor(ctx, {}, stats, ElemType::F32, "delta");
   const kernels::Attention att(ctx);
   run(ctx, [&](vk::Recorder& rec) {
-    att.forward(rec, shape, dev_qkv.ref(), dev_y.ref(), lse.range());
-    att.backward(rec, shape, dev_qkv.ref(), dev_y.ref(), dev_dy.ref(), lse.range(), dev_dqkv.ref(), false, delta.range());
-    att.backward(rec, shape, dev_qkv.ref(), dev_y.ref(), dev_dy.ref(), lse.range(), dev_acc.ref(), true, delta.range());
+    att.forward(rec, shape, dev_qkv.ref(), dev_y.ref(), lse.range(), c.variant);
+    att.backward(rec, shape, dev_qkv.ref(), dev_y.ref(), dev_dy.ref(), lse.range(), dev_dqkv.ref(), false,
+                 delta.range(), c.variant);
+    att.backward(rec, shape, dev_qkv.ref(), dev_y.ref(), dev_dy.ref(), lse.range(), dev_acc.ref(), true,
+                 delta.range(), c.variant);
   });
 
   std::vector<double> q(n), k(n), v(n);
@@ -88,7 +102,8 @@ TEST_P(AttentionTest, ForwardAndBackwardMatchReference) {
       k[r * width + col] = qkv[r * 3 * width + width + col];
       v[r * width + col] = qkv[r * 3 * width + 2 * width + col];
     }
-  const double eps = 4 * (c.d * std::sqrt(double(c.d)) + c.t + 16) * kEps;
+  const double eps = 4 * (c.d * std::sqrt(double(c.d)) + c.t + 16) * kEps +
+                     (c.variant == kernels::AttentionVariant::Coopmat ? 2 * 0x1p-11 : 0.0);
 
   // y, and Σ_j p_j·|v_j| for its bound.
   const auto want_y = reference::attention(q, k, v, dims);
@@ -145,10 +160,15 @@ TEST_P(AttentionTest, ForwardAndBackwardMatchReference) {
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionTest,
                          ::testing::Values(Case{ElemType::F32, 13, 2, 8, true}, Case{ElemType::F16, 13, 2, 8, true},
                                            Case{ElemType::F16, 37, 1, 32, true}, Case{ElemType::F32, 5, 3, 4, false},
-                                           Case{ElemType::F16, 13, 2, 8, false}, Case{ElemType::F32, 20, 2, 64, true}),
+                                           Case{ElemType::F16, 13, 2, 8, false}, Case{ElemType::F32, 20, 2, 64, true},
+                                           Case{ElemType::F16, 13, 2, 8, true, kCoopmat},
+                                           Case{ElemType::F16, 37, 1, 32, true, kCoopmat},
+                                           Case{ElemType::F16, 13, 2, 8, false, kCoopmat},
+                                           Case{ElemType::F16, 70, 2, 64, true, kCoopmat}),
                          [](const ::testing::TestParamInfo<Case>& p) {
                            const Case& c = p.param;
-                           return std::string(kernels::elem_type_name(c.type)) + "_t" + std::to_string(c.t) + "_h" +
+                           return std::string(kernels::attention_variant_name(c.variant)) + "_" +
+                                  std::string(kernels::elem_type_name(c.type)) + "_t" + std::to_string(c.t) + "_h" +
                                   std::to_string(c.heads) + "_d" + std::to_string(c.d) +
                                   (c.causal ? "_causal" : "_full");
                          });

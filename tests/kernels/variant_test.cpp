@@ -1,4 +1,6 @@
 // Variant selection on made-up capability tables: no GPU needed, every vendor's shape covered.
+#include "vkgrad/kernels/attention.hpp"
+#include "vkgrad/error.hpp"
 #include "vkgrad/kernels/variant.hpp"
 
 #include <gtest/gtest.h>
@@ -115,6 +117,34 @@ TEST(ReduceWorkgroup, OneSubgroupOnACpuDevice) {
   EXPECT_EQ(kernels::reduce_workgroup_size(c, 128), 8u);
   EXPECT_EQ(kernels::reduce_workgroup_size(c, 100000), 8u);
   EXPECT_EQ(kernels::reduce_workgroup_size(c, 1), 8u);
+}
+
+// The fused attention: coopmat on a GPU with fp16 activations and a head dim its tile divides,
+// in the largest tiles the shared memory holds; scalar on a CPU device, for fp32 activations
+// and for head dims off the tile; a forced coopmat that cannot run throws.
+TEST(AttentionChoice, CoopmatWhereItFits) {
+  using kernels::AttentionVariant;
+  using kernels::ElemType;
+  vk::Caps gpu = nvidia_like();  // 16×8×16: tiles of a multiple of 16 rows, head dims of 16
+  gpu.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+  gpu.max_shared_memory = 48 * 1024;
+  const auto c = kernels::select_attention(gpu, ElemType::F16, 64);
+  EXPECT_EQ(c.variant, AttentionVariant::Coopmat);
+  EXPECT_EQ(c.block % 16, 0u);
+  EXPECT_LE(kernels::attention_coopmat_shared_bytes(c.block, 64), gpu.max_shared_memory);
+  EXPECT_GT(kernels::attention_coopmat_shared_bytes(c.block + 16, 64), gpu.max_shared_memory);
+  EXPECT_EQ(kernels::select_attention(gpu, ElemType::F32, 64).variant, AttentionVariant::Scalar);
+  EXPECT_EQ(kernels::select_attention(gpu, ElemType::F16, 40).variant, AttentionVariant::Scalar);
+  EXPECT_THROW((void)kernels::select_attention(gpu, ElemType::F16, 40, AttentionVariant::Coopmat), Error);
+  EXPECT_THROW((void)kernels::select_attention(gpu, ElemType::F32, 64, AttentionVariant::Coopmat), Error);
+  gpu.max_shared_memory = 1024;
+  EXPECT_EQ(kernels::select_attention(gpu, ElemType::F16, 64).variant, AttentionVariant::Scalar);
+  vk::Caps cpu = nvidia_like();
+  cpu.type = VK_PHYSICAL_DEVICE_TYPE_CPU;
+  cpu.max_shared_memory = 32 * 1024;
+  EXPECT_EQ(kernels::select_attention(cpu, ElemType::F16, 64).variant, AttentionVariant::Scalar);
+  EXPECT_EQ(kernels::select_attention(cpu, ElemType::F16, 64, AttentionVariant::Coopmat).variant,
+            AttentionVariant::Coopmat);
 }
 
 }  // namespace

@@ -20,7 +20,9 @@ namespace vkgrad::kernels {
 
 class KernelPipelines {
 public:
-  KernelPipelines(vk::Context& ctx, std::string shader, uint32_t bindings, uint32_t push_constant_size);
+  // required_subgroup_size: as vk::PipelineDesc's (0: the device's choice).
+  KernelPipelines(vk::Context& ctx, std::string shader, uint32_t bindings, uint32_t push_constant_size,
+                  uint32_t required_subgroup_size = 0);
   const vk::Pipeline& get(std::initializer_list<vk::SpecConstant> spec) const;
 
 private:
