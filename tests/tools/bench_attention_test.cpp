@@ -1,6 +1,6 @@
 // `vkgrad-bench attention` on tiny shapes: a row per (context, head size, kernel) with a rate, and
 // an activation plan that grows faster than the context for the composed attention (its T×T
-// matrices) but in proportion to it for the fused one.
+// matrices) but in proportion to it for the fused one; and the fused kernel timed alone.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -22,7 +22,7 @@ TEST(BenchAttention, ReportsRatesAndMemoryGrowth) {
   std::random_device rd;
   const fs::path out = fs::temp_directory_path() / ("vkgrad-bench-attention-" + std::to_string(rd()) + ".json");
   const std::string cmd = "VKGRAD_VALIDATION=1 VKGRAD_TUNE=0 " VKGRAD_BENCH_BIN
-                          " attention --contexts 8,32 --head-dims 4 --heads 2 --tokens 64 --steps 1 --json > " +
+                          " attention --contexts 8,32 --head-dims 4 --heads 2 --tokens 64 --steps 1 --variants scalar --json > " +
                           out.string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream in(out);
@@ -38,6 +38,13 @@ TEST(BenchAttention, ReportsRatesAndMemoryGrowth) {
   // by 4× (every tensor is [T, ·]; the same tokens per step keep the 256-byte alignment alike).
   EXPECT_GT(per_sample(3), 4 * per_sample(1));
   EXPECT_EQ(per_sample(2), 4 * per_sample(0));
+  // --variants scalar: the fused kernel alone, a row per context.
+  const auto& kernel_rows = doc.at("fused_kernel");
+  ASSERT_EQ(kernel_rows.size(), 2u);
+  for (const auto& r : kernel_rows) {
+    EXPECT_EQ(r.at("variant"), "scalar");
+    EXPECT_GT(r.at("tokens_per_s").get<double>(), 0.0) << r.dump();
+  }
 }
 
 }  // namespace

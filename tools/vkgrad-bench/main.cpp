@@ -5,7 +5,7 @@
 //   vkgrad-bench train [--layers 1024,1024,1024,1024] [--batch 1024] [--steps 50]
 //                      [--precision mixed|fp32] [--init F] [--data F] [--trace F] [--json]
 //   vkgrad-bench attention [--contexts 64,256,1024] [--head-dims 32,64] [--kernels fused,composed]
-//                          [--tokens 8192] [--json]
+//                          [--variants scalar,coopmat] [--tokens 8192] [--json]
 #include "attention_bench.hpp"
 #include "conv_bench.hpp"
 #include "gemm_bench.hpp"
@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   a->add_option("--contexts", attention.contexts, "context lengths")->delimiter(',')->check(CLI::Range(2u, 65536u));
   a->add_option("--head-dims", attention.head_dims, "head sizes")->delimiter(',')->check(CLI::Range(1u, 1024u));
   a->add_option("--kernels", attention.kernels, "fused, composed or both")->delimiter(',');
+  a->add_option("--variants", attention.variants, "also time the fused kernel alone: scalar, coopmat or both")
+      ->delimiter(',');
   a->add_option("--heads", attention.heads, "heads")->check(CLI::Range(1u, 256u));
   a->add_option("--tokens", attention.tokens, "tokens per step (batch = tokens / context)");
   a->add_option("--steps", attention.steps, "timed steps")->check(CLI::Range(1u, 100000u));
