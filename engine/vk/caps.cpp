@@ -20,6 +20,7 @@ std::string_view feature_name(Feature f) {
     case Feature::HostQueryReset: return "hostQueryReset";
     case Feature::BufferDeviceAddress: return "bufferDeviceAddress";
     case Feature::Coopmat2: return "cooperativeMatrix2";
+    case Feature::Maintenance4: return "maintenance4";
     case Feature::Count: break;
   }
   return "?";
@@ -162,6 +163,7 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
   set(Feature::MemoryModel, f12.vulkanMemoryModel);
   set(Feature::Synchronization2, f13.synchronization2);
   set(Feature::SubgroupSizeControl, f13.subgroupSizeControl);
+  set(Feature::Maintenance4, f13.maintenance4);
   set(Feature::FullSubgroups, f13.computeFullSubgroups);
   set(Feature::TimelineSemaphore, f12.timelineSemaphore);
   set(Feature::HostQueryReset, f12.hostQueryReset);

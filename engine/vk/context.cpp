@@ -6,6 +6,7 @@
 #include "env.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/pipeline.hpp"
+#include "vkgrad/vk/requirements.hpp"
 
 #include <vk_mem_alloc.h>
 
@@ -122,6 +123,7 @@ Context::Context(const AdoptInfo& info) : dispatch_(std::make_unique<DispatchTab
   if (info.api_version < VK_API_VERSION_1_3)
     throw Error("vkgrad needs a Vulkan 1.3 instance and device", "create the host instance with apiVersion 1.3");
   dispatch_->get_instance_proc_addr = info.get_instance_proc_addr;
+  dispatch_->get_device_proc_addr = info.get_device_proc_addr;
   instance_ = info.instance;
   physical_device_ = info.physical_device;
   device_ = info.device;
@@ -132,9 +134,15 @@ Context::Context(const AdoptInfo& info) : dispatch_(std::make_unique<DispatchTab
     caps_ = query_caps(*dispatch_, physical_device_);
     for (Feature f : info.enabled)
       caps_.features[static_cast<size_t>(f)].enabled = caps_.supported(f);
-    if (!caps_.enabled(Feature::Synchronization2))
-      throw Error("the adopted device does not have synchronization2 enabled",
-                  "enable VkPhysicalDeviceVulkan13Features::synchronization2 and list it in AdoptInfo::enabled");
+    if (const auto missing = missing_requirements(info.enabled, info.extensions); !missing.empty()) {
+      std::string list;
+      for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+      throw Error("the adopted device lacks what vkgrad needs: " + list,
+                  "create it with vk::DeviceRequirements (add_to) and pass its features() and extensions() as "
+                  "AdoptInfo::enabled and AdoptInfo::extensions");
+    }
+    has_memory_budget_ = std::find(info.extensions.begin(), info.extensions.end(),
+                                   VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) != info.extensions.end();
     uint32_t n = 0;
     vk().instance.vkGetPhysicalDeviceQueueFamilyProperties(physical_device_, &n, nullptr);
     std::vector<VkQueueFamilyProperties> fams(n);
@@ -229,90 +237,30 @@ void Context::create_device(const ContextCreateInfo& info) {
   std::string name = info.device_name;
   if (!index && name.empty() && info.read_env) parse_device_env(index, name);
   physical_device_ = pds[choose_device(summaries, index, name)];
-  // patch_dispatch runs before the device exists so that tests can also wrap device creation.
-  caps_ = query_caps(vk(), physical_device_);
-  if (caps_.api_version < VK_API_VERSION_1_3)
-    throw Error("device '" + caps_.name + "' supports Vulkan " + std::to_string(VK_API_VERSION_MAJOR(caps_.api_version)) +
-                    "." + std::to_string(VK_API_VERSION_MINOR(caps_.api_version)) + "; vkgrad needs 1.3",
-                "update the driver or choose another device with VKGRAD_DEVICE");
-  if (!caps_.supported(Feature::Synchronization2))
-    throw Error("device '" + caps_.name + "' lacks synchronization2", "update the driver");
 
   std::vector<Feature> disabled = info.disable;
   if (info.read_env) {
     const auto env = parse_disable_env();
     disabled.insert(disabled.end(), env.begin(), env.end());
   }
-  for (size_t i = 0; i < kFeatureCount; ++i) {
-    auto& f = caps_.features[i];
-    f.enabled = f.supported && std::find(disabled.begin(), disabled.end(), static_cast<Feature>(i)) == disabled.end();
-  }
-  // Mesa's lavapipe at 512 bits (LP_NATIVE_VECTOR_WIDTH=512, subgroup 16) crashes inside
-  // vkCreateComputePipelines on every cooperative-matrix kernel of ours (seen on 26.1.6; newer
-  // versions are given the chance).
-  if (caps_.driver_id == VK_DRIVER_ID_MESA_LLVMPIPE && caps_.subgroup_size > 8 &&
-      caps_.driver_version <= VK_MAKE_API_VERSION(0, 26, 1, 99) && caps_.enabled(Feature::Coopmat)) {
-    caps_.features[static_cast<size_t>(Feature::Coopmat)].enabled = false;
-    caps_.workarounds.push_back("cooperativeMatrix off: lavapipe (Mesa <= 26.1) at subgroup size " +
-                                std::to_string(caps_.subgroup_size) +
-                                " crashes compiling cooperative-matrix kernels; the other GEMM variants serve");
-  }
-  // GL_KHR_cooperative_matrix kernels use fp16 arithmetic, 16-bit storage and the memory model
-  // together; without all three there is no coopmat path to enable.
-  auto& cm = caps_.features[static_cast<size_t>(Feature::Coopmat)];
-  cm.enabled = cm.enabled && caps_.enabled(Feature::Fp16Arith) && caps_.enabled(Feature::Storage16) &&
-               caps_.enabled(Feature::MemoryModel);
+  const DeviceRequirements req(dispatch_->get_instance_proc_addr, instance_, physical_device_, disabled);
+  caps_ = req.caps();
 
   uint32_t timestamp_bits = 0;
   queue_family_ = compute_queue_family(vk(), physical_device_, &timestamp_bits);
   caps_.timestamp_valid_bits = timestamp_bits;
   if (timestamp_bits == 0) caps_.timestamp_period_ns = 0;
-
-  const auto exts = device_extensions(vk(), physical_device_);
-  has_memory_budget_ = std::find(exts.begin(), exts.end(), VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) != exts.end();
-  // Kernels bind buffers with push descriptors: recorded passes then own no descriptor
-  // memory. Every desktop driver and most mobile ones offer it (core in Vulkan 1.4).
-  if (std::find(exts.begin(), exts.end(), VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME) == exts.end())
-    throw Error("device '" + caps_.name + "' lacks VK_KHR_push_descriptor", "update the driver or choose another device");
-  std::vector<const char*> enable_exts{VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
-  if (cm.enabled) enable_exts.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
-  auto& cm2 = caps_.features[static_cast<size_t>(Feature::Coopmat2)];
-  cm2.enabled = cm2.enabled && cm.enabled;
-  if (cm2.enabled) enable_exts.push_back(VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME);
-  if (has_memory_budget_) enable_exts.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
-
-  const auto on = [&](Feature f) -> VkBool32 { return caps_.enabled(f) ? VK_TRUE : VK_FALSE; };
-  VkPhysicalDeviceCooperativeMatrixFeaturesKHR fcm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR};
-  fcm.cooperativeMatrix = on(Feature::Coopmat);
-  VkPhysicalDeviceVulkan13Features f13{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES};
-  f13.synchronization2 = on(Feature::Synchronization2);
-  f13.subgroupSizeControl = on(Feature::SubgroupSizeControl);
-  f13.computeFullSubgroups = on(Feature::FullSubgroups);
-  // Required by Vulkan 1.3 (so always present): kernels size workgroups with specialization
-  // constants (LocalSizeId) and use device-scope atomics under the memory model.
-  f13.maintenance4 = VK_TRUE;
-  VkPhysicalDeviceCooperativeMatrix2FeaturesNV fcm2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV};
-  fcm2.cooperativeMatrixFlexibleDimensions = on(Feature::Coopmat2);
-  fcm2.cooperativeMatrixPerElementOperations = on(Feature::Coopmat2);
-  if (cm.enabled) f13.pNext = &fcm;
-  if (cm2.enabled) fcm.pNext = &fcm2;
-  VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, &f13};
-  f12.shaderFloat16 = on(Feature::Fp16Arith);
-  f12.vulkanMemoryModel = on(Feature::MemoryModel);
-  f12.vulkanMemoryModelDeviceScope = on(Feature::MemoryModel);
-  f12.timelineSemaphore = on(Feature::TimelineSemaphore);
-  f12.hostQueryReset = on(Feature::HostQueryReset);
-  f12.bufferDeviceAddress = on(Feature::BufferDeviceAddress);
-  VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, &f12};
-  f11.storageBuffer16BitAccess = on(Feature::Storage16);
-  VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, &f11};
+  const auto& enable_exts = req.extension_names();
+  has_memory_budget_ = std::find_if(enable_exts.begin(), enable_exts.end(), [](const char* e) {
+                         return std::string_view(e) == VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
+                       }) != enable_exts.end();
 
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queue{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
   queue.queueFamilyIndex = queue_family_;
   queue.queueCount = 1;
   queue.pQueuePriorities = &priority;
-  VkDeviceCreateInfo ci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, &features};
+  VkDeviceCreateInfo ci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, &req.chain()};
   ci.queueCreateInfoCount = 1;
   ci.pQueueCreateInfos = &queue;
   ci.enabledExtensionCount = static_cast<uint32_t>(enable_exts.size());
@@ -329,7 +277,7 @@ void Context::finish_setup(const std::filesystem::path& cache_dir, bool cache_on
   const auto& in = vk().instance;
   VmaVulkanFunctions fns{};
   fns.vkGetInstanceProcAddr = dispatch_->get_instance_proc_addr;
-  fns.vkGetDeviceProcAddr = in.vkGetDeviceProcAddr;
+  fns.vkGetDeviceProcAddr = dispatch_->get_device_proc_addr;
   fns.vkGetPhysicalDeviceProperties = in.vkGetPhysicalDeviceProperties;
   fns.vkGetPhysicalDeviceMemoryProperties = in.vkGetPhysicalDeviceMemoryProperties;
   fns.vkAllocateMemory = d.vkAllocateMemory;

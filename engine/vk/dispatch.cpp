@@ -36,6 +36,10 @@ void load_device_table(DispatchTable& table, VkInstance instance, VkDevice devic
   std::lock_guard lock(volk_globals());
   volkInitializeCustom(table.get_instance_proc_addr);
   volkLoadInstanceOnly(instance);
+  if (table.get_device_proc_addr)
+    vkGetDeviceProcAddr = table.get_device_proc_addr;  // volk resolves device functions through its global
+  else
+    table.get_device_proc_addr = vkGetDeviceProcAddr;
   volkLoadDeviceTable(&table.device, device);
 }
 

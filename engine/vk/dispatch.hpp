@@ -35,13 +35,15 @@ struct InstanceTable {
 
 struct DispatchTable {
   PFN_vkGetInstanceProcAddr get_instance_proc_addr = nullptr;
+  PFN_vkGetDeviceProcAddr get_device_proc_addr = nullptr;  // a host's; null: the instance's
   InstanceTable instance;
   VolkDeviceTable device;
 };
 
 // Fills `table.instance` from `instance` (or only the global entry points when null).
 void load_instance_table(DispatchTable& table, VkInstance instance);
-// Fills `table.device` for `device`.
+// Fills `table.device` for `device`, through table.get_device_proc_addr where set (and fills
+// that in from the instance otherwise).
 void load_device_table(DispatchTable& table, VkInstance instance, VkDevice device);
 
 }  // namespace vkgrad::vk

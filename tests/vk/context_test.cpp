@@ -6,6 +6,7 @@
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/buffer.hpp"
+#include "vkgrad/vk/requirements.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -116,6 +117,8 @@ TEST_F(ContextTest, AdoptedDeviceIsUsedAndNotDestroyed) {
     adopt.queue_family = host.queue_family();
     for (size_t i = 0; i < vk::kFeatureCount; ++i)
       if (host.caps().features[i].enabled) adopt.enabled.push_back(Feature(i));
+    adopt.extensions =
+        vk::DeviceRequirements(host.vk().get_instance_proc_addr, host.instance(), host.physical_device()).extensions();
     adopt.pipeline_cache_on_disk = false;
     vk::Context guest(adopt);
     EXPECT_FALSE(guest.owns_device());

@@ -32,6 +32,7 @@ enum class Feature : uint32_t {
   // VK_NV_cooperative_matrix2 with flexible dimensions and per-element operations (the
   // coopmat2 GEMM: large subgroup tiles, epilogue applied per element); needs Coopmat.
   Coopmat2,
+  Maintenance4,  // maintenance4 (required: workgroup sizes from specialization constants)
   Count
 };
 inline constexpr size_t kFeatureCount = static_cast<size_t>(Feature::Count);

@@ -76,12 +76,14 @@ struct ContextCreateInfo {
 };
 
 // A host application's Vulkan objects for vkgrad to work inside. The Context borrows them: they
-// must outlive it. The host must have created the device with VK_KHR_push_descriptor, Vulkan
-// 1.3's synchronization2 and maintenance4, vulkanMemoryModelDeviceScope with the memory model,
-// and the features it lists in `enabled`. Listing BufferDeviceAddress also promises that
-// every buffer handed to vkgrad kernels was created with SHADER_DEVICE_ADDRESS usage.
+// must outlive it. The host creates the device with what vk::DeviceRequirements lists (merged
+// into its own VkDeviceCreateInfo with add_to) and passes that object's features() and
+// extensions() here; anything required that they lack is reported at once, in one Error.
+// Listing BufferDeviceAddress also promises that every buffer handed to vkgrad kernels was
+// created with SHADER_DEVICE_ADDRESS usage.
 struct AdoptInfo {
   PFN_vkGetInstanceProcAddr get_instance_proc_addr = nullptr;  // required
+  PFN_vkGetDeviceProcAddr get_device_proc_addr = nullptr;      // the host's; null: the instance's
   VkInstance instance = VK_NULL_HANDLE;
   VkPhysicalDevice physical_device = VK_NULL_HANDLE;
   VkDevice device = VK_NULL_HANDLE;
@@ -89,6 +91,8 @@ struct AdoptInfo {
   uint32_t queue_family = 0;
   uint32_t api_version = VK_API_VERSION_1_3;  // what the host's instance was created with
   std::vector<Feature> enabled;  // the features the host enabled on `device`
+  std::vector<std::string> extensions;  // the device extensions it enabled
+  // (vk::DeviceRequirements says what to enable: its features() and extensions() go here.)
   std::filesystem::path pipeline_cache_dir;
   bool pipeline_cache_on_disk = true;
   bool tune_kernels = true;  // as ContextCreateInfo::tune_kernels

@@ -1,0 +1,140 @@
+// vk::DeviceRequirements as a host engine uses it: merged into the host's own device creation
+// (its feature structs ORed, the ones it lacks appended, extensions added), the device created
+// by the test, adopted, and a kernel run on it; and the errors that list everything missing.
+#include "f32_add.hpp"
+#include "numerics.hpp"
+#include "vk_fixture.hpp"
+#include "vkgrad/error.hpp"
+#include "vkgrad/vk/buffer.hpp"
+#include "vkgrad/vk/requirements.hpp"
+#include "vk/dispatch.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace vkgrad::test {
+namespace {
+
+using kernels::ElemType;
+using vk::Feature;
+
+using RequirementsTest = VkTest;
+
+bool lists(const std::vector<const char*>& names, std::string_view name) {
+  return std::any_of(names.begin(), names.end(), [&](const char* n) { return name == n; });
+}
+
+TEST_F(RequirementsTest, HostDeviceBuiltWithThemIsAdopted) {
+  vk::Context& ctx = context();
+  const auto gipa = ctx.vk().get_instance_proc_addr;
+  vk::DeviceRequirements req(gipa, ctx.instance(), ctx.physical_device());
+  for (Feature f : {Feature::Synchronization2, Feature::Maintenance4})
+    EXPECT_NE(std::find(req.features().begin(), req.features().end(), f), req.features().end()) << vk::feature_name(f);
+  EXPECT_TRUE(lists(req.extension_names(), VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME));
+
+  // The host's own chain: 1.2 features with a bit vkgrad does not use, nothing for 1.1 or 1.3.
+  VkPhysicalDeviceVulkan12Features host12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+  host12.scalarBlockLayout = VK_TRUE;
+  VkPhysicalDeviceFeatures2 host{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, &host12};
+  std::vector<const char*> extensions;
+  req.add_to(host, extensions);
+  EXPECT_TRUE(host12.scalarBlockLayout) << "the host's own bit survives";
+  EXPECT_EQ(host12.timelineSemaphore, req.caps().enabled(Feature::TimelineSemaphore) ? VK_TRUE : VK_FALSE);
+  int count11 = 0, count12 = 0, count13 = 0;
+  for (auto* s = reinterpret_cast<const VkBaseInStructure*>(host.pNext); s; s = s->pNext) {
+    count11 += s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
+    count12 += s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+    count13 += s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES;
+  }
+  EXPECT_EQ(count12, 1) << "the host's 1.2 struct is merged into, not joined by a second";
+  EXPECT_EQ(count11, 1) << "vkgrad's 1.1 struct is appended";
+  EXPECT_EQ(count13, 1) << "vkgrad's 1.3 struct is appended";
+  EXPECT_EQ(extensions.size(), req.extension_names().size());
+
+  // The host creates its device and a queue.
+  const float priority = 1.0f;
+  VkDeviceQueueCreateInfo queue_info{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+  queue_info.queueFamilyIndex = ctx.queue_family();
+  queue_info.queueCount = 1;
+  queue_info.pQueuePriorities = &priority;
+  VkDeviceCreateInfo ci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, &host};
+  ci.queueCreateInfoCount = 1;
+  ci.pQueueCreateInfos = &queue_info;
+  ci.enabledExtensionCount = uint32_t(extensions.size());
+  ci.ppEnabledExtensionNames = extensions.data();
+  const auto& in = ctx.vk().instance;
+  VkDevice device = VK_NULL_HANDLE;
+  ASSERT_EQ(in.vkCreateDevice(ctx.physical_device(), &ci, nullptr, &device), VK_SUCCESS);
+  const auto gdpa = in.vkGetDeviceProcAddr;
+  const auto get_queue = reinterpret_cast<PFN_vkGetDeviceQueue>(gdpa(device, "vkGetDeviceQueue"));
+  const auto destroy = reinterpret_cast<PFN_vkDestroyDevice>(gdpa(device, "vkDestroyDevice"));
+  VkQueue queue = VK_NULL_HANDLE;
+  get_queue(device, ctx.queue_family(), 0, &queue);
+  {
+    vk::AdoptInfo adopt;
+    adopt.get_instance_proc_addr = gipa;
+    adopt.get_device_proc_addr = gdpa;
+    adopt.instance = ctx.instance();
+    adopt.physical_device = ctx.physical_device();
+    adopt.device = device;
+    adopt.queue = queue;
+    adopt.queue_family = ctx.queue_family();
+    adopt.enabled = req.features();
+    adopt.extensions = req.extensions();
+    adopt.pipeline_cache_on_disk = false;
+    adopt.tune_kernels = false;
+    vk::Context guest(adopt);
+    EXPECT_EQ(guest.caps().enabled(Feature::BufferDeviceAddress), req.caps().enabled(Feature::BufferDeviceAddress));
+    const F32Add add(guest);
+    vk::Buffer x(guest, {.size = 16}), y(guest, {.size = 16});
+    const auto ones = encode(ElemType::F32, std::vector<double>(4, 1.0));
+    const auto twos = encode(ElemType::F32, std::vector<double>(4, 2.0));
+    vk::upload(guest, x, ones.data(), ones.size());
+    vk::upload(guest, y, twos.data(), twos.size());
+    guest.run_now([&](VkCommandBuffer cmd) {
+      vk::Recorder rec(guest, cmd);
+      add.record(rec, x.range(), y.range(), 4);
+    });
+    std::vector<std::byte> out(16);
+    vk::download(guest, y, out.data(), out.size());
+    EXPECT_EQ(decode(ElemType::F32, out, 4), std::vector<double>(4, 3.0));
+  }
+  destroy(device, nullptr);
+}
+
+// Everything missing is named at once, with where to find it.
+TEST(Requirements, MissingOnesAreAllListed) {
+  const auto none = vk::missing_requirements({}, {});
+  ASSERT_EQ(none.size(), 3u);
+  const std::string all = none[0] + none[1] + none[2];
+  for (const char* what : {"synchronization2", "maintenance4", VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME})
+    EXPECT_NE(all.find(what), std::string::npos) << all;
+  const Feature both[] = {Feature::Synchronization2, Feature::Maintenance4};
+  const std::string push[] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
+  EXPECT_TRUE(vk::missing_requirements(both, push).empty());
+}
+
+TEST_F(RequirementsTest, AdoptingADeviceWithoutThemSaysWhatIsMissing) {
+  vk::Context& ctx = context();
+  vk::AdoptInfo adopt;
+  adopt.get_instance_proc_addr = ctx.vk().get_instance_proc_addr;
+  adopt.instance = ctx.instance();
+  adopt.physical_device = ctx.physical_device();
+  adopt.device = ctx.device();
+  adopt.queue = ctx.queue();
+  adopt.queue_family = ctx.queue_family();
+  adopt.enabled = {Feature::Synchronization2};  // maintenance4 and the push-descriptor extension not declared
+  try {
+    vk::Context guest(adopt);
+    FAIL() << "expected vkgrad::Error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("maintenance4"), std::string::npos) << what;
+    EXPECT_NE(what.find(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME), std::string::npos) << what;
+    EXPECT_EQ(what.find("synchronization2"), std::string::npos) << what;
+    EXPECT_NE(what.find("DeviceRequirements"), std::string::npos) << what;
+  }
+}
+
+}  // namespace
+}  // namespace vkgrad::test
