@@ -75,9 +75,9 @@ void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what,
   s.staging.flush();
 }
 
-void Trainer::Impl::submit(std::vector<VkCommandBuffer> commands, vk::Fence& fence) {
+void Trainer::Impl::submit(std::vector<VkCommandBuffer> commands, vk::Fence& fence, const vk::SubmitSync& sync) {
   fence.reset();
-  ctx.submit(commands, fence.handle());
+  ctx.submit(commands, fence.handle(), sync);
   ++counters.submits;
 }
 
@@ -122,7 +122,7 @@ Trainer::Trainer(vk::Context& ctx, const graph::Graph& graph, const TrainerCreat
 
 Trainer::~Trainer() = default;
 
-void Trainer::step(const Batch& batch) {
+void Trainer::step(const Batch& batch, const vk::SubmitSync& sync) {
   Impl& m = *impl_;
   const uint32_t slot = uint32_t(m.queued % m.slots.size());
   m.wait_slot(slot, true);
@@ -133,9 +133,9 @@ void Trainer::step(const Batch& batch) {
   const bool last = k + 1 == m.info.accumulation_steps;
   if (last)
     m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate, m.scale_pass, m.update, s.readout},
-             s.fence);
+             s.fence, sync);
   else
-    m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate}, s.fence);
+    m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate}, s.fence, sync);
   s.in_flight = true;
   s.has_record = last;
   ++m.queued;

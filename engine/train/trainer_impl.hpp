@@ -44,7 +44,7 @@ struct Trainer::Impl final : ops::TensorStore {
   void wait_slot(uint32_t slot, bool count_backpressure);
   void absorb(const StepRecord& r);
   void poll();
-  void submit(std::vector<VkCommandBuffer> commands, vk::Fence& fence);
+  void submit(std::vector<VkCommandBuffer> commands, vk::Fence& fence, const vk::SubmitSync& sync = {});
 
   struct Param {
     uint32_t tensor = 0;

@@ -129,6 +129,10 @@ Context::Context(const AdoptInfo& info) : dispatch_(std::make_unique<DispatchTab
   device_ = info.device;
   queue_ = info.queue;
   queue_family_ = info.queue_family;
+  if (bool(info.lock_queue) != bool(info.unlock_queue))
+    throw Error("AdoptInfo has lock_queue or unlock_queue but not both", "pass both callbacks, or neither");
+  lock_queue_ = info.lock_queue;
+  unlock_queue_ = info.unlock_queue;
   try {
     load_instance_table(*dispatch_, instance_);
     caps_ = query_caps(*dispatch_, physical_device_);
@@ -324,13 +328,49 @@ void Context::finish_setup(const std::filesystem::path& cache_dir, bool cache_on
   tuning_ = std::make_unique<TuningStore>(cache_file(caps_, cache_dir, cache_on_disk, "tuning-", true, ".json"), tune);
 }
 
+namespace {
+
+// Holds a host's lock on a shared queue for one call (no-op without one).
+class QueueGuard {
+public:
+  QueueGuard(const std::function<void()>& lock, const std::function<void()>& unlock) : unlock_(unlock) {
+    if (lock) lock();
+  }
+  ~QueueGuard() {
+    if (unlock_) unlock_();
+  }
+  QueueGuard(const QueueGuard&) = delete;
+  QueueGuard& operator=(const QueueGuard&) = delete;
+
+private:
+  const std::function<void()>& unlock_;
+};
+
+std::vector<VkSemaphoreSubmitInfo> semaphore_infos(std::span<const TimelinePoint> points) {
+  std::vector<VkSemaphoreSubmitInfo> out;
+  for (const TimelinePoint& p : points) {
+    if (!p.semaphore) throw Error("a timeline point without a semaphore", "pass the host's timeline semaphore");
+    out.push_back({VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, nullptr, p.semaphore, p.value,
+                   VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, 0});
+  }
+  return out;
+}
+
+}  // namespace
+
 Context::~Context() { destroy(); }
 
 void Context::destroy() noexcept {
   if (device_) {
     const auto& d = vk().device;
-    // A lost device fails the wait; destruction goes on regardless.
-    if (d.vkDeviceWaitIdle) d.vkDeviceWaitIdle(device_);
+    // A lost device fails the wait; destruction goes on regardless. On an adopted device only
+    // our queue is waited for (under the host's lock): its other queues are the host's business.
+    if (owns_device_ && d.vkDeviceWaitIdle) {
+      d.vkDeviceWaitIdle(device_);
+    } else if (d.vkQueueWaitIdle && queue_) {
+      const QueueGuard guard(lock_queue_, unlock_queue_);
+      d.vkQueueWaitIdle(queue_);
+    }
     pipelines_.reset();
     if (run_fence_) d.vkDestroyFence(device_, run_fence_, nullptr);
     if (command_pool_) d.vkDestroyCommandPool(device_, command_pool_, nullptr);
@@ -372,16 +412,25 @@ void Context::run_now(const std::function<void(VkCommandBuffer)>& record) {
   check(d.vkWaitForFences(device_, 1, &run_fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
 }
 
-void Context::submit(std::span<const VkCommandBuffer> commands, VkFence fence) {
+void Context::submit(std::span<const VkCommandBuffer> commands, VkFence fence, const SubmitSync& sync) {
   std::vector<VkCommandBufferSubmitInfo> infos;
   for (VkCommandBuffer c : commands) infos.push_back({VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO, nullptr, c, 0});
+  const auto waits = semaphore_infos(sync.wait), signals = semaphore_infos(sync.signal);
   VkSubmitInfo2 si{VK_STRUCTURE_TYPE_SUBMIT_INFO_2};
+  si.waitSemaphoreInfoCount = static_cast<uint32_t>(waits.size());
+  si.pWaitSemaphoreInfos = waits.data();
   si.commandBufferInfoCount = static_cast<uint32_t>(infos.size());
   si.pCommandBufferInfos = infos.data();
+  si.signalSemaphoreInfoCount = static_cast<uint32_t>(signals.size());
+  si.pSignalSemaphoreInfos = signals.data();
+  const QueueGuard guard(lock_queue_, unlock_queue_);
   check(vk().device.vkQueueSubmit2(queue_, 1, &si, fence), "vkQueueSubmit2");
 }
 
-void Context::wait_idle() { check(vk().device.vkQueueWaitIdle(queue_), "vkQueueWaitIdle"); }
+void Context::wait_idle() {
+  const QueueGuard guard(lock_queue_, unlock_queue_);
+  check(vk().device.vkQueueWaitIdle(queue_), "vkQueueWaitIdle");
+}
 
 std::vector<MemoryHeap> Context::memory_heaps() const {
   return query_heaps(vk(), physical_device_, has_memory_budget_);

@@ -14,6 +14,7 @@
 #include "vkgrad/graph/memory_plan.hpp"
 #include "vkgrad/train/step_state.hpp"
 #include "vkgrad/train/config.hpp"
+#include "vkgrad/vk/submit_sync.hpp"
 
 #include <array>
 #include <map>
@@ -100,8 +101,9 @@ public:
   Trainer& operator=(const Trainer&) = delete;
 
   // Queues one training step (one micro-batch with gradient accumulation); returns once the
-  // batch is copied into its staging slot.
-  void step(const Batch& batch);
+  // batch is copied into its staging slot. Its submission waits for and signals the timeline
+  // points of `sync` (a host orders its own work around the step with them).
+  void step(const Batch& batch, const vk::SubmitSync& sync = {});
   // The newest completed step without waiting; with Wait::Yes, after every queued step.
   Metrics metrics(Wait wait = Wait::No);
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "vkgrad/vk/caps.hpp"
+#include "vkgrad/vk/submit_sync.hpp"
 #include "vkgrad/vk/tuning_store.hpp"
 
 #include <vulkan/vulkan_core.h>
@@ -96,7 +97,11 @@ struct AdoptInfo {
   std::filesystem::path pipeline_cache_dir;
   bool pipeline_cache_on_disk = true;
   bool tune_kernels = true;  // as ContextCreateInfo::tune_kernels
+  // Where the host shares `queue` with other threads: called around every vkgrad call on it
+  // (submissions, waits for idle), to hold the host's lock on that queue. Null: none taken.
+  std::function<void()> lock_queue, unlock_queue;
 };
+
 
 class Context {
 public:
@@ -121,8 +126,9 @@ public:
   // Records commands with `record`, submits them and waits. For set-up work (uploads,
   // read-backs, tests); training steps use prerecorded command buffers instead.
   void run_now(const std::function<void(VkCommandBuffer)>& record);
-  // Submits prerecorded command buffers; signals `fence` when done (may be null).
-  void submit(std::span<const VkCommandBuffer> commands, VkFence fence);
+  // Submits prerecorded command buffers; signals `fence` when done (may be null), and waits
+  // and signals the timeline points of `sync`.
+  void submit(std::span<const VkCommandBuffer> commands, VkFence fence, const SubmitSync& sync = {});
   void wait_idle();
 
   // Memory heaps with the current budget (VK_EXT_memory_budget) refreshed.
@@ -142,6 +148,7 @@ private:
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queue_family_ = 0;
+  std::function<void()> lock_queue_, unlock_queue_;  // the host's, around calls on queue_
   bool owns_device_ = true;
   bool has_memory_budget_ = false;  // adopted devices: the host chose the extensions; assume none
   VmaAllocator allocator_ = nullptr;
