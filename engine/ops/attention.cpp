@@ -39,7 +39,8 @@ uint64_t workspace(const graph::Node& n, const graph::Graph& g) { return 2 * sha
 
 void forward(const graph::Node& n, uint32_t, Walk& w) {
   w.kernels.attention.forward(w.rec, shape(n, w.graph, w.rows), w.store.value(n.inputs[0]),
-                              w.store.value(n.outputs[0]), w.store.value(n.outputs[1]).range);
+                              w.store.value(n.outputs[0]), w.store.value(n.outputs[1]).range,
+                              w.kernels.attention_variant);
 }
 
 void backward(const graph::Node& n, uint32_t index, Walk& w) {
@@ -48,7 +49,7 @@ void backward(const graph::Node& n, uint32_t index, Walk& w) {
   w.kernels.attention.backward(w.rec, shape(n, w.graph, w.rows), w.store.value(n.inputs[0]),
                                w.store.value(n.outputs[0]), w.store.grad(n.outputs[0]),
                                w.store.value(n.outputs[1]).range, dqkv->ref, dqkv->accumulate,
-                               w.store.workspace(index).range);
+                               w.store.workspace(index).range, w.kernels.attention_variant);
 }
 
 const OpUnit kUnit{"attention", infer, saved, workspace, forward, backward};

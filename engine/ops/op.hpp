@@ -54,6 +54,7 @@ struct Kernels {
   kernels::Embedding embedding;
   kernels::Dropout dropout;
   kernels::Attention attention;
+  std::optional<kernels::AttentionVariant> attention_variant;  // forced; unset: the kernel's choice
 };
 
 // What an op uses a parameter input for (optimizers treat some kinds apart, e.g. no weight decay).

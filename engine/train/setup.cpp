@@ -24,6 +24,7 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateInfo& i)
     : ctx(c), graph(g), info(i), op_kernels(c), loss_scale(c), optimizer(c), pool(c) {
   if (info.batch_size == 0) throw Error("TrainerCreateInfo::batch_size is 0", "set the number of rows per step");
+  op_kernels.attention_variant = info.attention_variant;
   if (info.ring_slots < 2) throw Error("TrainerCreateInfo::ring_slots must be at least 2", "use 2 or 3");
   if (info.accumulation_steps == 0)
     throw Error("TrainerCreateInfo::accumulation_steps is 0", "use 1 for no gradient accumulation");

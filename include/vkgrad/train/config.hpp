@@ -2,6 +2,7 @@
 // and default values give PyTorch's defaults. Plain values; thread-safe.
 #pragma once
 
+#include "vkgrad/kernels/attention.hpp"
 #include "vkgrad/kernels/loss_scale.hpp"
 #include "vkgrad/kernels/optimizer.hpp"
 #include "vkgrad/kernels/variant.hpp"
@@ -76,6 +77,9 @@ struct TrainerCreateInfo {
   // Record a GPU timestamp around every dispatch of the four passes, for Trainer::profile().
   // Costs two timestamp writes per dispatch each step; ignored where the queue has none.
   bool profile = false;
+  // The fused attention's variant, forced (tests, benchmarks); unset: kernels::select_attention's
+  // choice. A variant the device cannot run throws Error when the passes are recorded.
+  std::optional<kernels::AttentionVariant> attention_variant;
 };
 
 }  // namespace vkgrad::train
