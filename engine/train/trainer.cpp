@@ -5,6 +5,7 @@
 #include "vkgrad/vk/pipeline.hpp"
 
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -262,48 +263,104 @@ TrainingState Trainer::save_state() {
   return st;
 }
 
-void Trainer::load_state(const TrainingState& st) {
+namespace {
+
+std::string shape_text(const std::vector<uint64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// "a, b, c and 4 more"
+std::string some_names(const std::vector<std::string>& names) {
+  std::string s;
+  for (size_t i = 0; i < std::min<size_t>(names.size(), 3); ++i) s += (i ? ", '" : "'") + names[i] + "'";
+  if (names.size() > 3) s += " and " + std::to_string(names.size() - 3) + " more";
+  return s;
+}
+
+}  // namespace
+
+LoadReport Trainer::load_state(const TrainingState& st, const LoadOptions& options) {
   Impl& m = *impl_;
   (void)metrics(Wait::Yes);
-  const auto find = [&](const std::string& name, uint64_t count) -> const std::vector<float>& {
-    const auto it = st.tensors.find(name);
-    if (it == st.tensors.end())
-      throw Error("the training state has no tensor '" + name + "'",
-                  "load a checkpoint saved from the same model and optimizer");
-    if (it->second.values.size() != count)
-      throw Error("the training state's '" + name + "' has " + std::to_string(it->second.values.size()) +
-                      " values, the model " + std::to_string(count),
-                  "load a checkpoint saved from the same model");
-    return it->second.values;
+  // Every tensor the trainer keeps, by its name in a state, with its shape.
+  struct Slot {
+    std::string name;
+    std::vector<uint64_t> shape;
   };
-  std::vector<float> all(m.param_elements, 0.0f);
-  const auto gather = [&](const std::string& prefix) {
+  std::vector<Slot> slots;
+  const auto shape_of = [&](uint32_t tensor) {
+    const auto& dims = m.graph.tensors()[tensor].dims;
+    return std::vector<uint64_t>(dims.begin(), dims.end());
+  };
+  for (const auto& p : m.params) slots.push_back({m.graph.tensors()[p.tensor].name, shape_of(p.tensor)});
+  for (const auto& b : m.buffer_slots) slots.push_back({m.graph.tensors()[b.tensor].name, shape_of(b.tensor)});
+  for (const auto& [prefix, buffer] : moment_buffers(m))
+    for (const auto& p : m.params) slots.push_back({prefix + m.graph.tensors()[p.tensor].name, shape_of(p.tensor)});
+
+  // Everything is checked before anything is written: a bad state leaves the trainer as it was.
+  LoadReport report;
+  for (const Slot& slot : slots) {
+    const auto it = st.tensors.find(slot.name);
+    if (it == st.tensors.end()) {
+      report.missing.push_back(slot.name);
+      continue;
+    }
+    const auto& t = it->second;
+    uint64_t count = 1;
+    for (uint64_t d : slot.shape) count *= d;
+    if ((!t.shape.empty() && t.shape != slot.shape) || t.values.size() != count)
+      throw Error("the training state's '" + slot.name + "' is " +
+                      (t.shape.empty() ? std::to_string(t.values.size()) + " values" : shape_text(t.shape)) +
+                      ", the trainer's " + shape_text(slot.shape),
+                  "load a checkpoint saved from the same model");
+  }
+  for (const auto& [name, t] : st.tensors)
+    if (std::none_of(slots.begin(), slots.end(), [&](const Slot& s) { return s.name == name; }))
+      report.unexpected.push_back(name);
+  if (options.strict && !report.missing.empty())
+    throw Error("the training state has no " + some_names(report.missing) + " (of " + std::to_string(slots.size()) +
+                    " tensors the trainer keeps)",
+                "load a checkpoint saved from the same model and optimizer, or pass LoadOptions{.strict = false} "
+                "to keep the current values of what it lacks");
+  if (options.strict && !report.unexpected.empty())
+    throw Error("the training state holds " + some_names(report.unexpected) +
+                    ", which this trainer does not have (another model's tensors, or another optimizer's state)",
+                "load a checkpoint saved from the same model and optimizer, or pass LoadOptions{.strict = false} "
+                "to skip them");
+
+  const auto has = [&](const std::string& name) { return st.tensors.count(name) != 0; };
+  for (const auto& [prefix, buffer] : moment_buffers(m)) {
+    std::vector<float> all(m.param_elements, 0.0f);
+    vk::download(m.ctx, *buffer, std::span<float>(all));  // what the state lacks keeps its value
     for (const auto& p : m.params) {
-      const auto& v = find(prefix + m.graph.tensors()[p.tensor].name, p.count);
+      const auto name = prefix + m.graph.tensors()[p.tensor].name;
+      if (!has(name)) continue;
+      const auto& v = st.tensors.at(name).values;
       std::copy(v.begin(), v.end(), all.begin() + std::ptrdiff_t(p.offset));
     }
-  };
-  // Everything is checked before anything is written: a bad state leaves the trainer as it was.
-  for (const auto& p : m.params) (void)find(m.graph.tensors()[p.tensor].name, p.count);
-  for (const auto& b : m.buffer_slots) (void)find(m.graph.tensors()[b.tensor].name, b.count);
-  for (const auto& [prefix, buffer] : moment_buffers(m))
-    for (const auto& p : m.params) (void)find(prefix + m.graph.tensors()[p.tensor].name, p.count);
-  for (const auto& [prefix, buffer] : moment_buffers(m)) {
-    gather(prefix);
     vk::upload(m.ctx, *buffer, std::span<const float>(all));
   }
   for (const auto& p : m.params) {
     const auto& name = m.graph.tensors()[p.tensor].name;
-    set_parameter(name, find(name, p.count));
+    if (has(name)) set_parameter(name, st.tensors.at(name).values);
   }
-  for (const auto& b : m.buffer_slots)
-    vk::upload(m.ctx, m.state_buffers, std::span<const float>(find(m.graph.tensors()[b.tensor].name, b.count)),
-               4 * b.offset);
+  for (const auto& b : m.buffer_slots) {
+    const auto& name = m.graph.tensors()[b.tensor].name;
+    if (has(name)) vk::upload(m.ctx, m.state_buffers, std::span<const float>(st.tensors.at(name).values), 4 * b.offset);
+  }
   TrainState device = st.device;
   device.found_inf = 0;
   device.inject_nonfinite = 0;
   vk::upload(m.ctx, m.state, &device, sizeof device);
   m.newest = {};
+  m.newest.steps = device.iteration;
+  m.newest.optimizer_steps = device.optimizer_step;
+  m.newest.loss_scale = device.scale;
+  m.newest.skipped_steps = device.skipped_steps;
+  m.newest.nonfinite_losses = device.nonfinite_losses;
+  return report;
 }
 
 std::vector<std::string> Trainer::parameter_names() const {

@@ -480,6 +480,51 @@ TEST_F(TrainerTest, SaveAndLoadResumeBitwise) {
   EXPECT_THROW(resumed.load_state(saved), Error);
 }
 
+// Loading is strict by default: another optimizer's state, a missing tensor and a mis-shaped one
+// are errors naming the tensor, and nothing changes; not strict, the first two are reported
+// (skipped, or left as they were), the third is still an error. metrics() reports the restored
+// step counts.
+TEST_F(TrainerTest, LoadStateIsStrictAndSaysWhatDoesNotMatch) {
+  const Data d = make_data(8, kSizes[0], kSizes.back(), 50);
+  auto adam_info = small_info(Precision::Fp32, 8);
+  train::TrainingState adam_state;
+  {
+    train::Trainer adam(context(), small_graph(), adam_info);
+    for (int i = 0; i < 3; ++i) adam.step(d.batch(8, true));
+    adam_state = adam.save_state();
+  }
+  auto sgd_info = adam_info;
+  sgd_info.optimizer = train::OptimizerConfig::sgd(0.1f);
+  train::Trainer sgd(context(), small_graph(), sgd_info);
+  const auto before = sgd.parameter("layers.0.weight");
+  const auto expect_error_naming = [&](const train::TrainingState& st, const train::LoadOptions& o,
+                                       const std::string& name) {
+    try {
+      sgd.load_state(st, o);
+      ADD_FAILURE() << "expected vkgrad::Error naming " << name;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(sgd.parameter("layers.0.weight"), before) << "a failed load changes nothing";
+  };
+  expect_error_naming(adam_state, {}, "optim.exp_avg");
+
+  auto lacking = adam_state;
+  lacking.tensors.erase("layers.1.bias");
+  auto misshaped = adam_state;
+  misshaped.tensors.at("layers.0.weight").shape = {1, misshaped.tensors.at("layers.0.weight").values.size()};
+  expect_error_naming(misshaped, {.strict = false}, "layers.0.weight");
+
+  const auto bias_before = sgd.parameter("layers.1.bias");
+  const auto report = sgd.load_state(lacking, {.strict = false});
+  EXPECT_EQ(report.missing, std::vector<std::string>{"layers.1.bias"});
+  EXPECT_FALSE(report.unexpected.empty());
+  for (const auto& name : report.unexpected) EXPECT_EQ(name.rfind("optim.exp_avg", 0), 0u) << name;
+  EXPECT_EQ(sgd.parameter("layers.1.bias"), bias_before) << "what the state lacks keeps its value";
+  EXPECT_EQ(sgd.parameter("layers.0.weight"), lacking.tensors.at("layers.0.weight").values);
+  EXPECT_EQ(sgd.metrics().steps, 3u) << "the restored iteration";
+}
+
 // With profiling on, each of the four passes reports its dispatches' GPU time; off, nothing.
 TEST_F(TrainerTest, ProfileTimesEveryPass) {
   if (context().caps().timestamp_valid_bits == 0) GTEST_SKIP() << "needs timestamps on the compute queue";

@@ -83,6 +83,19 @@ struct PassProfile {
 // optimizer's moments as "optim.exp_avg.NAME", "optim.exp_avg_sq.NAME" (Adam, AdamW) or
 // "optim.momentum_buffer.NAME" (SGD with momentum), and the device's step state (loss scale,
 // growth tracker, iteration, optimizer step, counters).
+// How Trainer::load_state treats a state that does not match the trainer. Strict (the default,
+// as PyTorch's load_state_dict): a tensor the trainer lacks (another model's, or optimizer state
+// of another optimizer) or one of its tensors the state lacks is an Error naming it; not
+// strict: the first are skipped, the second keep their current values, and both are reported.
+// A tensor of the wrong shape is an Error either way.
+struct LoadOptions {
+  bool strict = true;
+};
+struct LoadReport {
+  std::vector<std::string> unexpected;  // in the state, not in the trainer: skipped
+  std::vector<std::string> missing;     // in the trainer, not in the state: left as they were
+};
+
 struct TrainingState {
   struct Tensor {
     std::vector<uint64_t> shape;
@@ -131,9 +144,10 @@ public:
   std::vector<std::string> parameter_names() const;
 
   // The whole training state (waits for queued steps), and its restoration: a trainer built
-  // from the same graph and configuration continues exactly where the saved one stopped.
+  // from the same graph and configuration continues exactly where the saved one stopped, and
+  // metrics() reports the restored step counts. Nothing changes when it throws.
   TrainingState save_state();
-  void load_state(const TrainingState& state);
+  LoadReport load_state(const TrainingState& state, const LoadOptions& options = {});
 
   // With TrainerCreateInfo::profile: the passes of the newest step (waits for queued steps);
   // empty without it or where the queue has no timestamps.
