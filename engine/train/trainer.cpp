@@ -38,7 +38,9 @@ OptimizerConfig OptimizerConfig::adamw(float lr, float weight_decay) {
 }
 
 void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what, uint32_t micro_batch) {
-  if (batch.rows == 0 || batch.rows > rows)
+  if (batch.rows == 0)
+    throw Error(std::string(what) + ": a batch of 0 rows", "pass at least one row (Batch::rows and its feeds)");
+  if (batch.rows > rows)
     throw Error(std::string(what) + ": a batch of " + std::to_string(batch.rows) + " rows; this trainer takes 1.." +
                     std::to_string(rows),
                 "split the data into batches of at most TrainerCreateInfo::batch_size rows");
@@ -184,7 +186,55 @@ Trainer::Evaluation Trainer::evaluate(const Batch& batch) {
   return e;
 }
 
-std::vector<float> Trainer::predict(const Batch& batch) { return evaluate(batch).predictions; }
+std::vector<float> Trainer::predict(const Batch& batch) {
+  Impl& m = *impl_;
+  const uint32_t target = m.graph.loss()->target;
+  const bool with_target = batch.feeds.size() == m.feeds.size();
+  std::string inputs;  // their names, for errors
+  for (const auto& f : m.feeds)
+    if (f.tensor != target) inputs += (inputs.empty() ? "'" : ", '") + m.graph.tensors()[f.tensor].name + "'";
+  if (!with_target && batch.feeds.size() + 1 != m.feeds.size())
+    throw Error("Trainer::predict: the batch has " + std::to_string(batch.feeds.size()) + " feeds; the model's inputs are " +
+                    inputs,
+                "give one Feed per input, in declaration order (the loss target may be left out)");
+  if (batch.rows == 0) throw Error("Trainer::predict: a batch of 0 rows", "pass at least one row");
+  // Every feed as given, checked whole (chunks would report their own sizes), and zeros for
+  // the loss target when it is left out.
+  std::vector<Feed> given;
+  std::vector<float> zero_values;
+  std::vector<int32_t> zero_labels;
+  for (size_t i = 0, k = 0; i < m.feeds.size(); ++i) {
+    const auto& f = m.feeds[i];
+    const uint64_t count = uint64_t(batch.rows) * f.row_values;
+    if (f.tensor == target && !with_target) {
+      (f.labels ? zero_labels.resize(count) : zero_values.resize(count));
+      given.push_back(f.labels ? Feed{{}, zero_labels} : Feed{zero_values, {}});
+      continue;
+    }
+    const Feed& in = batch.feeds[with_target ? i : k++];
+    const uint64_t n = f.labels ? in.labels.size() : in.values.size();
+    if (n != count)
+      throw Error("Trainer::predict: feed '" + m.graph.tensors()[f.tensor].name + "' has " + std::to_string(n) +
+                      " values, expected " + std::to_string(count) + " (" + std::to_string(batch.rows) + " rows × " +
+                      std::to_string(f.row_values) + ")",
+                  "pass rows × features values, row-major");
+    given.push_back(in);
+  }
+  // Any number of rows: the compiled batch size at a time.
+  std::vector<float> out;
+  for (uint32_t r0 = 0; r0 < batch.rows; r0 += m.rows) {
+    const uint32_t n = std::min(m.rows, batch.rows - r0);
+    Batch chunk{n, {}};
+    for (size_t i = 0; i < given.size(); ++i) {
+      const uint64_t per_row = m.feeds[i].row_values, at = uint64_t(r0) * per_row, len = uint64_t(n) * per_row;
+      chunk.feeds.push_back(m.feeds[i].labels ? Feed{{}, given[i].labels.subspan(at, len)}
+                                              : Feed{given[i].values.subspan(at, len), {}});
+    }
+    const auto p = evaluate(chunk).predictions;
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
 
 std::vector<float> Trainer::parameter(const std::string& name) {
   Impl& m = *impl_;

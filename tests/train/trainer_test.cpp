@@ -480,6 +480,35 @@ TEST_F(TrainerTest, SaveAndLoadResumeBitwise) {
   EXPECT_THROW(resumed.load_state(saved), Error);
 }
 
+// predict() takes the inputs alone and any number of rows: 11 rows through a trainer compiled
+// for 4 give, row for row, what 4-row evaluations with the labels give. Zero rows, a wrong feed
+// count and a wrong feed size are errors that say so.
+TEST_F(TrainerTest, PredictTakesInputsAloneAndAnyNumberOfRows) {
+  const Data d = make_data(11, kSizes[0], kSizes.back(), 51);
+  train::Trainer t(context(), small_graph(), small_info(Precision::Fp32, 4));
+  const auto got = t.predict({11, {{d.x}}});
+  const size_t classes = kSizes.back();
+  ASSERT_EQ(got.size(), 11 * classes);
+  for (uint32_t r0 = 0; r0 < 11; r0 += 4) {
+    const uint32_t n = std::min(4u, 11 - r0);
+    const train::Batch chunk{n, {{std::span(d.x).subspan(r0 * kSizes[0], n * kSizes[0])},
+                                 {{}, std::span(d.labels).subspan(r0, n)}}};
+    const auto want = t.evaluate(chunk).predictions;
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[r0 * classes + i], want[i]) << "row " << r0 + i / classes;
+  }
+  const auto message = [&](const train::Batch& b) {
+    try {
+      (void)t.predict(b);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({0, {{std::span(d.x).first(0)}}}).find("0 rows"), std::string::npos);
+  EXPECT_NE(message({3, {}}).find("inputs are"), std::string::npos);
+  EXPECT_NE(message({3, {{std::span(d.x).first(5)}}}).find("feed 'x'"), std::string::npos);
+}
+
 // Loading is strict by default: another optimizer's state, a missing tensor and a mis-shaped one
 // are errors naming the tensor, and nothing changes; not strict, the first two are reported
 // (skipped, or left as they were), the third is still an error. metrics() reports the restored

@@ -124,9 +124,10 @@ public:
   // (without waiting). For traces: each step appears exactly once.
   std::vector<Metrics> take_history();
 
-  // Forward only, sharing the weights, at up to the compiled batch size; waits for the result.
-  // Evaluation mode (batch norm with its running statistics; nothing trains or updates): returns
-  // the loss graph's predictions, rows × features, as floats.
+  // Forward only, sharing the weights; waits for the result. Evaluation mode (batch norm with
+  // its running statistics; nothing trains or updates): returns the loss graph's predictions,
+  // rows × features, as floats. The batch holds the inputs only (or every feed, the loss target
+  // included) and any number of rows: they run the compiled batch size at a time.
   std::vector<float> predict(const Batch& batch);
   // The mean loss over the batch's rows and the predictions (labels or targets required).
   struct Evaluation {
