@@ -1,5 +1,7 @@
-// A downstream program: uses the installed headers and library without touching a device.
+// A downstream program: uses the installed headers (through the umbrella header) and library
+// without touching a device.
 #include <vkgrad/kernels/variant.hpp>
+#include <vkgrad/vkgrad.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -14,5 +16,9 @@ int main() {
   const uint32_t row100 = vkgrad::kernels::reduce_workgroup_size(caps, 100);
   const uint32_t row5 = vkgrad::kernels::reduce_workgroup_size(caps, 5);
   std::printf("reduction workgroups: %u for 100 elements, %u for 5\n", row100, row5);
-  return row100 == 128 && row5 == 32 ? 0 : 1;
+  // A graph is built and shape-checked on the host: a GPT block's output is [context, dim].
+  const vkgrad::graph::Graph g = vkgrad::graph::gpt({.vocab = 50, .context = 16, .layers = 1, .dim = 32, .heads = 2});
+  const auto& logits = g.tensors()[g.loss()->pred];
+  std::printf("gpt logits [%u, %u]\n", logits.dims[0], logits.dims[1]);
+  return row100 == 128 && row5 == 32 && logits.dims[0] == 16 && logits.dims[1] == 50 ? 0 : 1;
 }
