@@ -101,24 +101,19 @@ graph::Graph layer_norm_graph() {
   return g;
 }
 
-// Causal self-attention composed from ops: linear (over [T, dim]), heads split out of the fused QKV,
-// transposes of the head dimension, batched matmuls (q·kᵀ scaled, then ·v) and the causal softmax.
-graph::Graph attention_graph() {
+// Causal self-attention over [4, width] (2 heads): composed from ops (linear over [T, dim],
+// heads split out of the fused QKV, transposes of the head dimension, batched matmuls — q·kᵀ
+// scaled, then ·v — and the causal softmax), or the fused attention op (width 8: 2 heads of 4,
+// as the kernel takes even head dims).
+graph::Graph attention_graph_of(graph::AttentionImpl impl, uint32_t width) {
   graph::Graph g;
   const auto x = g.reshape(g.input("x", {24}), {4, 6});
-  const auto y = g.causal_self_attention(g.tanh(g.linear(x, 6, "in")), 2, "attn", graph::AttentionImpl::Composed);
-  g.mse(g.flatten(y), g.input("t", {24}));
+  const auto y = g.causal_self_attention(g.tanh(g.linear(x, width, "in")), 2, "attn", impl);
+  g.mse(g.flatten(y), g.input("t", {4 * width}));
   return g;
 }
-
-// The same module on the fused attention op (2 heads of 4: the kernel takes even head dims).
-graph::Graph attention_fused_graph() {
-  graph::Graph g;
-  const auto x = g.reshape(g.input("x", {24}), {4, 6});
-  const auto y = g.causal_self_attention(g.tanh(g.linear(x, 8, "in")), 2, "attn", graph::AttentionImpl::Fused);
-  g.mse(g.flatten(y), g.input("t", {32}));
-  return g;
-}
+graph::Graph attention_graph() { return attention_graph_of(graph::AttentionImpl::Composed, 6); }
+graph::Graph attention_fused_graph() { return attention_graph_of(graph::AttentionImpl::Fused, 8); }
 
 // concat, slice and mean along several dimensions.
 graph::Graph concat_graph() {

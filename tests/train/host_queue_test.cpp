@@ -1,6 +1,7 @@
 // Training steps ordered with a host's work: a step waits on the host's timeline semaphore
 // before it starts and signals it when done; and on an adopted device whose queue the host
 // shares across threads, every vkgrad call on the queue happens inside the host's lock.
+#include "adoption.hpp"
 #include "numerics.hpp"
 #include "vk/dispatch.hpp"
 #include "vk_fixture.hpp"
@@ -78,19 +79,7 @@ TEST_F(HostQueueTest, SharedQueueIsUsedOnlyUnderTheHostsLock) {
   vk::Context& host = context();
   int depth = 0, max_depth = 0, locks = 0, unlocks = 0;
   {
-    const vk::DeviceRequirements req(host.vk().get_instance_proc_addr, host.instance(), host.physical_device());
-    vk::AdoptInfo adopt;
-    adopt.get_instance_proc_addr = host.vk().get_instance_proc_addr;
-    adopt.instance = host.instance();
-    adopt.physical_device = host.physical_device();
-    adopt.device = host.device();
-    adopt.queue = host.queue();
-    adopt.queue_family = host.queue_family();
-    for (size_t i = 0; i < vk::kFeatureCount; ++i)
-      if (host.caps().features[i].enabled) adopt.enabled.push_back(Feature(i));
-    adopt.extensions = req.extensions();
-    adopt.pipeline_cache_on_disk = false;
-    adopt.tune_kernels = false;
+    vk::AdoptInfo adopt = adoption_of(host);
     adopt.lock_queue = [&] {
       ++locks;
       max_depth = std::max(max_depth, ++depth);
@@ -116,13 +105,7 @@ TEST_F(HostQueueTest, SharedQueueIsUsedOnlyUnderTheHostsLock) {
 }
 
 TEST_F(HostQueueTest, LockWithoutUnlockIsRejected) {
-  vk::Context& host = context();
-  vk::AdoptInfo adopt;
-  adopt.get_instance_proc_addr = host.vk().get_instance_proc_addr;
-  adopt.instance = host.instance();
-  adopt.physical_device = host.physical_device();
-  adopt.device = host.device();
-  adopt.queue = host.queue();
+  vk::AdoptInfo adopt = adoption_of(context());
   adopt.lock_queue = [] {};
   try {
     vk::Context guest(adopt);

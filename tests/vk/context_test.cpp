@@ -1,12 +1,12 @@
 // Capability detection on the test device and every feature override.
 #include "vk/dispatch.hpp"
 #include "vk/env.hpp"
+#include "adoption.hpp"
 #include "f32_add.hpp"
 #include "numerics.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/buffer.hpp"
-#include "vkgrad/vk/requirements.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -108,35 +108,10 @@ TEST(DisableList, RejectsUnknownNamesSayingWhatIsValid) {
 TEST_F(ContextTest, AdoptedDeviceIsUsedAndNotDestroyed) {
   vk::Context& host = context();
   {
-    vk::AdoptInfo adopt;
-    adopt.get_instance_proc_addr = host.vk().get_instance_proc_addr;
-    adopt.instance = host.instance();
-    adopt.physical_device = host.physical_device();
-    adopt.device = host.device();
-    adopt.queue = host.queue();
-    adopt.queue_family = host.queue_family();
-    for (size_t i = 0; i < vk::kFeatureCount; ++i)
-      if (host.caps().features[i].enabled) adopt.enabled.push_back(Feature(i));
-    adopt.extensions =
-        vk::DeviceRequirements(host.vk().get_instance_proc_addr, host.instance(), host.physical_device()).extensions();
-    adopt.pipeline_cache_on_disk = false;
-    vk::Context guest(adopt);
+    vk::Context guest(adoption_of(host));
     EXPECT_FALSE(guest.owns_device());
     EXPECT_EQ(guest.caps().enabled(Feature::Coopmat), host.caps().enabled(Feature::Coopmat));
-    const F32Add add(guest);
-    vk::Buffer x(guest, {.size = 16});
-    vk::Buffer y(guest, {.size = 16});
-    const auto ones = encode(ElemType::F32, std::vector<double>(4, 1.0));
-    const auto twos = encode(ElemType::F32, std::vector<double>(4, 2.0));
-    vk::upload(guest, x, ones.data(), ones.size());
-    vk::upload(guest, y, twos.data(), twos.size());
-    guest.run_now([&](VkCommandBuffer cmd) {
-      vk::Recorder rec(guest, cmd);
-      add.record(rec, x.range(), y.range(), 4);
-    });
-    std::vector<std::byte> out(16);
-    vk::download(guest, y, out.data(), out.size());
-    EXPECT_EQ(decode(ElemType::F32, out, 4), std::vector<double>(4, 3.0));
+    expect_f32_add_runs(guest);
   }
   // The host's device still works after the guest is gone.
   vk::Buffer z(host, {.size = 16});

@@ -1,7 +1,7 @@
 // vk::DeviceRequirements as a host engine uses it: merged into the host's own device creation
 // (its feature structs ORed, the ones it lacks appended, extensions added), the device created
 // by the test, adopted, and a kernel run on it; and the errors that list everything missing.
-#include "f32_add.hpp"
+#include "adoption.hpp"
 #include "numerics.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
@@ -71,33 +71,15 @@ TEST_F(RequirementsTest, HostDeviceBuiltWithThemIsAdopted) {
   VkQueue queue = VK_NULL_HANDLE;
   get_queue(device, ctx.queue_family(), 0, &queue);
   {
-    vk::AdoptInfo adopt;
-    adopt.get_instance_proc_addr = gipa;
+    vk::AdoptInfo adopt = adoption_of(ctx);
     adopt.get_device_proc_addr = gdpa;
-    adopt.instance = ctx.instance();
-    adopt.physical_device = ctx.physical_device();
     adopt.device = device;
     adopt.queue = queue;
-    adopt.queue_family = ctx.queue_family();
     adopt.enabled = req.features();
     adopt.extensions = req.extensions();
-    adopt.pipeline_cache_on_disk = false;
-    adopt.tune_kernels = false;
     vk::Context guest(adopt);
     EXPECT_EQ(guest.caps().enabled(Feature::BufferDeviceAddress), req.caps().enabled(Feature::BufferDeviceAddress));
-    const F32Add add(guest);
-    vk::Buffer x(guest, {.size = 16}), y(guest, {.size = 16});
-    const auto ones = encode(ElemType::F32, std::vector<double>(4, 1.0));
-    const auto twos = encode(ElemType::F32, std::vector<double>(4, 2.0));
-    vk::upload(guest, x, ones.data(), ones.size());
-    vk::upload(guest, y, twos.data(), twos.size());
-    guest.run_now([&](VkCommandBuffer cmd) {
-      vk::Recorder rec(guest, cmd);
-      add.record(rec, x.range(), y.range(), 4);
-    });
-    std::vector<std::byte> out(16);
-    vk::download(guest, y, out.data(), out.size());
-    EXPECT_EQ(decode(ElemType::F32, out, 4), std::vector<double>(4, 3.0));
+    expect_f32_add_runs(guest);
   }
   destroy(device, nullptr);
 }
@@ -115,14 +97,8 @@ TEST(Requirements, MissingOnesAreAllListed) {
 }
 
 TEST_F(RequirementsTest, AdoptingADeviceWithoutThemSaysWhatIsMissing) {
-  vk::Context& ctx = context();
-  vk::AdoptInfo adopt;
-  adopt.get_instance_proc_addr = ctx.vk().get_instance_proc_addr;
-  adopt.instance = ctx.instance();
-  adopt.physical_device = ctx.physical_device();
-  adopt.device = ctx.device();
-  adopt.queue = ctx.queue();
-  adopt.queue_family = ctx.queue_family();
+  vk::AdoptInfo adopt = adoption_of(context());
+  adopt.extensions.clear();
   adopt.enabled = {Feature::Synchronization2};  // maintenance4 and the push-descriptor extension not declared
   try {
     vk::Context guest(adopt);
