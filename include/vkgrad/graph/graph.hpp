@@ -52,8 +52,8 @@ public:
   Tensor buffer(const std::string& name, std::vector<uint32_t> dims, const Init& init, bool integer = false);
 
   // nn.Linear(in, out): creates NAME.weight [out, in] and NAME.bias [out] with PyTorch's
-  // default initialization. `activation` may be Relu (fused into the GEMM) or any other
-  // activation (applied by a separate op).
+  // default initialization. `activation` (None, Relu, Gelu, GeluTanh): Relu fuses into the GEMM,
+  // the GELUs run as a separate op after it.
   Tensor linear(Tensor x, uint32_t out_features, const std::string& name,
                 Activation activation = Activation::None, bool bias = true);
   // y = x·weightᵀ + bias with given parameters (weight [out, in], bias [out]).

@@ -6,7 +6,14 @@
 
 namespace vkgrad::train {
 
-// Codes match SCHEDULE_* in shaders/loss_scale.comp.
+// Codes match SCHEDULE_* in shaders/loss_scale.comp. For step t (0-based) and the optimizer's
+// (or a parameter group's) rate lr:
+//   Constant  lr
+//   Warmup    lr·(t + 1)/warmup_steps while t < warmup_steps, then lr
+//   Cosine    the same warmup, then min_lr + (lr − min_lr)·(1 + cos(π·s))/2 with
+//             s = min((t − warmup_steps)/(total_steps − warmup_steps), 1): lr down to min_lr at
+//             total_steps, held there after (PyTorch's linear warmup + CosineAnnealingLR).
+// Every group's rate follows the same schedule.
 enum class ScheduleKind : uint32_t { Constant = 0, Warmup = 1, Cosine = 2 };
 
 struct ScheduleConfig {
