@@ -5,6 +5,7 @@
 #pragma once
 
 #include "vkgrad/data/batcher.hpp"
+#include "vkgrad/data/feature_batcher.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/graph/gpt.hpp"
 #include "vkgrad/graph/graph.hpp"

@@ -1,9 +1,12 @@
-// vkgrad::data::Batcher — seeded shuffling and batching of an in-memory image dataset, with
-// normalization to floats, in the order a resumed run can reproduce exactly.
+// vkgrad::data::Batcher — seeded shuffling and batching of an in-memory image dataset (uint8
+// pixels, class labels), with normalization to floats, in the order a resumed run can
+// reproduce exactly (data::Shuffler); data::FeatureBatcher does the same for float features.
 //
 // Owns a copy of nothing: it borrows the images and labels (which must outlive it) and keeps
 // the current epoch's permutation. Not thread-safe: one thread at a time.
 #pragma once
+
+#include "vkgrad/data/shuffler.hpp"
 
 #include <cstdint>
 #include <span>
@@ -20,12 +23,6 @@ struct BatcherCreateInfo {
   float std = 1.0f;
 };
 
-// Where a run stands: the epoch and the next sample within it. Saved in checkpoints.
-struct BatcherPosition {
-  uint64_t epoch = 0;
-  uint64_t next = 0;
-};
-
 class Batcher {
 public:
   // `images`: count × features bytes; `labels`: count class indices.
@@ -35,21 +32,18 @@ public:
   // Fills x (rows × features floats) and y (rows labels) with the next batch and returns its
   // row count; 0 at the end of the epoch (then call next_epoch()).
   uint32_t next(std::vector<float>& x, std::vector<int32_t>& y);
-  void next_epoch();
-  uint32_t batches_per_epoch() const;
-  uint32_t count() const { return count_; }
-  const BatcherPosition& position() const { return position_; }
+  void next_epoch() { order_.next_epoch(); }
+  uint32_t batches_per_epoch() const { return order_.batches_per_epoch(); }
+  uint32_t count() const { return order_.count(); }
+  const BatcherPosition& position() const { return order_.position(); }
   // Jumps to a saved position: the epoch's permutation is rebuilt from the seed.
-  void seek(const BatcherPosition& position);
+  void seek(const BatcherPosition& position) { order_.seek(position); }
 
 private:
-  void shuffle_epoch();
-
   std::span<const uint8_t> images_, labels_;
-  uint32_t features_ = 0, count_ = 0;
+  uint32_t features_ = 0;
   BatcherCreateInfo info_;
-  std::vector<uint32_t> order_;
-  BatcherPosition position_;
+  Shuffler order_;
 };
 
 }  // namespace vkgrad::data
