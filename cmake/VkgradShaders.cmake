@@ -2,7 +2,7 @@
 # (Vulkan 1.3 target, SPIR-V validated by spirv-val through --spirv-val) into a C header holding
 # the words as `vkgrad_spv_NAME`. Editing anything the shader includes rebuilds it (depfile).
 # vkgrad_shader_table(OUT_CPP) writes the table of every variant declared so far.
-find_program(GLSLANG_VALIDATOR glslangValidator REQUIRED)
+# GLSLANG_VALIDATOR: found (and checked for cooperative matrices) by VkgradToolchainCheck.
 
 set(VKGRAD_SHADER_OUT ${PROJECT_BINARY_DIR}/shaders)
 file(MAKE_DIRECTORY ${VKGRAD_SHADER_OUT})
