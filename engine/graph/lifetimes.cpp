@@ -8,7 +8,7 @@
 namespace vkgrad::graph {
 
 ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernels::ElemType type,
-                                       uint64_t alignment) {
+                                       uint64_t alignment, bool forward_only) {
   const auto& ts = graph.tensors();
   const auto& nodes = graph.nodes();
   const auto& spec = *graph.loss();
@@ -24,7 +24,7 @@ ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernel
     for (uint32_t in : nodes[i].inputs) node_grad[i] = node_grad[i] || requires_grad[in];
     for (uint32_t o : nodes[i].outputs) requires_grad[o] = node_grad[i];
   }
-  if (!requires_grad[spec.pred])
+  if (!requires_grad[spec.pred] && !forward_only)
     throw Error("the loss does not depend on any parameter", "connect the predictions to a trained layer");
 
   // Values: read by forward consumers, by the backwards that saved them, and by the loss.
@@ -32,10 +32,10 @@ ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernel
   const auto need = [&](uint32_t t, uint32_t pos) { needed[base(t)] = std::max(needed[base(t)], pos); };
   for (size_t i = 0; i < nodes.size(); ++i) {
     for (uint32_t in : nodes[i].inputs) need(in, at.forward(i));
-    if (node_grad[i])
+    if (node_grad[i] && !forward_only)
       for (uint32_t s : ops::unit(nodes[i].attr).saved(nodes[i])) need(s, at.backward(i));
   }
-  need(spec.pred, at.loss_backward());
+  need(spec.pred, forward_only ? at.loss_forward() : at.loss_backward());
 
   const auto request = [&](std::string name, uint64_t elements, uint32_t first, uint32_t last, MemoryCategory cat,
                            ActivationRequests::Kind kind, uint32_t owner) {
@@ -49,7 +49,7 @@ ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernel
     const uint32_t born = at.forward(size_t(ti.producer));
     request(ti.name.empty() ? "activation " + std::to_string(t) : ti.name, ti.elements(), born,
             std::max(needed[t], born), MemoryCategory::Activations, ActivationRequests::Kind::Value, t);
-    if (!requires_grad[t]) continue;
+    if (!requires_grad[t] || forward_only) continue;
     // Written first by the earliest backward of a consumer (or the loss), read last by the
     // producer's backward. An output nothing differentiates (max pooling's taps) gets none.
     uint32_t first = at.backward(size_t(ti.producer));
@@ -66,7 +66,7 @@ ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernel
             MemoryCategory::Activations, ActivationRequests::Kind::Grad, t);
   }
   for (size_t i = 0; i < nodes.size(); ++i) {
-    if (!node_grad[i]) continue;
+    if (!node_grad[i] || forward_only) continue;
     const uint64_t elements = ops::unit(nodes[i].attr).workspace(nodes[i], graph);
     if (elements)
       request("backward scratch of " + nodes[i].label, elements, at.backward(i), at.backward(i),

@@ -38,7 +38,9 @@ struct ActivationRequests {
 // that writes it to its producer's backward; a
 // workspace during its node's backward. Views (reshape) share their base tensor's requests.
 // Throws Error when the loss does not depend on any parameter.
+// forward_only (inference): values live from their producer to their last forward reader (the
+// predictions to the end), and there are no gradients or backward scratch.
 ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernels::ElemType type,
-                                       uint64_t alignment);
+                                       uint64_t alignment, bool forward_only = false);
 
 }  // namespace vkgrad::graph

@@ -109,4 +109,32 @@ void export_state_dict(const std::filesystem::path& path, const train::TrainingS
   save_safetensors(path, tensors, {{"format", "pt"}});
 }
 
+train::TrainingState load_parameters(const std::filesystem::path& path) {
+  const auto file = SafetensorsFile::load(path);
+  train::TrainingState st;
+  for (const auto& name : file.names()) {
+    if (name.rfind("optim.", 0) == 0 || name.rfind("scaler.", 0) == 0) continue;
+    const auto& t = file.tensor(name);
+    switch (t.dtype) {
+      case Dtype::F64:
+      case Dtype::F32:
+      case Dtype::F16:
+      case Dtype::BF16:
+        st.tensors[name] = {t.shape, file.to_f32(name)};
+        break;
+      case Dtype::I64:
+      case Dtype::I32: {
+        const auto counts = file.to_i64(name);
+        st.tensors[name] = {t.shape, std::vector<float>(counts.begin(), counts.end()), true};
+        break;
+      }
+      default:
+        throw Error(path.string() + ": tensor '" + name + "' is " + std::string(dtype_name(t.dtype)) +
+                        ", not a parameter or buffer type (F64, F32, F16, BF16, I64, I32)",
+                    "save the state_dict with float parameters");
+    }
+  }
+  return st;
+}
+
 }  // namespace vkgrad::io

@@ -62,6 +62,21 @@ void Trainer::Impl::record_passes() {
     if (recorded.timed) profiled.emplace_back(name, std::move(recorded.timed));
     return recorded.handle;
   };
+  // Evaluation: its own staging and upload, the forward in evaluation mode, then the predictions
+  // and the loss copied out.
+  const auto pred = value(graph.loss()->pred);
+  eval.staging = vk::Buffer(ctx, {.size = staging_bytes, .use = vk::MemoryUse::Upload, .name = "evaluation staging"});
+  eval_out = vk::Buffer(ctx, {.size = pred.range.size + 4, .use = vk::MemoryUse::Readback, .name = "evaluation output"});
+  eval.upload = pool.record(opts, false, [&](vk::Recorder& rec) { record_upload(rec, eval); }).handle;
+  eval_forward = pool.record(opts, false, [&](vk::Recorder& rec) { record_forward(rec, false); }).handle;
+  eval_copy = pool.record(opts, false, [&](vk::Recorder& rec) {
+    rec.copy(pred.range, eval_out.range(0, pred.range.size));
+    rec.copy(loss_value.range(), eval_out.range(pred.range.size, 4));
+    rec.host_read(eval_out.range());
+  }).handle;
+  eval.fence = vk::Fence(ctx);
+  if (inference) return;
+
   forward = pass("forward", [&](vk::Recorder& rec) { record_forward(rec, true); });
   backward = pass("backward", [&](vk::Recorder& rec) { record_backward(rec, true); });
   if (info.accumulation_steps > 1)
@@ -95,20 +110,6 @@ void Trainer::Impl::record_passes() {
     }).handle;
     s.fence = vk::Fence(ctx);
   }
-
-  // Evaluation: its own staging and upload, the forward in evaluation mode, then the predictions
-  // and the loss copied out.
-  const auto pred = value(graph.loss()->pred);
-  eval.staging = vk::Buffer(ctx, {.size = staging_bytes, .use = vk::MemoryUse::Upload, .name = "evaluation staging"});
-  eval_out = vk::Buffer(ctx, {.size = pred.range.size + 4, .use = vk::MemoryUse::Readback, .name = "evaluation output"});
-  eval.upload = pool.record(opts, false, [&](vk::Recorder& rec) { record_upload(rec, eval); }).handle;
-  eval_forward = pool.record(opts, false, [&](vk::Recorder& rec) { record_forward(rec, false); }).handle;
-  eval_copy = pool.record(opts, false, [&](vk::Recorder& rec) {
-    rec.copy(pred.range, eval_out.range(0, pred.range.size));
-    rec.copy(loss_value.range(), eval_out.range(pred.range.size, 4));
-    rec.host_read(eval_out.range());
-  }).handle;
-  eval.fence = vk::Fence(ctx);
 }
 
 }  // namespace vkgrad::train

@@ -21,9 +21,11 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 }  // namespace
 
-Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateInfo& i)
-    : ctx(c), graph(g), info(i), op_kernels(c), loss_scale(c), optimizer(c), pool(c) {
-  if (info.batch_size == 0) throw Error("TrainerCreateInfo::batch_size is 0", "set the number of rows per step");
+Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateInfo& i, bool inference_only)
+    : ctx(c), graph(g), info(i), inference(inference_only), api(inference_only ? "Model" : "Trainer"), op_kernels(c),
+      loss_scale(c), optimizer(c), pool(c) {
+  if (info.batch_size == 0)
+    throw Error(std::string(api) + "CreateInfo::batch_size is 0", "set the number of rows per step");
   op_kernels.attention_variant = info.attention_variant;
   if (info.ring_slots < 2) throw Error("TrainerCreateInfo::ring_slots must be at least 2", "use 2 or 3");
   if (info.accumulation_steps == 0)
@@ -54,7 +56,7 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
     throw Error("a warm-up schedule needs warmup_steps >= 1", "set ScheduleConfig::warmup_steps");
 
   lay_out_parameters();
-  plan_optimizer_runs();
+  if (!inference) plan_optimizer_runs();
   lay_out_buffers();
   lay_out_node_memory();
   plan_memory();
@@ -274,7 +276,20 @@ void Trainer::Impl::lay_out_parameters() {
   param_elements = align_up(param_elements, 2);
   host.resize(param_elements, 0.0f);
   const uint64_t bytes = 4 * param_elements;
+  if (mixed) {
+    working_copy = vk::Buffer(ctx, {.size = 2 * param_elements, .name = "parameters (fp16 working copy)"});
+    std::vector<uint16_t> half(param_elements);
+    for (uint64_t i = 0; i < param_elements; ++i) half[i] = kernels::half_bits(host[i]);
+    vk::upload(ctx, working_copy, std::span<const uint16_t>(half));
+  }
+  if (inference && mixed) {
+    counters.device_bytes[size_t(MemoryCategory::Parameters)] = 2 * param_elements;
+    return;
+  }
   masters = vk::Buffer(ctx, {.size = bytes, .name = "parameters (fp32 masters)"});
+  vk::upload(ctx, masters, std::span<const float>(host));
+  counters.device_bytes[size_t(MemoryCategory::Parameters)] = bytes + (mixed ? 2 * param_elements : 0);
+  if (inference) return;
   grads = vk::Buffer(ctx, {.size = bytes, .name = "gradients (fp32)"});
   const bool adam = info.optimizer.kind != kernels::OptimizerKind::Sgd;
   const bool momentum = !adam && info.optimizer.momentum != 0.0f;
@@ -287,16 +302,8 @@ void Trainer::Impl::lay_out_parameters() {
     exp_avg_sq = vk::Buffer(ctx, {.size = bytes, .name = "optimizer exp_avg_sq"});
     vk::upload(ctx, exp_avg_sq, std::span<const float>(zeros));
   }
-  vk::upload(ctx, masters, std::span<const float>(host));
   vk::upload(ctx, grads, std::span<const float>(zeros));
-  if (mixed) {
-    working_copy = vk::Buffer(ctx, {.size = 2 * param_elements, .name = "parameters (fp16 working copy)"});
-    std::vector<uint16_t> half(param_elements);
-    for (uint64_t i = 0; i < param_elements; ++i) half[i] = kernels::half_bits(host[i]);
-    vk::upload(ctx, working_copy, std::span<const uint16_t>(half));
-  }
   optimizer_args.n = uint32_t(param_elements);
-  counters.device_bytes[size_t(MemoryCategory::Parameters)] = bytes + (mixed ? 2 * param_elements : 0);
   counters.device_bytes[size_t(MemoryCategory::Gradients)] = bytes;
   counters.device_bytes[size_t(MemoryCategory::OptimizerState)] = (adam ? 2 : momentum ? 1 : 0) * bytes;
 }
@@ -304,7 +311,7 @@ void Trainer::Impl::lay_out_parameters() {
 void Trainer::Impl::plan_memory() {
   const auto& ts = graph.tensors();
   auto act = graph::activation_requests(graph, rows, act_type,
-                                        std::max<uint64_t>(256, ctx.caps().min_storage_buffer_offset_alignment));
+                                        std::max<uint64_t>(256, ctx.caps().min_storage_buffer_offset_alignment), inference);
   grad_needed = std::move(act.requires_grad);
   const auto& requests = act.requests;
   std::vector<bool> consumed(ts.size(), false);
@@ -321,7 +328,8 @@ void Trainer::Impl::plan_memory() {
     for (const auto& h : ctx.memory_heaps())
       if (h.device_local) budget = std::max(budget, h.budget > h.usage ? h.budget - h.usage : 0);
   }
-  graph::check_budget(plan, budget > fixed ? budget - fixed : 0, "training graph activations");
+  graph::check_budget(plan, budget > fixed ? budget - fixed : 0,
+                      inference ? "inference graph activations" : "training graph activations");
   arena = vk::Buffer(ctx, {.size = std::max<uint64_t>(plan.arena_bytes, 4), .name = "activation arena"});
 
   values.assign(ts.size(), std::nullopt);
@@ -375,11 +383,12 @@ void Trainer::Impl::initialize_state() {
   loss_value = vk::Buffer(ctx, {.size = 4, .name = "loss"});
   row_loss = vk::Buffer(ctx, {.size = 4ull * rows * ops::loss_rows_per_sample(*graph.loss(), graph),
                               .name = "per-row loss"});
+  counters.device_bytes[size_t(MemoryCategory::Workspace)] += state.size() + loss_value.size() + row_loss.size();
+  if (inference) return;
   partials = vk::Buffer(ctx, {.size = 4ull * kernels::LossScale::partial_count(uint32_t(param_elements)),
                               .name = "gradient norm partials"});
   device_record = vk::Buffer(ctx, {.size = sizeof(StepRecord), .name = "step record"});
-  counters.device_bytes[size_t(MemoryCategory::Workspace)] +=
-      state.size() + loss_value.size() + row_loss.size() + partials.size() + device_record.size();
+  counters.device_bytes[size_t(MemoryCategory::Workspace)] += partials.size() + device_record.size();
 }
 
 }  // namespace vkgrad::train

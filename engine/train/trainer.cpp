@@ -123,6 +123,9 @@ void Trainer::Impl::poll() {
 Trainer::Trainer(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info)
     : impl_(std::make_unique<Impl>(ctx, graph, info)) {}
 
+Trainer::Trainer(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info, InferenceOnly)
+    : impl_(std::make_unique<Impl>(ctx, graph, info, true)) {}
+
 Trainer::~Trainer() = default;
 
 void Trainer::step(const Batch& batch, const vk::SubmitSync& sync) {
@@ -194,10 +197,10 @@ std::vector<float> Trainer::predict(const Batch& batch) {
   for (const auto& f : m.feeds)
     if (f.tensor != target) inputs += (inputs.empty() ? "'" : ", '") + m.graph.tensors()[f.tensor].name + "'";
   if (!with_target && batch.feeds.size() + 1 != m.feeds.size())
-    throw Error("Trainer::predict: the batch has " + std::to_string(batch.feeds.size()) + " feeds; the model's inputs are " +
+    throw Error(std::string(m.api) + "::predict: the batch has " + std::to_string(batch.feeds.size()) + " feeds; the model's inputs are " +
                     inputs,
                 "give one Feed per input, in declaration order (the loss target may be left out)");
-  if (batch.rows == 0) throw Error("Trainer::predict: a batch of 0 rows", "pass at least one row");
+  if (batch.rows == 0) throw Error(std::string(m.api) + "::predict: a batch of 0 rows", "pass at least one row");
   // Every feed as given, checked whole (chunks would report their own sizes), and zeros for
   // the loss target when it is left out.
   std::vector<Feed> given;
@@ -214,7 +217,7 @@ std::vector<float> Trainer::predict(const Batch& batch) {
     const Feed& in = batch.feeds[with_target ? i : k++];
     const uint64_t n = f.labels ? in.labels.size() : in.values.size();
     if (n != count)
-      throw Error("Trainer::predict: feed '" + m.graph.tensors()[f.tensor].name + "' has " + std::to_string(n) +
+      throw Error(std::string(m.api) + "::predict: feed '" + m.graph.tensors()[f.tensor].name + "' has " + std::to_string(n) +
                       " values, expected " + std::to_string(count) + " (" + std::to_string(batch.rows) + " rows × " +
                       std::to_string(f.row_values) + ")",
                   "pass rows × features values, row-major");
@@ -236,13 +239,23 @@ std::vector<float> Trainer::predict(const Batch& batch) {
   return out;
 }
 
+std::vector<float> Trainer::Impl::read_parameter(const Param& p) const {
+  std::vector<float> out(p.count);
+  if (masters) {
+    vk::download(ctx, masters, std::span<float>(out), 4 * p.offset);
+    return out;
+  }
+  std::vector<uint16_t> half(p.count);
+  vk::download(ctx, working_copy, std::span<uint16_t>(half), 2 * p.offset);
+  for (size_t i = 0; i < p.count; ++i) out[i] = kernels::half_value(half[i]);
+  return out;
+}
+
 std::vector<float> Trainer::parameter(const std::string& name) {
   Impl& m = *impl_;
   const auto& p = m.param(name);
   ++m.counters.blocking_reads;
-  std::vector<float> out(p.count);
-  vk::download(m.ctx, m.masters, std::span<float>(out), 4 * p.offset);
-  return out;
+  return m.read_parameter(p);
 }
 
 std::vector<float> Trainer::gradient(const std::string& name) {
@@ -265,7 +278,7 @@ void Trainer::set_parameter(const std::string& name, std::span<const float> valu
     throw Error("set_parameter('" + name + "'): " + std::to_string(values.size()) + " values for a parameter of " +
                     std::to_string(p.count),
                 "pass the whole tensor, row-major");
-  vk::upload(m.ctx, m.masters, values, 4 * p.offset);
+  if (m.masters) vk::upload(m.ctx, m.masters, values, 4 * p.offset);
   if (m.mixed) {
     std::vector<uint16_t> half(p.count + (p.count & 1), 0);
     for (size_t i = 0; i < p.count; ++i) half[i] = kernels::half_bits(values[i]);
@@ -400,6 +413,7 @@ LoadReport Trainer::load_state(const TrainingState& st, const LoadOptions& optio
     const auto& name = m.graph.tensors()[b.tensor].name;
     if (has(name)) vk::upload(m.ctx, m.state_buffers, std::span<const float>(st.tensors.at(name).values), 4 * b.offset);
   }
+  if (m.inference) return report;  // no step state
   TrainState device = st.device;
   device.found_inf = 0;
   device.inject_nonfinite = 0;

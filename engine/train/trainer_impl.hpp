@@ -20,7 +20,10 @@ namespace vkgrad::train {
 
 // Implements ops::TensorStore: where each tensor of the compiled graph lives.
 struct Trainer::Impl final : ops::TensorStore {
-  Impl(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info);
+  // inference: forward only (infer::Model): parameters in the precision's type alone (FP16
+  // under mixed precision, no FP32 masters), no gradients, optimizer state or training passes,
+  // and an arena planned for the forward pass.
+  Impl(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info, bool inference = false);
   ~Impl();
 
   struct Slot;
@@ -93,10 +96,13 @@ struct Trainer::Impl final : ops::TensorStore {
   uint32_t base(uint32_t tensor) const;                    // reshape aliases resolved
   uint64_t features(uint32_t tensor) const;
   const Param& param(const std::string& name) const;
+  std::vector<float> read_parameter(const Param& p) const;  // FP32 values (waits for the device)
 
   vk::Context& ctx;
   graph::Graph graph;
   TrainerCreateInfo info;
+  bool inference = false;
+  const char* api = "Trainer";  // the public type, in errors: "Trainer" or "Model"
   uint32_t rows = 0;
   kernels::ElemType act_type = kernels::ElemType::F16;
   bool mixed = true;

@@ -1,6 +1,7 @@
 // regression — vkgrad from a project of your own: fit y = sin(3x) + x/2 on [-2, 2] with a
 // 1 → 64 → 64 → 1 tanh MLP (MSE, AdamW, mixed precision), report the largest error on a held-out
-// grid, then show that a saved checkpoint predicts bitwise the same in a fresh trainer.
+// grid, then show that an inference-only model loaded from the saved checkpoint predicts
+// bitwise the same.
 // Usage: regression [EPOCHS=80] [MAX_ERROR=0.05] [CHECKPOINT=regression.safetensors]. Exit status
 // 0 when the fit is within MAX_ERROR and the reload matches, 1 when not, 2 on an error.
 #include <vkgrad/vkgrad.hpp>
@@ -61,11 +62,12 @@ int main(int argc, char** argv) {
     std::printf("%s: %llu steps, last loss %.5f, max error on the held-out grid %.4f (limit %.4f)\n",
                 ctx.caps().name.c_str(), (unsigned long long)m.steps, m.loss, worst, max_error);
 
+    // An inference-only model (FP16 weights, no gradients or optimizer state) from the file.
     vkgrad::io::save_checkpoint(checkpoint, trainer.save_state());
-    vkgrad::train::Trainer reloaded(ctx, g, info);
-    reloaded.load_state(vkgrad::io::load_checkpoint(checkpoint));
+    vkgrad::infer::Model reloaded(ctx, g, {.batch_size = info.batch_size});
+    reloaded.load(checkpoint);
     const bool same = reloaded.predict({uint32_t(grid.size()), {{grid}}}) == pred;
-    std::printf("reloaded from %s: predictions %s\n", checkpoint.c_str(), same ? "bitwise the same" : "DIFFER");
+    std::printf("inference model from %s: predictions %s\n", checkpoint.c_str(), same ? "bitwise the same" : "DIFFER");
     return worst <= max_error && same ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "regression: %s\n", e.what());

@@ -1,7 +1,7 @@
 // vkgrad — the whole user-facing API in one include: the device context (own or adopted, with
 // the host-device requirements), graphs and their builders, the trainer and its configuration,
-// checkpoints and the file formats, and data batching. The kernels (vkgrad/kernels/*) are a
-// lower layer, included where wanted.
+// inference-only models, checkpoints and the file formats, and data batching. The kernels
+// (vkgrad/kernels/*) are a lower layer, included where wanted.
 #pragma once
 
 #include "vkgrad/data/batcher.hpp"
@@ -10,6 +10,7 @@
 #include "vkgrad/graph/gpt.hpp"
 #include "vkgrad/graph/graph.hpp"
 #include "vkgrad/graph/sequential.hpp"
+#include "vkgrad/infer/model.hpp"
 #include "vkgrad/io/checkpoint.hpp"
 #include "vkgrad/io/idx.hpp"
 #include "vkgrad/io/safetensors.hpp"

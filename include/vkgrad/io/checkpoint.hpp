@@ -23,5 +23,10 @@ void save_checkpoint(const std::filesystem::path& path, const train::TrainingSta
 train::TrainingState load_checkpoint(const std::filesystem::path& path, Metadata* metadata = nullptr);
 // Parameters only, loadable by PyTorch's load_state_dict(strict=True) for the matching module.
 void export_state_dict(const std::filesystem::path& path, const train::TrainingState& state);
+// The parameters and buffers of either file above (a checkpoint's optimizer and loss-scale
+// state left out), or of a state_dict PyTorch saved with safetensors (F32, F16, BF16 or F64
+// floats; integer buffers such as num_batches_tracked as counts). For inference models and for
+// starting training from trained weights.
+train::TrainingState load_parameters(const std::filesystem::path& path);
 
 }  // namespace vkgrad::io

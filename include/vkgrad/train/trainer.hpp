@@ -27,6 +27,9 @@
 namespace vkgrad::vk {
 class Context;
 }
+namespace vkgrad::infer {
+class Model;
+}
 
 namespace vkgrad::train {
 
@@ -161,6 +164,10 @@ public:
   struct Impl;
 
 private:
+  friend class infer::Model;  // an inference-only trainer: see vkgrad/infer/model.hpp
+  struct InferenceOnly {};
+  Trainer(vk::Context& ctx, const graph::Graph& graph, const TrainerCreateInfo& info, InferenceOnly);
+
   std::unique_ptr<Impl> impl_;
 };
 
