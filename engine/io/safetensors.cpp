@@ -1,5 +1,6 @@
 #include "vkgrad/io/safetensors.hpp"
 
+#include "io/elements.hpp"
 #include "io/files.hpp"
 #include "vkgrad/error.hpp"
 
@@ -90,55 +91,6 @@ std::string dims_text(const std::vector<uint64_t>& dims) {
 std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b) {
   if (b != 0 && a > std::numeric_limits<uint64_t>::max() / b) return std::nullopt;
   return a * b;
-}
-
-template <class U>
-U load_le(const std::byte* p) {
-  U v = 0;
-  for (size_t i = sizeof(U); i-- > 0;) v = U(U(v << 8) | U(p[i]));
-  return v;
-}
-
-float half_to_float(uint16_t h) {
-  const uint32_t sign = uint32_t(h & 0x8000u) << 16;
-  const uint32_t exponent = (uint32_t(h) >> 10) & 0x1fu;
-  const uint32_t mantissa = uint32_t(h) & 0x3ffu;
-  if (exponent == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));  // inf, NaN
-  if (exponent != 0) return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
-  const float magnitude = std::ldexp(float(mantissa), -24);  // zero or subnormal: mantissa × 2^-24
-  return sign ? -magnitude : magnitude;
-}
-
-// Beyond float's range a double becomes ±inf (a plain cast would be undefined behaviour).
-float narrow(double v) {
-  if (v > double(std::numeric_limits<float>::max())) return std::numeric_limits<float>::infinity();
-  if (v < -double(std::numeric_limits<float>::max())) return -std::numeric_limits<float>::infinity();
-  return static_cast<float>(v);
-}
-
-// One little-endian element at p, per dtype.
-float read_f64(const std::byte* p) { return narrow(std::bit_cast<double>(load_le<uint64_t>(p))); }
-float read_f32(const std::byte* p) { return std::bit_cast<float>(load_le<uint32_t>(p)); }
-float read_f16(const std::byte* p) { return half_to_float(load_le<uint16_t>(p)); }
-float read_bf16(const std::byte* p) { return std::bit_cast<float>(uint32_t(load_le<uint16_t>(p)) << 16); }
-int64_t read_i64(const std::byte* p) { return std::bit_cast<int64_t>(load_le<uint64_t>(p)); }
-int64_t read_i32(const std::byte* p) { return std::bit_cast<int32_t>(load_le<uint32_t>(p)); }
-int64_t read_i16(const std::byte* p) { return std::bit_cast<int16_t>(load_le<uint16_t>(p)); }
-int64_t read_i8(const std::byte* p) { return std::bit_cast<int8_t>(*p); }
-int64_t read_u8(const std::byte* p) { return int64_t(*p); }
-int64_t read_bool(const std::byte* p) { return *p != std::byte{0}; }
-
-template <int64_t (*Read)(const std::byte*)>
-float as_float(const std::byte* p) {
-  return float(Read(p));
-}
-
-template <class Out, class Decode>
-std::vector<Out> convert(const TensorView& t, Decode decode) {
-  const size_t size = dtype_size(t.dtype);
-  std::vector<Out> out(t.data.size() / size);
-  for (size_t i = 0; i < out.size(); ++i) out[i] = decode(t.data.data() + i * size);
-  return out;
 }
 
 // Loading: every check in one place, each failure naming the file.
@@ -326,7 +278,7 @@ SafetensorsFile SafetensorsFile::parse(std::vector<std::byte> bytes, std::string
   const Reader reader(source_name);
   if (bytes.size() < 8)
     reader.fail("it has " + std::to_string(bytes.size()) + " bytes, fewer than the 8 of the header length");
-  const uint64_t header_bytes = load_le<uint64_t>(bytes.data());
+  const uint64_t header_bytes = detail::load_le<uint64_t>(bytes.data());
   if (header_bytes > kMaxHeaderBytes)
     reader.fail("the header length " + std::to_string(header_bytes) + " is absurd (more than " +
                 std::to_string(kMaxHeaderBytes) + " bytes)");
@@ -380,38 +332,18 @@ const TensorView& SafetensorsFile::tensor(const std::string& name) const {
 
 std::vector<float> SafetensorsFile::to_f32(const std::string& name) const {
   const TensorView& t = tensor(name);
-  switch (t.dtype) {
-    case Dtype::F64: return convert<float>(t, read_f64);
-    case Dtype::F32: return convert<float>(t, read_f32);
-    case Dtype::F16: return convert<float>(t, read_f16);
-    case Dtype::BF16: return convert<float>(t, read_bf16);
-    case Dtype::I64: return convert<float>(t, as_float<read_i64>);
-    case Dtype::I32: return convert<float>(t, as_float<read_i32>);
-    case Dtype::I16: return convert<float>(t, as_float<read_i16>);
-    case Dtype::I8: return convert<float>(t, as_float<read_i8>);
-    case Dtype::U8: return convert<float>(t, as_float<read_u8>);
-    case Dtype::Bool: return convert<float>(t, as_float<read_bool>);
-  }
-  throw Error("safetensors file '" + source_ + "': tensor " + shown(name) + " has an invalid dtype", kDamaged);
+  (void)info(t.dtype);  // a valid Dtype
+  return detail::elements_to_f32(t.dtype, t.data);
 }
 
 std::vector<int64_t> SafetensorsFile::to_i64(const std::string& name) const {
   const TensorView& t = tensor(name);
-  switch (t.dtype) {
-    case Dtype::I64: return convert<int64_t>(t, read_i64);
-    case Dtype::I32: return convert<int64_t>(t, read_i32);
-    case Dtype::I16: return convert<int64_t>(t, read_i16);
-    case Dtype::I8: return convert<int64_t>(t, read_i8);
-    case Dtype::U8: return convert<int64_t>(t, read_u8);
-    case Dtype::Bool: return convert<int64_t>(t, read_bool);
-    case Dtype::F64:
-    case Dtype::F32:
-    case Dtype::F16:
-    case Dtype::BF16: break;
-  }
-  throw Error("safetensors file '" + source_ + "': tensor " + shown(name) + " is " +
-                  std::string(dtype_name(t.dtype)) + ", not an integer type",
-              "read floating-point tensors with to_f32");
+  auto v = detail::elements_to_i64(info(t.dtype).dtype, t.data);
+  if (!v)
+    throw Error("safetensors file '" + source_ + "': tensor " + shown(name) + " is " +
+                    std::string(dtype_name(t.dtype)) + ", not an integer type",
+                "read floating-point tensors with to_f32");
+  return std::move(*v);
 }
 
 void save_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "vkgrad/data/batcher.hpp"
+#include "vkgrad/data/dataset.hpp"
 #include "vkgrad/data/feature_batcher.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/graph/gpt.hpp"
@@ -13,6 +14,7 @@
 #include "vkgrad/infer/model.hpp"
 #include "vkgrad/io/checkpoint.hpp"
 #include "vkgrad/io/idx.hpp"
+#include "vkgrad/io/npy.hpp"
 #include "vkgrad/io/safetensors.hpp"
 #include "vkgrad/train/config.hpp"
 #include "vkgrad/train/trainer.hpp"

@@ -7,6 +7,7 @@
 
 #include "vkgrad/error.hpp"
 #include "vkgrad/io/idx.hpp"
+#include "vkgrad/io/npy.hpp"
 #include "vkgrad/io/safetensors.hpp"
 
 #include <algorithm>
@@ -60,6 +61,16 @@ inline void idx_input(const uint8_t* data, size_t size) {
     if (a.dims.empty() || a.dims.size() > 4) std::abort();
     const uint64_t elements = std::accumulate(a.dims.begin(), a.dims.end(), uint64_t{1}, std::multiplies<>());
     if (a.data.size() != elements) std::abort();
+  } catch (const Error&) {
+  }
+}
+
+// parse_npy, then every element decoded: the shape must account for the data exactly.
+inline void npy_input(const uint8_t* data, size_t size) {
+  try {
+    const io::NpyArray a = io::parse_npy({reinterpret_cast<const std::byte*>(data), size}, "fuzz input");
+    if (a.data.size() != a.count() * io::dtype_size(a.dtype)) std::abort();
+    if (a.to_f32().size() != a.count()) std::abort();
   } catch (const Error&) {
   }
 }

@@ -28,6 +28,7 @@ size_t replay(const std::string& folder, F&& run) {
 
 TEST(FuzzCorpus, Safetensors) { EXPECT_GT(replay("safetensors", fuzz::safetensors_input), 0u); }
 TEST(FuzzCorpus, Idx) { EXPECT_GT(replay("idx", fuzz::idx_input), 0u); }
+TEST(FuzzCorpus, Npy) { EXPECT_GT(replay("npy", fuzz::npy_input), 0u); }
 
 }  // namespace
 }  // namespace vkgrad::test
