@@ -54,6 +54,8 @@ void save_checkpoint(const std::filesystem::path& path, const train::TrainingSta
   Metadata meta = metadata;
   for (const Field& f : kFields)
     meta[f.key] = f.u32 ? std::to_string(state.device.*f.u32) : exact(state.device.*f.f32);
+  if (!state.precision.empty()) meta["vkgrad.precision"] = state.precision;
+  if (!state.optimizer.empty()) meta["vkgrad.optimizer"] = state.optimizer;
   meta["format"] = "pt";
   save_safetensors(path, tensors, meta);
 }
@@ -85,6 +87,9 @@ train::TrainingState load_checkpoint(const std::filesystem::path& path, Metadata
       st.device.*f.f32 = parse<float>(it->second, path, f.key);
   }
   st.device.clip_coef = 1.0f;
+  // Absent in checkpoints of older versions: then unknown, and not checked.
+  if (const auto it = meta.find("vkgrad.precision"); it != meta.end()) st.precision = it->second;
+  if (const auto it = meta.find("vkgrad.optimizer"); it != meta.end()) st.optimizer = it->second;
   if (metadata) {
     metadata->clear();
     for (const auto& [k, v] : meta)

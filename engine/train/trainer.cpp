@@ -288,6 +288,12 @@ void Trainer::set_parameter(const std::string& name, std::span<const float> valu
 
 namespace {
 
+const char* precision_name(Precision p) { return p == Precision::Mixed ? "mixed" : "fp32"; }
+
+const char* optimizer_name(kernels::OptimizerKind k) {
+  return k == kernels::OptimizerKind::Sgd ? "sgd" : k == kernels::OptimizerKind::Adam ? "adam" : "adamw";
+}
+
 // The optimizer-state tensors a configuration keeps, with the prefixes PyTorch's state_dict uses.
 std::vector<std::pair<std::string, const vk::Buffer*>> moment_buffers(const Trainer::Impl& m) {
   std::vector<std::pair<std::string, const vk::Buffer*>> out;
@@ -323,6 +329,8 @@ TrainingState Trainer::save_state() {
     for (const auto& p : m.params) st.tensors[prefix + m.graph.tensors()[p.tensor].name] = slice(p);
   }
   vk::download(m.ctx, m.state, &st.device, sizeof st.device);
+  st.precision = precision_name(m.info.precision);
+  st.optimizer = optimizer_name(m.info.optimizer.kind);
   return st;
 }
 
@@ -347,6 +355,17 @@ std::string some_names(const std::vector<std::string>& names) {
 LoadReport Trainer::load_state(const TrainingState& st, const LoadOptions& options) {
   Impl& m = *impl_;
   (void)metrics(Wait::Yes);
+  if (!m.inference) {
+    const std::string precision = precision_name(m.info.precision), optimizer = optimizer_name(m.info.optimizer.kind);
+    if (!st.precision.empty() && st.precision != precision && !options.allow_precision_change)
+      throw Error("the training state was saved by a " + st.precision + " trainer; this one is " + precision,
+                  "build the trainer with the same TrainerCreateInfo::precision, or pass "
+                  "LoadOptions{.allow_precision_change = true} to continue in " + precision);
+    if (!st.optimizer.empty() && st.optimizer != optimizer && !options.allow_optimizer_change)
+      throw Error("the training state was saved with " + st.optimizer + "; this trainer uses " + optimizer,
+                  "build the trainer with the same OptimizerConfig::kind, or pass "
+                  "LoadOptions{.allow_optimizer_change = true} (with .strict = false where the moments differ)");
+  }
   // Every tensor the trainer keeps, by its name in a state, with its shape.
   struct Slot {
     std::string name;

@@ -69,6 +69,8 @@ TEST_F(Fixture, ResumeFromFileIsBitwise) {
   EXPECT_EQ(meta.at("data.next"), "40");
   EXPECT_EQ(meta.count("vkgrad.iteration"), 0u);  // engine keys are not the caller's
   EXPECT_EQ(state.device.iteration, 5u);
+  EXPECT_EQ(state.precision, "mixed");  // what trained it, so that another trainer is not fed it silently
+  EXPECT_EQ(state.optimizer, "adamw");
   info.seed = 99;
   train::Trainer resumed(context(), model(), info);
   resumed.load_state(state);

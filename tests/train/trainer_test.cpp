@@ -536,16 +536,32 @@ TEST_F(TrainerTest, LoadStateIsStrictAndSaysWhatDoesNotMatch) {
     }
     EXPECT_EQ(sgd.parameter("layers.0.weight"), before) << "a failed load changes nothing";
   };
-  expect_error_naming(adam_state, {}, "optim.exp_avg");
+  // The optimizer the state names first; allowed to change, its moments are still unexpected.
+  expect_error_naming(adam_state, {}, "saved with adam; this trainer uses sgd");
+  expect_error_naming(adam_state, {.allow_optimizer_change = true}, "optim.exp_avg");
+  auto fp32_state = adam_state;
+  fp32_state.optimizer = "sgd";
+  train::Trainer mixed_sgd(context(), small_graph(), [&] {
+    auto i = sgd_info;
+    i.precision = Precision::Mixed;
+    return i;
+  }());
+  try {
+    mixed_sgd.load_state(fp32_state, {.strict = false});
+    ADD_FAILURE() << "an fp32 state loaded into a mixed trainer";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("saved by a fp32 trainer; this one is mixed"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(mixed_sgd.load_state(fp32_state, {.strict = false, .allow_precision_change = true}));
 
   auto lacking = adam_state;
   lacking.tensors.erase("layers.1.bias");
   auto misshaped = adam_state;
   misshaped.tensors.at("layers.0.weight").shape = {1, misshaped.tensors.at("layers.0.weight").values.size()};
-  expect_error_naming(misshaped, {.strict = false}, "layers.0.weight");
+  expect_error_naming(misshaped, {.strict = false, .allow_optimizer_change = true}, "layers.0.weight");
 
   const auto bias_before = sgd.parameter("layers.1.bias");
-  const auto report = sgd.load_state(lacking, {.strict = false});
+  const auto report = sgd.load_state(lacking, {.strict = false, .allow_optimizer_change = true});
   EXPECT_EQ(report.missing, std::vector<std::string>{"layers.1.bias"});
   EXPECT_FALSE(report.unexpected.empty());
   for (const auto& name : report.unexpected) EXPECT_EQ(name.rfind("optim.exp_avg", 0), 0u) << name;

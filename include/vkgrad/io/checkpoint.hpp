@@ -5,7 +5,7 @@
 // "optim.exp_avg.NAME" / "optim.exp_avg_sq.NAME" / "optim.momentum_buffer.NAME", the loss-scale
 // state as "scaler.scale" (F32 [1]) and "scaler.growth_tracker" (I64 [1]); step counters and
 // the learning rate in the header metadata under "vkgrad.*" (floats in shortest round-trip
-// form, so loading is exact). Stateless functions; thread-safe for distinct paths.
+// form, so loading is exact), with the precision and optimizer that trained it. Stateless functions; thread-safe for distinct paths.
 #pragma once
 
 #include "vkgrad/train/trainer.hpp"

@@ -91,8 +91,13 @@ struct PassProfile {
 // of another optimizer) or one of its tensors the state lacks is an Error naming it; not
 // strict: the first are skipped, the second keep their current values, and both are reported.
 // A tensor of the wrong shape is an Error either way.
+// A state saved by a trainer of another precision or optimizer is an Error too, unless allowed
+// (the moments of Adam and AdamW look alike; the loss scale of a mixed run means nothing to an
+// FP32 one): then it loads as it is.
 struct LoadOptions {
   bool strict = true;
+  bool allow_precision_change = false;
+  bool allow_optimizer_change = false;
 };
 struct LoadReport {
   std::vector<std::string> unexpected;  // in the state, not in the trainer: skipped
@@ -107,6 +112,9 @@ struct TrainingState {
   };
   std::map<std::string, Tensor> tensors;
   TrainState device;
+  // What trained it: "mixed" or "fp32", and "sgd", "adam" or "adamw"; empty where unknown (a
+  // file from an older vkgrad, a state_dict): then nothing is checked.
+  std::string precision, optimizer;
 };
 
 class Trainer {
