@@ -8,6 +8,7 @@
 #include "vkgrad/data/dataset.hpp"
 #include "vkgrad/data/feature_batcher.hpp"
 #include "vkgrad/error.hpp"
+#include "vkgrad/fit/fit.hpp"
 #include "vkgrad/graph/gpt.hpp"
 #include "vkgrad/graph/graph.hpp"
 #include "vkgrad/graph/sequential.hpp"

@@ -38,6 +38,7 @@ public:
   const BatcherPosition& position() const { return order_.position(); }
   // Jumps to a saved position: the epoch's permutation is rebuilt from the seed.
   void seek(const BatcherPosition& position) { order_.seek(position); }
+  Shuffler& order() { return order_; }
 
 private:
   std::span<const uint8_t> images_, labels_;
