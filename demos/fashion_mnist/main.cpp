@@ -1,11 +1,10 @@
 // fashion_mnist: vkgrad's main demo. Trains an MLP (784-512-256-10, ReLU) or, with --model cnn,
-// a small CNN on Fashion-MNIST (AdamW, mixed precision by default), shows progress per epoch,
-// evaluates on the test set, and leaves a run folder with metrics.jsonl, a loss/accuracy plot
-// and the final checkpoint. `--json` prints one summary document on stdout.
+// a small CNN on Fashion-MNIST (AdamW, mixed precision by default) with fit::fit, which shows
+// progress per epoch, evaluates on the test set, and leaves metrics.jsonl and the checkpoint in
+// the run folder; this file adds the model, the data, a loss/accuracy plot and `--json`'s summary.
 #include "plot.hpp"
-#include "progress.hpp"
-#include "vkgrad/data/batcher.hpp"
 #include "vkgrad/error.hpp"
+#include "vkgrad/fit/fit.hpp"
 #include "vkgrad/graph/sequential.hpp"
 #include "vkgrad/io/checkpoint.hpp"
 #include "vkgrad/io/idx.hpp"
@@ -86,24 +85,6 @@ graph::Graph model(const std::string& kind) {
   return g;
 }
 
-// Test accuracy and mean loss, in batches of the trainer's size.
-std::pair<double, double> evaluate(train::Trainer& t, const io::Dataset& test) {
-  data::Batcher b(test.images, test.labels, 784, {.batch_size = t.batch_size(), .shuffle = false, .mean = kMean, .std = kStd});
-  std::vector<float> x;
-  std::vector<int32_t> y;
-  uint64_t correct = 0;
-  double loss = 0;
-  while (const uint32_t rows = b.next(x, y)) {
-    const auto e = t.evaluate({rows, {{x}, {{}, y}}});
-    loss += double(e.loss) * rows;
-    for (uint32_t r = 0; r < rows; ++r) {
-      const float* p = &e.predictions[size_t(r) * 10];
-      correct += uint64_t(std::max_element(p, p + 10) - p) == uint64_t(y[r]);
-    }
-  }
-  return {double(correct) / test.count, loss / test.count};
-}
-
 int run(Options o) {
   if (o.epochs == 0) o.epochs = o.model == "cnn" ? 5 : 8;
   const auto t_start = std::chrono::steady_clock::now();
@@ -137,87 +118,55 @@ int run(Options o) {
     std::fprintf(stderr, "measuring GEMM variants on this device, once (kept in %s)\n",
                  ctx.tuning().file().empty() ? "memory" : ctx.tuning().file().string().c_str());
   train::Trainer trainer(ctx, model(o.model), info);
-  data::Batcher batcher(train_set.images, train_set.labels, 784,
-                        {.batch_size = o.batch, .seed = o.seed, .mean = kMean, .std = kStd});
+  fit::ImageBatches batches(train_set.images, train_set.labels, 784,
+                            {.batch_size = o.batch, .seed = o.seed, .mean = kMean, .std = kStd});
+  fit::ImageBatches test(test_set.images, test_set.labels, 784,
+                         {.batch_size = o.batch, .shuffle = false, .mean = kMean, .std = kStd});
   std::fprintf(stderr, "device: %s; %s, %s precision; %u training, %u test samples; run folder %s\n",
                ctx.caps().name.c_str(), o.model.c_str(), o.precision.c_str(), train_set.count, test_set.count,
                run_dir.string().c_str());
 
-  uint64_t first_epoch = 0;
   if (!o.resume.empty()) {
-    io::Metadata meta;
-    auto state = io::load_checkpoint(o.resume, &meta);
-    const auto saved_model = meta.find("model");
-    const std::string was = saved_model == meta.end() ? "mlp" : saved_model->second;  // older checkpoints: MLPs
+    // The model the checkpoint holds, checked first for a clearer message than a missing tensor.
+    io::Metadata saved;
+    (void)io::load_checkpoint(o.resume, &saved);
+    const auto it = saved.find("model");
+    const std::string was = it == saved.end() ? "mlp" : it->second;  // older checkpoints: MLPs
     if (was != o.model)
       throw Error("the checkpoint " + o.resume + " is of the " + was + " model, not " + o.model,
                   "resume with --model " + was);
-    trainer.load_state(state);
-    batcher.seek({std::stoull(meta.at("data.epoch")), std::stoull(meta.at("data.next"))});
-    first_epoch = batcher.position().epoch;
+    fit::resume(trainer, batches, o.resume);
     std::fprintf(stderr, "resumed from %s at epoch %llu, sample %llu\n", o.resume.c_str(),
-                 static_cast<unsigned long long>(first_epoch), static_cast<unsigned long long>(batcher.position().next));
+                 static_cast<unsigned long long>(batches.order().position().epoch),
+                 static_cast<unsigned long long>(batches.order().position().next));
   }
 
-  std::ofstream metrics_file(run_dir / "metrics.jsonl", std::ios::app);
-  std::vector<EpochPoint> curve;
-  std::vector<float> x;
-  std::vector<int32_t> y;
-  uint64_t samples = 0, consecutive_skipped = 0;
-  double train_seconds = 0, accuracy = 0;
-  train::Metrics last;
-  for (uint64_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
-    Progress bar(epoch + 1, o.epochs, train_set.count);
-    const auto t0 = std::chrono::steady_clock::now();
-    uint64_t epoch_samples = batcher.position().next, trained = 0;
-    double loss_sum = 0;
-    uint64_t loss_count = 0;
-    const auto absorb = [&](const train::Metrics& m) {
-      consecutive_skipped = m.skipped ? consecutive_skipped + 1 : 0;
-      if (!m.skipped) loss_sum += m.loss, ++loss_count;
-      last = m;
-    };
-    while (const uint32_t rows = batcher.next(x, y)) {
-      trainer.step({rows, {{x}, {{}, y}}});
-      epoch_samples += rows;
-      trained += rows;
-      samples += rows;
-      for (const auto& m : trainer.take_history()) absorb(m);
-      if (consecutive_skipped >= o.max_skipped) {
-        std::fprintf(stderr,
-                     "\nstopped: %llu consecutive steps skipped (loss scale now %g, %llu non-finite losses). "
-                     "%s\n",
-                     static_cast<unsigned long long>(consecutive_skipped), last.loss_scale,
-                     static_cast<unsigned long long>(last.nonfinite_losses),
-                     last.nonfinite_losses > 0
-                         ? "The forward pass overflows (non-finite loss): lower --lr, or try --precision fp32."
-                         : "Gradients overflow fp16 even at small scales: the loss is probably diverging; lower --lr.");
-        return 3;
-      }
-      bar.update(epoch_samples, last);
-    }
-    const auto m = trainer.metrics(train::Wait::Yes);
-    for (const auto& h : trainer.take_history()) absorb(h);
-    const double train_loss = loss_count ? loss_sum / double(loss_count) : double(m.loss);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    train_seconds += seconds;
-    const auto [acc, test_loss] = evaluate(trainer, test_set);
-    accuracy = acc;
-    bar.finish(m, acc);
-    batcher.next_epoch();
-    const nlohmann::json line = {{"epoch", epoch + 1},        {"train_loss", train_loss},
-                                 {"test_loss", test_loss},    {"test_accuracy", acc},
-                                 {"loss_scale", m.loss_scale}, {"skipped_steps", m.skipped_steps},
-                                 {"samples_per_s", double(trained) / seconds}, {"seconds", seconds}};
-    metrics_file << line.dump() << '\n' << std::flush;
-    curve.push_back({double(epoch + 1), train_loss, test_loss, acc});
-    io::save_checkpoint(run_dir / "checkpoint.safetensors", trainer.save_state(),
-                        {{"data.epoch", std::to_string(batcher.position().epoch)},
-                         {"data.next", std::to_string(batcher.position().next)},
-                         {"data.seed", std::to_string(o.seed)},
-                         {"model", o.model},
-                         {"precision", o.precision}});
+  fit::FitResult result;
+  try {
+    result = fit::fit(trainer, batches, &test,
+                      {.epochs = o.epochs,
+                       .metric = fit::Metric::Accuracy,
+                       .checkpoint = run_dir / "checkpoint.safetensors",
+                       .log = run_dir / "metrics.jsonl",
+                       .validation_name = "test",
+                       .checkpoint_metadata = {{"data.seed", std::to_string(o.seed)},
+                                               {"model", o.model},
+                                               {"precision", o.precision}},
+                       .max_consecutive_skipped = o.max_skipped});
+  } catch (const fit::Diverged& e) {
+    std::fprintf(stderr, "stopped: %llu consecutive steps skipped (loss scale now %g, %llu non-finite losses). %s\n",
+                 static_cast<unsigned long long>(e.consecutive), double(e.loss_scale),
+                 static_cast<unsigned long long>(e.nonfinite_losses),
+                 e.nonfinite_losses > 0
+                     ? "The forward pass overflows (non-finite loss): lower --lr, or try --precision fp32."
+                     : "Gradients overflow fp16 even at small scales: the loss is probably diverging; lower --lr.");
+    return 3;
   }
+  std::vector<EpochPoint> curve;
+  for (const auto& r : result.epochs)
+    curve.push_back({double(r.epoch), r.train_loss, r.validation->loss, r.validation->accuracy.value_or(0.0)});
+  const double accuracy = result.epochs.empty() ? fit::evaluate(trainer, test).accuracy.value_or(0.0)
+                                                : result.epochs.back().validation->accuracy.value_or(0.0);
   const auto final_state = trainer.save_state();
   if (!o.export_state_dict.empty()) io::export_state_dict(o.export_state_dict, final_state);
   const fs::path png = run_dir / "curve.png";
@@ -233,7 +182,7 @@ int run(Options o) {
                                 {"model", o.model},
                                 {"epochs", o.epochs},
                                 {"precision", o.precision},
-                                {"samples_per_s", train_seconds > 0 ? double(samples) / train_seconds : 0.0},
+                                {"samples_per_s", result.train_seconds > 0 ? double(result.samples) / result.train_seconds : 0.0},
                                 {"skipped_steps", m.skipped_steps},
                                 {"nonfinite_losses", m.nonfinite_losses},
                                 {"final_loss_scale", m.loss_scale},
