@@ -1,6 +1,28 @@
-# Script behind install_and_consume and example_regression_installed (see CMakeLists.txt):
-# install, configure SOURCE against the prefix, build, run RUN (program and arguments, |-separated).
+# Script behind install_and_consume, example_regression_installed and readme_example (see
+# CMakeLists.txt): install, configure SOURCE against the prefix, build, run RUN (program and
+# arguments, |-separated) in BUILD. With README: SOURCE is first written from the README's
+# first C++ block (the program as the README shows it).
 file(REMOVE_RECURSE ${PREFIX} ${BUILD})
+if(DEFINED README)
+  file(READ ${README} text)
+  string(FIND "${text}" "```cpp\n" begin)
+  if(begin EQUAL -1)
+    message(FATAL_ERROR "${README} has no ```cpp block")
+  endif()
+  math(EXPR begin "${begin} + 7")
+  string(SUBSTRING "${text}" ${begin} -1 text)
+  string(FIND "${text}" "\n```" end)
+  string(SUBSTRING "${text}" 0 ${end} code)
+  file(REMOVE_RECURSE ${SOURCE})
+  file(WRITE ${SOURCE}/main.cpp "${code}\n")
+  file(WRITE ${SOURCE}/CMakeLists.txt "cmake_minimum_required(VERSION 3.25)
+project(readme_example LANGUAGES CXX)
+set(CMAKE_CXX_STANDARD 20)
+find_package(vkgrad REQUIRED)
+add_executable(readme_example main.cpp)
+target_link_libraries(readme_example PRIVATE vkgrad::vkgrad)
+")
+endif()
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -13,7 +35,7 @@ run(${CMAKE_COMMAND} --build ${BUILD})
 # The program's own output goes to the test log (validation messages included).
 string(REPLACE "|" ";" RUN "${RUN}")
 list(POP_FRONT RUN program)
-execute_process(COMMAND ${BUILD}/${program} ${RUN} RESULT_VARIABLE rc)
+execute_process(COMMAND ${BUILD}/${program} ${RUN} WORKING_DIRECTORY ${BUILD} RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${program} ${RUN} failed (${rc})")
 endif()
