@@ -10,7 +10,7 @@ namespace vkgrad::train {
 
 void Trainer::Impl::record_upload(vk::Recorder& rec, const Slot& s) {
   for (const auto& f : feeds)
-    rec.copy(s.staging.range(f.staging_offset, rows * f.row_bytes), f.device.range(0, rows * f.row_bytes));
+    if (!f.shared) rec.copy(s.staging.range(f.staging_offset, rows * f.row_bytes), f.range.slice(0, rows * f.row_bytes));
   const uint64_t tail = staging_bytes - sizeof(StagingTail);
   rec.copy(s.staging.range(tail + offsetof(StagingTail, valid_rows), 4), state.range(offsetof(TrainState, valid_rows), 4));
   rec.copy(s.staging.range(tail + offsetof(StagingTail, inject_nonfinite), 4),
@@ -52,6 +52,25 @@ void Trainer::Impl::record_backward(vk::Recorder& rec, bool first_micro_batch) {
   }
 }
 
+void Trainer::Impl::record_loss_scale(vk::Recorder& rec) {
+  loss_scale.unscale(rec, state.range(), grads.range(), uint32_t(param_elements), partials.range(), loss_value.range(),
+                     info.optimizer.max_grad_norm, info.accumulation_steps);
+}
+
+void Trainer::Impl::record_update(vk::Recorder& rec) {
+  for (const OptimizerRun& run : optimizer_runs) {
+    const uint64_t at = 4 * run.offset, bytes = 4 * run.args.n;
+    const auto weights = masters.range(at, bytes);
+    const auto m = exp_avg ? exp_avg.range(at, bytes) : weights;
+    const auto v = exp_avg_sq ? exp_avg_sq.range(at, bytes) : m;
+    const auto copy = mixed ? std::optional(working_copy.range(2 * run.offset,
+                                                               kernels::tensor_bytes(kernels::ElemType::F16, run.args.n)))
+                            : std::nullopt;
+    optimizer.record(rec, run.args, state.range(), weights, grads.range(at, bytes), m, v, copy);
+  }
+  loss_scale.advance(rec, state.range(), device_record.range(), advance_args);
+}
+
 void Trainer::Impl::record_passes() {
   // Hazard tracking does not cross command buffers: every pass starts with a full barrier.
   const vk::RecorderOptions opts{.begin_with_barrier = true};
@@ -81,23 +100,8 @@ void Trainer::Impl::record_passes() {
   backward = pass("backward", [&](vk::Recorder& rec) { record_backward(rec, true); });
   if (info.accumulation_steps > 1)
     backward_accumulate = pass("backward_accumulate", [&](vk::Recorder& rec) { record_backward(rec, false); });
-  scale_pass = pass("loss_scale", [&](vk::Recorder& rec) {
-    loss_scale.unscale(rec, state.range(), grads.range(), uint32_t(param_elements), partials.range(),
-                       loss_value.range(), info.optimizer.max_grad_norm, info.accumulation_steps);
-  });
-  update = pass("update", [&](vk::Recorder& rec) {
-    for (const OptimizerRun& run : optimizer_runs) {
-      const uint64_t at = 4 * run.offset, bytes = 4 * run.args.n;
-      const auto weights = masters.range(at, bytes);
-      const auto m = exp_avg ? exp_avg.range(at, bytes) : weights;
-      const auto v = exp_avg_sq ? exp_avg_sq.range(at, bytes) : m;
-      const auto copy = mixed ? std::optional(working_copy.range(2 * run.offset,
-                                                                 kernels::tensor_bytes(kernels::ElemType::F16, run.args.n)))
-                              : std::nullopt;
-      optimizer.record(rec, run.args, state.range(), weights, grads.range(at, bytes), m, v, copy);
-    }
-    loss_scale.advance(rec, state.range(), device_record.range(), advance_args);
-  });
+  scale_pass = pass("loss_scale", [&](vk::Recorder& rec) { record_loss_scale(rec); });
+  update = pass("update", [&](vk::Recorder& rec) { record_update(rec); });
 
   slots.resize(info.ring_slots);
   for (Slot& s : slots) {

@@ -113,7 +113,7 @@ kernels::TensorRef Trainer::Impl::target() const {
   // The loss reads its target as fed: int32 labels, or values in the feed's type.
   const uint32_t t = graph.loss()->target;
   for (const auto& f : feeds)
-    if (f.tensor == t) return {f.device.range(), f.type};
+    if (f.tensor == t) return {f.range, f.type};
   throw Error("internal: the loss target is not a feed", "report this as a vkgrad bug");
 }
 
@@ -357,21 +357,57 @@ void Trainer::Impl::plan_memory() {
     f.staging_offset = staging_bytes;
     staging_bytes = align_up(staging_bytes + rows * f.row_bytes, 16);
     const uint64_t bytes = kernels::tensor_bytes(f.type, rows * f.row_values);
-    f.device = vk::Buffer(ctx, {.size = bytes, .name = "feed " + ti.name});
-    // Rows past a partial batch are read by the layers (and masked by the loss): keep them finite.
-    const std::vector<uint32_t> zeros(bytes / 4, 0u);
-    vk::upload(ctx, f.device, std::span<const uint32_t>(zeros));
-    values[t] = kernels::TensorRef{f.device.range(), f.type};
+    const auto shared = std::find_if(info.shared_feeds.begin(), info.shared_feeds.end(),
+                                     [&](const SharedFeed& sf) { return sf.name == ti.name; });
+    if (shared != info.shared_feeds.end()) {
+      share_feed(f, *shared, bytes);
+    } else {
+      f.device = vk::Buffer(ctx, {.size = bytes, .name = "feed " + ti.name});
+      // Rows past a partial batch are read by the layers (and masked by the loss): keep them finite.
+      const std::vector<uint32_t> zeros(bytes / 4, 0u);
+      vk::upload(ctx, f.device, std::span<const uint32_t>(zeros));
+      f.range = f.device.range();
+    }
+    values[t] = kernels::TensorRef{f.range, f.type};
     feeds.push_back(std::move(f));
   }
+  for (const SharedFeed& sf : info.shared_feeds)
+    if (std::none_of(feeds.begin(), feeds.end(), [&](const FeedBuffer& f) { return ts[f.tensor].name == sf.name; })) {
+      std::string names;
+      for (const auto& f : feeds) names += (names.empty() ? "'" : ", '") + ts[f.tensor].name + "'";
+      throw Error("shared feed '" + sf.name + "' is not a feed of the graph (its feeds: " + names + ")",
+                  "name a Graph::input() or labels() tensor in SharedFeed::name");
+    }
   staging_bytes += sizeof(StagingTail);
 
   uint64_t feed_bytes = 0;
-  for (const auto& f : feeds) feed_bytes += f.device.size();
+  for (const auto& f : feeds) feed_bytes += f.shared ? 0 : f.device.size();
   counters.device_bytes[size_t(MemoryCategory::Activations)] =
       plan.requested_by_category[size_t(MemoryCategory::Activations)] + feed_bytes;
   counters.device_bytes[size_t(MemoryCategory::Workspace)] += plan.requested_by_category[size_t(MemoryCategory::Workspace)];
   counters.planned_arena_bytes = plan.arena_bytes;
+}
+
+void Trainer::Impl::share_feed(FeedBuffer& f, const SharedFeed& sf, uint64_t bytes) {
+  const FeedType expected = f.labels ? FeedType::I32 : f.type == ElemType::F16 ? FeedType::F16 : FeedType::F32;
+  const auto type_name = [](FeedType t) { return t == FeedType::I32 ? "I32" : t == FeedType::F16 ? "F16" : "F32"; };
+  const std::string what = "shared feed '" + sf.name + "'";
+  if (sf.buffer == VK_NULL_HANDLE) throw Error(what + " has no buffer", "set SharedFeed::buffer to the host's VkBuffer");
+  if (sf.type != expected)
+    throw Error(what + " is " + type_name(sf.type) + "; the graph reads it as " + type_name(expected),
+                std::string("store it as ") + type_name(expected) + " and set SharedFeed::type to match");
+  if (sf.size < bytes)
+    throw Error(what + ": the host's range holds " + std::to_string(sf.size) + " bytes; the feed needs " +
+                    std::to_string(bytes) + " (" + std::to_string(rows) + " rows × " + std::to_string(f.row_values) +
+                    " values of " + type_name(expected) + ")",
+                "give a range of at least that size");
+  const uint64_t align = std::max<uint64_t>(1, ctx.caps().min_storage_buffer_offset_alignment);
+  if (sf.offset % align != 0)
+    throw Error(what + " starts at offset " + std::to_string(sf.offset) + ", not a multiple of the device's " +
+                    std::to_string(align) + "-byte storage-buffer offset alignment",
+                "place it at an aligned offset in the host's buffer");
+  f.shared = true;
+  f.range = {sf.buffer, sf.offset, bytes};
 }
 
 void Trainer::Impl::initialize_state() {

@@ -53,6 +53,12 @@ void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what,
     const FeedBuffer& f = feeds[i];
     const Feed& in = batch.feeds[i];
     const auto& name = graph.tensors()[f.tensor].name;
+    if (f.shared) {
+      if (!in.values.empty() || !in.labels.empty())
+        throw Error(std::string(what) + ": feed '" + name + "' is shared: the passes read it from the host's buffer",
+                    "leave its Feed empty and write the rows into the shared buffer before the step");
+      continue;
+    }
     const uint64_t count = uint64_t(batch.rows) * f.row_values;
     const uint64_t given = f.labels ? in.labels.size() : in.values.size();
     if (given != count)
@@ -216,7 +222,11 @@ std::vector<float> Trainer::predict(const Batch& batch) {
     }
     const Feed& in = batch.feeds[with_target ? i : k++];
     const uint64_t n = f.labels ? in.labels.size() : in.values.size();
-    if (n != count)
+    if (f.shared && batch.rows > m.rows)
+      throw Error(std::string(m.api) + "::predict: feed '" + m.graph.tensors()[f.tensor].name +
+                      "' is shared, so a batch holds at most its " + std::to_string(m.rows) + " rows",
+                  "predict at most batch_size rows at a time with shared feeds");
+    if (f.shared ? n != 0 : n != count)
       throw Error(std::string(m.api) + "::predict: feed '" + m.graph.tensors()[f.tensor].name + "' has " + std::to_string(n) +
                       " values, expected " + std::to_string(count) + " (" + std::to_string(batch.rows) + " rows × " +
                       std::to_string(f.row_values) + ")",
@@ -230,8 +240,9 @@ std::vector<float> Trainer::predict(const Batch& batch) {
     Batch chunk{n, {}};
     for (size_t i = 0; i < given.size(); ++i) {
       const uint64_t per_row = m.feeds[i].row_values, at = uint64_t(r0) * per_row, len = uint64_t(n) * per_row;
-      chunk.feeds.push_back(m.feeds[i].labels ? Feed{{}, given[i].labels.subspan(at, len)}
-                                              : Feed{given[i].values.subspan(at, len), {}});
+      chunk.feeds.push_back(m.feeds[i].shared ? Feed{}
+                            : m.feeds[i].labels ? Feed{{}, given[i].labels.subspan(at, len)}
+                                                : Feed{given[i].values.subspan(at, len), {}});
     }
     const auto p = evaluate(chunk).predictions;
     out.insert(out.end(), p.begin(), p.end());
@@ -444,6 +455,53 @@ LoadReport Trainer::load_state(const TrainingState& st, const LoadOptions& optio
   m.newest.skipped_steps = device.skipped_steps;
   m.newest.nonfinite_losses = device.nonfinite_losses;
   return report;
+}
+
+vk::HostDependencies Trainer::record_step(VkCommandBuffer cmd, uint32_t rows, const HostRecordingOptions& options) {
+  Impl& m = *impl_;
+  if (cmd == VK_NULL_HANDLE) throw Error("Trainer::record_step: no command buffer", "pass the host's command buffer, in the recording state");
+  if (m.info.accumulation_steps != 1)
+    throw Error("Trainer::record_step records whole updates; this trainer accumulates " +
+                    std::to_string(m.info.accumulation_steps) + " micro-batches per update",
+                "use accumulation_steps = 1 with record_step");
+  if (rows == 0 || rows > m.rows)
+    throw Error("Trainer::record_step: " + std::to_string(rows) + " rows; this trainer takes 1.." + std::to_string(m.rows),
+                "pass the rows the shared buffers hold for this step");
+  std::string unshared;
+  for (const auto& f : m.feeds)
+    if (!f.shared) unshared += (unshared.empty() ? "'" : ", '") + m.graph.tensors()[f.tensor].name + "'";
+  if (!unshared.empty())
+    throw Error("Trainer::record_step: feeds " + unshared + " are not shared, so no data would reach them",
+                "list every feed in TrainerCreateInfo::shared_feeds");
+  if (!m.host_record)
+    m.host_record = vk::Buffer(m.ctx, {.size = sizeof(StepRecord), .use = vk::MemoryUse::Readback, .name = "host step record"});
+  const vk::HostDependencies deps = vk::host_dependencies();
+  vk::Recorder rec(m.ctx, cmd);
+  if (options.place_dependencies) rec.memory_dependency(deps.before);
+  // The step's scalars, as an upload from staging would write them: no injected overflow, the
+  // update's only micro-batch.
+  const uint32_t zero = 0;
+  rec.update(m.state.range(offsetof(TrainState, valid_rows), 4), std::as_bytes(std::span(&rows, 1)));
+  rec.update(m.state.range(offsetof(TrainState, inject_nonfinite), 4), std::as_bytes(std::span(&zero, 1)));
+  rec.update(m.state.range(offsetof(TrainState, micro_batch), 4), std::as_bytes(std::span(&zero, 1)));
+  m.record_forward(rec, true);
+  m.record_backward(rec, true);
+  m.record_loss_scale(rec);
+  m.record_update(rec);
+  rec.copy(m.device_record.range(), m.host_record.range());
+  if (options.place_dependencies) rec.memory_dependency(deps.after);
+  return deps;
+}
+
+Metrics Trainer::host_step_metrics() {
+  Impl& m = *impl_;
+  if (!m.host_record)
+    throw Error("Trainer::host_step_metrics: no step was recorded with record_step", "record and submit one first");
+  m.host_record.invalidate();
+  StepRecord r;
+  std::memcpy(&r, m.host_record.mapped(), sizeof r);
+  m.absorb(r);
+  return m.newest;
 }
 
 std::vector<std::string> Trainer::parameter_names() const {

@@ -27,6 +27,7 @@ struct Trainer::Impl final : ops::TensorStore {
   ~Impl();
 
   struct Slot;
+  struct FeedBuffer;
 
   // --- setup.cpp ---
   void lay_out_parameters();
@@ -40,6 +41,9 @@ struct Trainer::Impl final : ops::TensorStore {
   void record_forward(vk::Recorder& rec, bool training);
   void record_backward(vk::Recorder& rec, bool first_micro_batch);
   void record_upload(vk::Recorder& rec, const Slot& slot);
+  void record_loss_scale(vk::Recorder& rec);
+  void record_update(vk::Recorder& rec);
+  void share_feed(FeedBuffer& f, const SharedFeed& shared, uint64_t bytes);
   ops::LossBuffers loss_buffers() const;
 
   // --- trainer.cpp ---
@@ -60,7 +64,9 @@ struct Trainer::Impl final : ops::TensorStore {
     uint64_t row_bytes = 0;    // bytes of one row in staging and on the device
     uint64_t row_values = 0;   // values per row
     kernels::ElemType type = kernels::ElemType::F32;  // labels are int32 whatever this says
-    vk::Buffer device;         // fp32 values or int32 labels, [batch rows]
+    vk::Buffer device;         // fp32 values or int32 labels, [batch rows]; none where shared
+    vk::BufferRange range;     // where the passes read it: `device`, or the host's shared range
+    bool shared = false;
     uint64_t staging_offset = 0;
   };
   // The end of every staging buffer: the step's scalars, which the upload copies into the state.
@@ -132,6 +138,7 @@ struct Trainer::Impl final : ops::TensorStore {
   vk::Buffer masters, grads, exp_avg, exp_avg_sq, working_copy;
 
   vk::Buffer state, loss_value, row_loss, partials, device_record;
+  vk::Buffer host_record;  // record_step()'s StepRecord, for the host to read after its submission
   std::vector<FeedBuffer> feeds;
   uint64_t staging_bytes = 0;
 

@@ -148,6 +148,35 @@ void Recorder::fill(const BufferRange& dst, uint32_t value) {
   ctx_.vk().device.vkCmdFillBuffer(cmd_, dst.buffer, dst.offset, dst.size, value);
 }
 
+void Recorder::update(const BufferRange& dst, std::span<const std::byte> data) {
+  if (dst.offset % 4 || data.size() % 4 || data.empty() || data.size() > 65536 || data.size() != dst.size)
+    throw Error("in-command-buffer update of " + std::to_string(data.size()) + " bytes into a range of " +
+                    std::to_string(dst.size) + " at offset " + std::to_string(dst.offset),
+                "update whole 32-bit words, 4 to 65536 bytes, into a range of the same size");
+  const Use uses[] = {{dst, true}};
+  before(uses, VK_PIPELINE_STAGE_2_TRANSFER_BIT);
+  ctx_.vk().device.vkCmdUpdateBuffer(cmd_, dst.buffer, dst.offset, data.size(), data.data());
+}
+
+void Recorder::memory_dependency(const VkMemoryBarrier2& b) {
+  memory_barrier(ctx_.vk(), cmd_, b.srcStageMask, b.srcAccessMask, b.dstStageMask, b.dstAccessMask);
+  ++barriers_;
+  tracked_.clear();
+}
+
+HostDependencies host_dependencies() {
+  HostDependencies d;
+  d.before.srcStageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
+  d.before.srcAccessMask = VK_ACCESS_2_MEMORY_WRITE_BIT;
+  d.before.dstStageMask = kWorkStages;
+  d.before.dstAccessMask = kWorkAccess;
+  d.after.srcStageMask = kWorkStages;
+  d.after.srcAccessMask = kWorkWrites;
+  d.after.dstStageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT | VK_PIPELINE_STAGE_2_HOST_BIT;
+  d.after.dstAccessMask = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT | VK_ACCESS_2_HOST_READ_BIT;
+  return d;
+}
+
 void Recorder::host_read(const BufferRange& range) {
   // Host reads happen after the fence, outside this command buffer: always make them visible.
   (void)range;  // one global barrier covers every range

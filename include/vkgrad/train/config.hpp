@@ -8,6 +8,8 @@
 #include "vkgrad/kernels/variant.hpp"
 #include "vkgrad/train/schedule.hpp"
 
+#include <vulkan/vulkan_core.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -61,6 +63,23 @@ struct OptimizerConfig {
   static OptimizerConfig adamw(float lr = 1e-3f, float weight_decay = 0.01f);
 };
 
+// How a feed's rows lie in device memory: FP32 or FP16 values, or int32 labels.
+enum class FeedType { F32, F16, I32 };
+
+// A host's buffer range used as a graph feed (an input, a target or labels) without a copy: the
+// passes read the feed from there, as the host last wrote it. It must allow storage-buffer use,
+// start at a multiple of the device's minStorageBufferOffsetAlignment and hold batch_size rows
+// of the feed's values in its type: I32 for labels; F16 for inputs that layers read under mixed
+// precision; F32 for inputs in FP32 training, loss targets and encoding coordinates (the error
+// for a mismatch names the type expected). The host keeps it alive as long as the trainer.
+struct SharedFeed {
+  std::string name;  // the feed's graph name
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceSize offset = 0;
+  VkDeviceSize size = 0;  // bytes
+  FeedType type = FeedType::F32;
+};
+
 struct TrainerCreateInfo {
   uint32_t batch_size = 0;  // rows per step (the compiled maximum); required
   Precision precision = Precision::Mixed;
@@ -80,6 +99,9 @@ struct TrainerCreateInfo {
   // The fused attention's variant, forced (tests, benchmarks); unset: kernels::select_attention's
   // choice. A variant the device cannot run throws Error when the passes are recorded.
   std::optional<kernels::AttentionVariant> attention_variant;
+  // Feeds read from the host's buffers instead of the staging ring (see SharedFeed); step()
+  // then takes no data for them, and record_step() needs every feed shared.
+  std::vector<SharedFeed> shared_feeds;
 };
 
 }  // namespace vkgrad::train

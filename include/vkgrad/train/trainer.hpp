@@ -14,6 +14,7 @@
 #include "vkgrad/graph/memory_plan.hpp"
 #include "vkgrad/train/step_state.hpp"
 #include "vkgrad/train/config.hpp"
+#include "vkgrad/vk/host_recording.hpp"
 #include "vkgrad/vk/submit_sync.hpp"
 
 #include <array>
@@ -48,6 +49,11 @@ struct Batch {
   std::vector<Feed> feeds;
   // Testing and drills: poison one gradient with inf in this step, as an overflow would.
   bool inject_nonfinite_gradient = false;
+};
+
+struct HostRecordingOptions {
+  // false: the host places HostDependencies::before and ::after itself (returned all the same).
+  bool place_dependencies = true;
 };
 
 // The newest completed step, as the device recorded it.
@@ -130,6 +136,19 @@ public:
   void step(const Batch& batch, const vk::SubmitSync& sync = {});
   // The newest completed step without waiting; with Wait::Yes, after every queued step.
   Metrics metrics(Wait wait = Wait::No);
+
+  // Records one training step (forward, backward, loss-scale, update) into the host's `cmd`
+  // (recording, outside a render pass, for a queue family with compute on this device) for the
+  // host to submit where and when it likes; `rows` (<= batch_size) of every feed are read from
+  // the shared buffers (TrainerCreateInfo::shared_feeds: all feeds must be shared) as the
+  // host's earlier commands left them. Returns the dependencies placed before and after the
+  // step (see vk::HostDependencies). May be called again for every frame; with step() in
+  // between, the host orders its submissions after the trainer's (SubmitSync). Needs
+  // accumulation_steps = 1. Each recording rereads nothing on the host: it is cheap.
+  vk::HostDependencies record_step(VkCommandBuffer cmd, uint32_t rows, const HostRecordingOptions& options = {});
+  // The metrics of the newest record_step() step, once the host's submission has completed
+  // (before that it returns the previous ones). Counted into metrics() and take_history().
+  Metrics host_step_metrics();
 
   // Every step completed since the last call, oldest first, as the device recorded them
   // (without waiting). For traces: each step appears exactly once.

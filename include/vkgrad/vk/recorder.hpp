@@ -13,6 +13,7 @@
 #pragma once
 
 #include "vkgrad/vk/buffer.hpp"
+#include "vkgrad/vk/host_recording.hpp"
 #include "vkgrad/vk/pipeline.hpp"
 
 #include <vulkan/vulkan_core.h>
@@ -68,6 +69,12 @@ public:
   void fill(const BufferRange& dst, uint32_t value);  // offset and size multiples of 4
   // Makes device writes to `range` visible to host reads once the command buffer completes.
   void host_read(const BufferRange& range);
+  // Writes `data` (a multiple of 4 bytes, at most 65536) into `dst` from the command buffer
+  // itself (vkCmdUpdateBuffer), as a transfer write.
+  void update(const BufferRange& dst, std::span<const std::byte> data);
+  // Records `barrier` as it is (a dependency a host needs around vkgrad's work); what follows
+  // starts with nothing pending.
+  void memory_dependency(const VkMemoryBarrier2& barrier);
 
   VkCommandBuffer command_buffer() const { return cmd_; }
   uint32_t barrier_count() const { return barriers_; }

@@ -1,0 +1,170 @@
+// Recording for a host: training steps recorded into the test's own command buffer, reading
+// their inputs from the test's buffers (shared feeds) that the same command buffer filled just
+// before, and submitted by the test on its queue, train bitwise as step() does with the same
+// data, and their metrics come back. Misuse is answered with errors naming the feed and sizes.
+#include "numerics.hpp"
+#include "vk/dispatch.hpp"
+#include "vk_fixture.hpp"
+#include "vkgrad/error.hpp"
+#include "vkgrad/kernels/tensor_ref.hpp"
+#include "vkgrad/train/trainer.hpp"
+#include "vkgrad/vk/buffer.hpp"
+#include "vkgrad/vk/context.hpp"
+
+#include <cstring>
+
+namespace vkgrad::test {
+namespace {
+
+constexpr uint32_t kRows = 3;
+
+graph::Graph small_mlp() {
+  graph::Graph g;
+  const auto x = g.input("x", {4});
+  const auto y = g.input("y", {2});
+  g.mse(g.linear(g.linear(x, 8, "a", graph::Activation::Relu), 2, "b"), y);
+  return g;
+}
+
+// The host's side: a command pool on vkgrad's queue family, one primary command buffer, a fence.
+struct HostCommands {
+  vk::Context& ctx;
+  VkCommandPool pool = VK_NULL_HANDLE;
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
+  explicit HostCommands(vk::Context& c) : ctx(c) {
+    const auto& d = ctx.vk().device;
+    const VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, nullptr,
+                                      VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, ctx.queue_family()};
+    EXPECT_EQ(d.vkCreateCommandPool(ctx.device(), &pci, nullptr, &pool), VK_SUCCESS);
+    const VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, nullptr, pool,
+                                         VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
+    EXPECT_EQ(d.vkAllocateCommandBuffers(ctx.device(), &ai, &cmd), VK_SUCCESS);
+    const VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    EXPECT_EQ(d.vkCreateFence(ctx.device(), &fci, nullptr, &fence), VK_SUCCESS);
+  }
+  ~HostCommands() {
+    const auto& d = ctx.vk().device;
+    d.vkDestroyFence(ctx.device(), fence, nullptr);
+    d.vkDestroyCommandPool(ctx.device(), pool, nullptr);
+  }
+  void begin() {
+    const VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, nullptr,
+                                      VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    ASSERT_EQ(ctx.vk().device.vkBeginCommandBuffer(cmd, &bi), VK_SUCCESS);
+  }
+  void submit_and_wait() {
+    const auto& d = ctx.vk().device;
+    ASSERT_EQ(d.vkEndCommandBuffer(cmd), VK_SUCCESS);
+    const VkCommandBufferSubmitInfo ci{VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO, nullptr, cmd};
+    VkSubmitInfo2 si{VK_STRUCTURE_TYPE_SUBMIT_INFO_2};
+    si.commandBufferInfoCount = 1;
+    si.pCommandBufferInfos = &ci;
+    ASSERT_EQ(d.vkQueueSubmit2(ctx.queue(), 1, &si, fence), VK_SUCCESS);
+    ASSERT_EQ(d.vkWaitForFences(ctx.device(), 1, &fence, VK_TRUE, 60'000'000'000ull), VK_SUCCESS);
+    ASSERT_EQ(d.vkResetFences(ctx.device(), 1, &fence), VK_SUCCESS);
+  }
+};
+
+struct HostRecordingTest : VkTest, ::testing::WithParamInterface<kernels::Precision> {};
+
+TEST_P(HostRecordingTest, RecordedStepsTrainBitwiseAsStepDoes) {
+  vk::Context& ctx = context();
+  const bool mixed = GetParam() == kernels::Precision::Mixed;
+  // Under mixed precision the layers read x as FP16; the loss reads its target y as FP32.
+  const uint64_t x_bytes = kRows * 4 * (mixed ? 2 : 4), y_bytes = kRows * 2 * 4;
+  vk::Buffer hx(ctx, {.size = x_bytes, .name = "host x"}), hy(ctx, {.size = y_bytes, .name = "host y"});
+  vk::Buffer staging(ctx, {.size = x_bytes + y_bytes, .use = vk::MemoryUse::Upload, .name = "host staging"});
+  train::TrainerCreateInfo info{.batch_size = kRows, .precision = GetParam()};
+  train::Trainer reference(ctx, small_mlp(), info);
+  info.shared_feeds = {{"x", hx.handle(), 0, x_bytes, mixed ? train::FeedType::F16 : train::FeedType::F32},
+                       {"y", hy.handle(), 0, y_bytes, train::FeedType::F32}};
+  train::Trainer hosted(ctx, small_mlp(), info);
+  HostCommands host(ctx);
+
+  for (int step = 0; step < 3; ++step) {
+    std::vector<float> x, y;
+    for (double v : uniform(kRows * 4, -1, 1, 10 + step)) x.push_back(float(v));
+    for (double v : uniform(kRows * 2, -1, 1, 20 + step)) y.push_back(float(v));
+    reference.step({kRows, {{x}, {y}}});
+
+    // The host writes this step's rows into its staging memory, copies them into the shared
+    // buffers in its command buffer, then has vkgrad record the step after them.
+    auto* bytes = static_cast<std::byte*>(staging.mapped());
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (mixed) {
+        const uint16_t h = kernels::half_bits(x[i]);
+        std::memcpy(bytes + 2 * i, &h, 2);
+      } else {
+        std::memcpy(bytes + 4 * i, &x[i], 4);
+      }
+    }
+    std::memcpy(bytes + x_bytes, y.data(), y_bytes);
+    staging.flush();
+    host.begin();
+    const VkBufferCopy to_x{0, 0, x_bytes}, to_y{x_bytes, 0, y_bytes};
+    ctx.vk().device.vkCmdCopyBuffer(host.cmd, staging.handle(), hx.handle(), 1, &to_x);
+    ctx.vk().device.vkCmdCopyBuffer(host.cmd, staging.handle(), hy.handle(), 1, &to_y);
+    const vk::HostDependencies deps = hosted.record_step(host.cmd, kRows);
+    EXPECT_EQ(deps.before.srcAccessMask, VK_ACCESS_2_MEMORY_WRITE_BIT);
+    host.submit_and_wait();
+  }
+
+  const auto m = hosted.host_step_metrics(), r = reference.metrics(train::Wait::Yes);
+  EXPECT_EQ(m.steps, 3u);
+  EXPECT_EQ(m.loss, r.loss);
+  EXPECT_EQ(m.loss_scale, r.loss_scale);
+  for (const auto& name : reference.parameter_names())
+    EXPECT_EQ(hosted.parameter(name), reference.parameter(name)) << name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, HostRecordingTest,
+                         ::testing::Values(kernels::Precision::Mixed, kernels::Precision::Fp32),
+                         [](const auto& p) { return p.param == kernels::Precision::Mixed ? "mixed" : "fp32"; });
+
+TEST_F(VkTest, SharedFeedMisuseIsAnsweredWithClearErrors) {
+  vk::Context& ctx = context();
+  vk::Buffer b(ctx, {.size = 1024, .name = "host buffer"});
+  const auto error_of = [&](train::TrainerCreateInfo info) -> std::string {
+    try {
+      train::Trainer t(ctx, small_mlp(), info);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const train::TrainerCreateInfo base{.batch_size = kRows, .precision = kernels::Precision::Fp32};
+  auto info = base;
+  info.shared_feeds = {{"x", b.handle(), 0, 40, train::FeedType::F32}};
+  EXPECT_NE(error_of(info).find("shared feed 'x': the host's range holds 40 bytes; the feed needs 48 (3 rows × 4 values of F32)"),
+            std::string::npos) << error_of(info);
+  info.shared_feeds = {{"x", b.handle(), 0, 48, train::FeedType::F16}};
+  EXPECT_NE(error_of(info).find("shared feed 'x' is F16; the graph reads it as F32"), std::string::npos) << error_of(info);
+  info.shared_feeds = {{"z", b.handle(), 0, 48, train::FeedType::F32}};
+  EXPECT_NE(error_of(info).find("'z' is not a feed of the graph (its feeds: 'x', 'y')"), std::string::npos)
+      << error_of(info);
+
+  info.shared_feeds = {{"x", b.handle(), 0, 48, train::FeedType::F32}};
+  train::Trainer t(ctx, small_mlp(), info);
+  std::vector<float> x(kRows * 4), y(kRows * 2);
+  try {
+    t.step({kRows, {{x}, {y}}});
+    ADD_FAILURE() << "data for a shared feed was taken";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("feed 'x' is shared"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(t.step({kRows, {{}, {y}}}));
+  HostCommands host(ctx);
+  host.begin();
+  try {
+    t.record_step(host.cmd, kRows);
+    ADD_FAILURE() << "a step with an unshared feed was recorded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("feeds 'y' are not shared"), std::string::npos) << e.what();
+  }
+  ASSERT_EQ(ctx.vk().device.vkEndCommandBuffer(host.cmd), VK_SUCCESS);
+  (void)t.metrics(train::Wait::Yes);
+}
+
+}  // namespace
+}  // namespace vkgrad::test
