@@ -14,6 +14,7 @@
 #include "vkgrad/graph/sequential.hpp"
 #include "vkgrad/infer/model.hpp"
 #include "vkgrad/io/checkpoint.hpp"
+#include "vkgrad/io/glsl_export.hpp"
 #include "vkgrad/io/idx.hpp"
 #include "vkgrad/io/npy.hpp"
 #include "vkgrad/io/safetensors.hpp"

@@ -2,6 +2,7 @@
 // their inputs from the test's buffers (shared feeds) that the same command buffer filled just
 // before, and submitted by the test on its queue, train bitwise as step() does with the same
 // data, and their metrics come back. Misuse is answered with errors naming the feed and sizes.
+#include "host_commands.hpp"
 #include "numerics.hpp"
 #include "vk/dispatch.hpp"
 #include "vk_fixture.hpp"
@@ -25,46 +26,6 @@ graph::Graph small_mlp() {
   g.mse(g.linear(g.linear(x, 8, "a", graph::Activation::Relu), 2, "b"), y);
   return g;
 }
-
-// The host's side: a command pool on vkgrad's queue family, one primary command buffer, a fence.
-struct HostCommands {
-  vk::Context& ctx;
-  VkCommandPool pool = VK_NULL_HANDLE;
-  VkCommandBuffer cmd = VK_NULL_HANDLE;
-  VkFence fence = VK_NULL_HANDLE;
-  explicit HostCommands(vk::Context& c) : ctx(c) {
-    const auto& d = ctx.vk().device;
-    const VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, nullptr,
-                                      VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, ctx.queue_family()};
-    EXPECT_EQ(d.vkCreateCommandPool(ctx.device(), &pci, nullptr, &pool), VK_SUCCESS);
-    const VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, nullptr, pool,
-                                         VK_COMMAND_BUFFER_LEVEL_PRIMARY, 1};
-    EXPECT_EQ(d.vkAllocateCommandBuffers(ctx.device(), &ai, &cmd), VK_SUCCESS);
-    const VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    EXPECT_EQ(d.vkCreateFence(ctx.device(), &fci, nullptr, &fence), VK_SUCCESS);
-  }
-  ~HostCommands() {
-    const auto& d = ctx.vk().device;
-    d.vkDestroyFence(ctx.device(), fence, nullptr);
-    d.vkDestroyCommandPool(ctx.device(), pool, nullptr);
-  }
-  void begin() {
-    const VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, nullptr,
-                                      VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    ASSERT_EQ(ctx.vk().device.vkBeginCommandBuffer(cmd, &bi), VK_SUCCESS);
-  }
-  void submit_and_wait() {
-    const auto& d = ctx.vk().device;
-    ASSERT_EQ(d.vkEndCommandBuffer(cmd), VK_SUCCESS);
-    const VkCommandBufferSubmitInfo ci{VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO, nullptr, cmd};
-    VkSubmitInfo2 si{VK_STRUCTURE_TYPE_SUBMIT_INFO_2};
-    si.commandBufferInfoCount = 1;
-    si.pCommandBufferInfos = &ci;
-    ASSERT_EQ(d.vkQueueSubmit2(ctx.queue(), 1, &si, fence), VK_SUCCESS);
-    ASSERT_EQ(d.vkWaitForFences(ctx.device(), 1, &fence, VK_TRUE, 60'000'000'000ull), VK_SUCCESS);
-    ASSERT_EQ(d.vkResetFences(ctx.device(), 1, &fence), VK_SUCCESS);
-  }
-};
 
 struct HostRecordingTest : VkTest, ::testing::WithParamInterface<kernels::Precision> {};
 
