@@ -9,7 +9,9 @@ Model::Model(vk::Context& ctx, const graph::Graph& graph, const ModelCreateInfo&
                                   {.batch_size = info.batch_size,
                                    .precision = info.precision,
                                    .memory_budget = info.memory_budget,
-                                   .attention_variant = info.attention_variant},
+                                   .attention_variant = info.attention_variant,
+                                   .shared_feeds = info.shared_feeds,
+                                   .shared_predictions = info.shared_predictions},
                                   train::Trainer::InferenceOnly{})) {}
 
 Model::~Model() = default;
@@ -26,6 +28,10 @@ train::LoadReport Model::load(const train::TrainingState& state, const train::Lo
 }
 
 std::vector<float> Model::predict(const train::Batch& batch) { return trainer_->predict(batch); }
+
+vk::HostDependencies Model::record_predict(VkCommandBuffer cmd, uint32_t rows, const train::HostRecordingOptions& options) {
+  return trainer_->record_predict(cmd, rows, options);
+}
 
 std::vector<float> Model::parameter(const std::string& name) { return trainer_->parameter(name); }
 

@@ -342,6 +342,20 @@ void Trainer::Impl::plan_memory() {
     (kind == Kind::Value ? values : kind == Kind::Grad ? grads_of : workspaces)[owner] = ref;
   }
 
+  if (info.shared_predictions) {
+    // The predictions live in the host's range instead of the arena (where their planned place
+    // stays unused).
+    const SharedFeed& sp = *info.shared_predictions;
+    const uint32_t pred = base(graph.loss()->pred);
+    FeedBuffer view;
+    view.tensor = pred;
+    view.type = act_type;
+    view.row_values = features(pred);
+    share_feed(view, {"predictions", sp.buffer, sp.offset, sp.size, sp.type},
+               kernels::tensor_bytes(act_type, rows * view.row_values));
+    values[pred] = kernels::TensorRef{view.range, act_type};
+  }
+
   // Feeds: inputs and int32 labels, one device buffer each (never in the arena: the upload
   // writes them while earlier steps may still run), and their staging layout. Under mixed
   // precision the host converts inputs that layers read to fp16 as it stages them; a loss

@@ -493,6 +493,32 @@ vk::HostDependencies Trainer::record_step(VkCommandBuffer cmd, uint32_t rows, co
   return deps;
 }
 
+vk::HostDependencies Trainer::record_predict(VkCommandBuffer cmd, uint32_t rows, const HostRecordingOptions& options) {
+  Impl& m = *impl_;
+  if (cmd == VK_NULL_HANDLE)
+    throw Error(std::string(m.api) + "::record_predict: no command buffer", "pass the host's command buffer, in the recording state");
+  if (!m.info.shared_predictions)
+    throw Error(std::string(m.api) + "::record_predict: the predictions have no shared range to go to",
+                "set shared_predictions when creating it");
+  if (rows == 0 || rows > m.rows)
+    throw Error(std::string(m.api) + "::record_predict: " + std::to_string(rows) + " rows; it takes 1.." + std::to_string(m.rows),
+                "pass the rows the shared inputs hold");
+  std::string unshared;
+  for (const auto& f : m.feeds)
+    if (!f.shared && f.tensor != m.graph.loss()->target)
+      unshared += (unshared.empty() ? "'" : ", '") + m.graph.tensors()[f.tensor].name + "'";
+  if (!unshared.empty())
+    throw Error(std::string(m.api) + "::record_predict: inputs " + unshared + " are not shared, so no data would reach them",
+                "list every input in shared_feeds");
+  const vk::HostDependencies deps = vk::host_dependencies();
+  vk::Recorder rec(m.ctx, cmd);
+  if (options.place_dependencies) rec.memory_dependency(deps.before);
+  rec.update(m.state.range(offsetof(TrainState, valid_rows), 4), std::as_bytes(std::span(&rows, 1)));
+  m.record_forward(rec, false);
+  if (options.place_dependencies) rec.memory_dependency(deps.after);
+  return deps;
+}
+
 Metrics Trainer::host_step_metrics() {
   Impl& m = *impl_;
   if (!m.host_record)

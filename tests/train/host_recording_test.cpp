@@ -7,6 +7,7 @@
 #include "vk/dispatch.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
+#include "vkgrad/infer/model.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 #include "vkgrad/train/trainer.hpp"
 #include "vkgrad/vk/buffer.hpp"
@@ -82,6 +83,44 @@ TEST_P(HostRecordingTest, RecordedStepsTrainBitwiseAsStepDoes) {
 INSTANTIATE_TEST_SUITE_P(Precisions, HostRecordingTest,
                          ::testing::Values(kernels::Precision::Mixed, kernels::Precision::Fp32),
                          [](const auto& p) { return p.param == kernels::Precision::Mixed ? "mixed" : "fp32"; });
+
+// An inference model recorded into the host's command buffer: inputs from the host's buffer,
+// predictions into another of the host's buffers, bitwise as Model::predict gives them.
+TEST_P(HostRecordingTest, RecordedPredictionsLandInTheHostsBuffer) {
+  vk::Context& ctx = context();
+  const bool mixed = GetParam() == kernels::Precision::Mixed;
+  const uint64_t in_bytes = kRows * 4 * (mixed ? 2 : 4), out_bytes = kRows * 2 * (mixed ? 2 : 4);
+  vk::Buffer hx(ctx, {.size = in_bytes, .name = "host x"}), hout(ctx, {.size = out_bytes, .name = "host predictions"});
+  std::vector<float> x;
+  for (double v : uniform(kRows * 4, -1, 1, 31)) x.push_back(float(v));
+  std::vector<uint16_t> half;
+  for (float v : x) half.push_back(kernels::half_bits(v));
+  if (mixed)
+    vk::upload(ctx, hx, std::span<const uint16_t>(half));
+  else
+    vk::upload(ctx, hx, std::span<const float>(x));
+  const auto type = mixed ? train::FeedType::F16 : train::FeedType::F32;
+  infer::Model plain(ctx, small_mlp(), {.batch_size = kRows, .precision = GetParam()});
+  infer::Model hosted(ctx, small_mlp(),
+                      {.batch_size = kRows,
+                       .precision = GetParam(),
+                       .shared_feeds = {{"x", hx.handle(), 0, in_bytes, type}},
+                       .shared_predictions = train::SharedFeed{"", hout.handle(), 0, out_bytes, type}});
+  HostCommands host(ctx);
+  host.begin();
+  hosted.record_predict(host.cmd, kRows);
+  host.submit_and_wait();
+  const auto want = plain.predict({kRows, {{x}}});
+  std::vector<float> got(kRows * 2);
+  if (mixed) {
+    std::vector<uint16_t> h(kRows * 2);
+    vk::download(ctx, hout, std::span<uint16_t>(h));
+    for (size_t i = 0; i < h.size(); ++i) got[i] = kernels::half_value(h[i]);
+  } else {
+    vk::download(ctx, hout, std::span<float>(got));
+  }
+  EXPECT_EQ(got, want);
+}
 
 TEST_F(VkTest, SharedFeedMisuseIsAnsweredWithClearErrors) {
   vk::Context& ctx = context();

@@ -30,6 +30,10 @@ struct ModelCreateInfo {
   kernels::Precision precision = kernels::Precision::Mixed;  // Mixed: FP16 weights and activations
   uint64_t memory_budget = 0;  // device memory it may plan for; 0 = the device-local heap's budget
   std::optional<kernels::AttentionVariant> attention_variant;  // forced (tests); unset: the device's choice
+  // Inputs read from, and predictions written to, the host's buffers (train::SharedFeed), for
+  // record_predict() inside the host's own frame.
+  std::vector<train::SharedFeed> shared_feeds;
+  std::optional<train::SharedFeed> shared_predictions;
 };
 
 class Model {
@@ -51,6 +55,10 @@ public:
   // The predictions for the batch's inputs (one Feed per graph feed but the loss target, in
   // order), rows × features floats; any number of rows, run batch_size() at a time. Waits.
   std::vector<float> predict(const train::Batch& batch);
+
+  // The forward pass recorded into the host's command buffer (see Trainer::record_predict).
+  vk::HostDependencies record_predict(VkCommandBuffer cmd, uint32_t rows,
+                                      const train::HostRecordingOptions& options = {});
 
   std::vector<float> parameter(const std::string& name);  // as FP32 (from FP16 where so kept)
   std::vector<std::string> parameter_names() const;

@@ -102,6 +102,10 @@ struct TrainerCreateInfo {
   // Feeds read from the host's buffers instead of the staging ring (see SharedFeed); step()
   // then takes no data for them, and record_step() needs every feed shared.
   std::vector<SharedFeed> shared_feeds;
+  // The loss's predictions written straight into the host's range (its name is ignored; its
+  // type is the activations': F16 under mixed precision, else F32; rows × outputs values), for
+  // record_predict() into a buffer the host's own passes read.
+  std::optional<SharedFeed> shared_predictions;
 };
 
 }  // namespace vkgrad::train

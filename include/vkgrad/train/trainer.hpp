@@ -146,6 +146,10 @@ public:
   // between, the host orders its submissions after the trainer's (SubmitSync). Needs
   // accumulation_steps = 1. Each recording rereads nothing on the host: it is cheap.
   vk::HostDependencies record_step(VkCommandBuffer cmd, uint32_t rows, const HostRecordingOptions& options = {});
+  // Records an inference pass (the forward in evaluation mode) into the host's `cmd`: `rows`
+  // of every input from the shared buffers, the predictions into shared_predictions, between
+  // the returned dependencies, as record_step. The loss target need not be shared.
+  vk::HostDependencies record_predict(VkCommandBuffer cmd, uint32_t rows, const HostRecordingOptions& options = {});
   // The metrics of the newest record_step() step, once the host's submission has completed
   // (before that it returns the previous ones). Counted into metrics() and take_history().
   Metrics host_step_metrics();
