@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <random>
+#include <variant>
 
 namespace vkgrad::train {
 namespace {
@@ -367,6 +368,19 @@ void Trainer::Impl::plan_memory() {
     f.labels = ti.role == TensorRole::Labels;
     f.row_values = ti.elements();
     f.type = mixed && !f.labels && consumed[t] ? ElemType::F16 : ElemType::F32;
+    if (f.labels) {
+      // Labels index: classes in the cross-entropy, rows of an embedding table. The smallest
+      // range any reader has is what the host checks each batch against.
+      const auto narrow = [&](uint32_t bound, std::string reason) {
+        if (f.bound == 0 || bound < f.bound) f.bound = bound, f.bound_reason = std::move(reason);
+      };
+      const auto& loss = *graph.loss();
+      if (loss.kind == graph::LossKind::CrossEntropy && base(loss.target) == t)
+        narrow(ts[loss.pred].dims.back(), "the " + std::to_string(ts[loss.pred].dims.back()) + " classes of the cross-entropy");
+      for (const auto& n : graph.nodes())
+        if (std::holds_alternative<graph::attr::Embedding>(n.attr) && base(n.inputs[0]) == t)
+          narrow(ts[n.inputs[1]].dims[0], "the " + std::to_string(ts[n.inputs[1]].dims[0]) + " rows of " + ts[n.inputs[1]].name);
+    }
     f.row_bytes = f.row_values * kernels::elem_bytes(f.type);
     f.staging_offset = staging_bytes;
     staging_bytes = align_up(staging_bytes + rows * f.row_bytes, 16);

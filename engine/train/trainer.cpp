@@ -69,6 +69,14 @@ void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what,
                            : "pass rows × features floats, row-major");
     std::byte* dst = base_ptr + f.staging_offset;
     if (f.labels) {
+      if (f.bound)
+        for (uint64_t v = 0; v < count; ++v)
+          if (in.labels[v] < 0 || uint32_t(in.labels[v]) >= f.bound)
+            throw Error(std::string(what) + ": feed '" + name + "' holds " + std::to_string(in.labels[v]) + " in row " +
+                            std::to_string(v / f.row_values) +
+                            (f.row_values > 1 ? ", position " + std::to_string(v % f.row_values) : std::string()) +
+                            ", outside [0, " + std::to_string(f.bound) + "): " + f.bound_reason,
+                        "fix the data (class indices and token ids count from 0), or size the layer for them");
       std::memcpy(dst, in.labels.data(), 4 * count);
     } else if (f.type == kernels::ElemType::F32) {
       std::memcpy(dst, in.values.data(), 4 * count);

@@ -68,6 +68,9 @@ struct Trainer::Impl final : ops::TensorStore {
     vk::BufferRange range;     // where the passes read it: `device`, or the host's shared range
     bool shared = false;
     uint64_t staging_offset = 0;
+    // Labels: values must lie in [0, bound) (what reads them indexes with them); 0: unchecked.
+    uint32_t bound = 0;
+    std::string bound_reason;  // "the 10 classes of the cross-entropy"
   };
   // The end of every staging buffer: the step's scalars, which the upload copies into the state.
   struct StagingTail {

@@ -754,5 +754,41 @@ TEST_F(TrainerTest, BadBatchesAreRejected) {
   EXPECT_THROW(t.parameter("layers.7.weight"), Error);
 }
 
+// A class label outside [0, classes) or a token id past the embedding table is refused at the
+// step with its row and value, before anything is submitted (it would otherwise be a NaN loss,
+// or a read outside the table).
+TEST_F(TrainerTest, LabelsOutsideTheirRangeAreRefusedWithRowAndValue) {
+  const auto message = [](auto&& f) -> std::string {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  train::Trainer t(context(), small_graph(), small_info(Precision::Mixed, 8));
+  Data d = make_data(8, kSizes[0], kSizes.back(), 47);
+  d.labels[2] = 4;  // 4 classes: 0..3
+  EXPECT_NE(message([&] { t.step(d.batch(8, true)); }).find("holds 4 in row 2, outside [0, 4): the 4 classes"),
+            std::string::npos)
+      << message([&] { t.step(d.batch(8, true)); });
+  d.labels[2] = -1;
+  EXPECT_NE(message([&] { (void)t.evaluate(d.batch(8, true)); }).find("holds -1 in row 2"), std::string::npos);
+  d.labels[2] = 3;
+  EXPECT_NO_THROW(t.step(d.batch(8, true)));
+  EXPECT_EQ(t.metrics(train::Wait::Yes).steps, 1u) << "the refused steps were not submitted";
+
+  // Token ids: the embedding table's rows bound them (here tighter than the head's classes).
+  graph::Graph g;
+  const auto ids = g.labels("idx", {3});
+  g.cross_entropy(g.linear(g.embedding(ids, 5, 4, "wte"), 7, "head"), g.labels("targets", {3}));
+  train::Trainer lm(context(), g, {.batch_size = 2});
+  const std::vector<int32_t> idx = {0, 1, 2, 3, 4, 5}, targets = {0, 1, 2, 3, 4, 5};
+  EXPECT_NE(message([&] { lm.step({2, {{{}, idx}, {{}, targets}}}); })
+                .find("feed 'idx' holds 5 in row 1, position 2, outside [0, 5): the 5 rows of wte.weight"),
+            std::string::npos)
+      << message([&] { lm.step({2, {{{}, idx}, {{}, targets}}}); });
+}
+
 }  // namespace
 }  // namespace vkgrad::test
