@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 
 #ifndef VKGRAD_VALIDATION_ALLOWLIST
@@ -19,6 +20,13 @@ namespace {
 std::vector<vk::ValidationMessage>& collected() {
   static std::vector<vk::ValidationMessage> messages;
   return messages;
+}
+
+// Validation calls back on whichever thread made the Vulkan call: tests that drive contexts
+// from several threads collect through this lock.
+std::mutex& collected_lock() {
+  static std::mutex m;
+  return m;
 }
 
 // Message ID names allowed as warnings: the first word of each non-comment line.
@@ -60,7 +68,9 @@ vk::ContextCreateInfo strict_create_info(std::vector<vk::Feature> disable) {
   info.validation = getenv("NOVAL") == nullptr;
   info.sync_validation = getenv("NOSYNC") == nullptr;
   info.on_message = [](const vk::ValidationMessage& m) {
-    if (m.severity >= vk::Severity::Warning) collected().push_back(m);
+    if (m.severity < vk::Severity::Warning) return;
+    const std::lock_guard lock(collected_lock());
+    collected().push_back(m);
   };
   return info;
 }
@@ -72,7 +82,10 @@ vk::Context& context(std::vector<vk::Feature> disable) {
   return *slot;
 }
 
-std::vector<vk::ValidationMessage> take_validation_messages() { return std::exchange(collected(), {}); }
+std::vector<vk::ValidationMessage> take_validation_messages() {
+  const std::lock_guard lock(collected_lock());
+  return std::exchange(collected(), {});
+}
 
 void expect_no_validation_messages() {
   for (const auto& m : take_validation_messages()) {

@@ -2,7 +2,8 @@
 // validation error, or on any warning whose message ID is not in tests/validation-allowlist.txt.
 //
 // Contexts are cached per set of disabled features (instance and validation start-up cost
-// seconds each) and live until the test program ends. One thread only, as GoogleTest runs.
+// seconds each) and live until the test program ends. One thread only, as GoogleTest runs;
+// validation messages may arrive from any thread (tests that run contexts side by side).
 #pragma once
 
 #include "vkgrad/vk/context.hpp"

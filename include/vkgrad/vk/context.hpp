@@ -3,7 +3,8 @@
 // Owns what it creates (instance, debug messenger, device, VMA allocator, pipeline registry,
 // command pool) and never what it adopts from a host application. Every Vulkan call of the
 // engine goes through this context's dispatch table. Not thread-safe: use one Context from
-// one thread at a time (several Contexts may live side by side in one process).
+// one thread at a time. Distinct Contexts, with the trainers and models made with them, may be
+// driven from different threads at once (tests/train/threads_test.cpp does).
 #pragma once
 
 #include "vkgrad/vk/caps.hpp"
