@@ -12,6 +12,7 @@
 #include "vkgrad/vk/context.hpp"
 
 #include <CLI/CLI.hpp>
+#include <vkgrad_cli/checks.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -264,17 +265,17 @@ int main(int argc, char** argv) {
   app.add_option("--heads", o.heads, "attention heads (dividing --dim)")->check(CLI::Range(1u, 64u));
   app.add_option("--context", o.context, "bytes per window")->check(CLI::Range(2u, 4096u));
   app.add_option("--batch", o.batch, "windows per step")->check(CLI::Range(1u, 4096u));
-  app.add_option("--lr", o.lr, "AdamW learning rate (constant)");
-  app.add_option("--weight-decay", o.weight_decay, "AdamW weight decay");
+  app.add_option("--lr", o.lr, "AdamW learning rate (constant)")->check(cli::finite_range(0, 1e30));
+  app.add_option("--weight-decay", o.weight_decay, "AdamW weight decay")->check(cli::finite_range(0, 1e3));
   app.add_option("--dropout", o.dropout, "dropout after the embeddings and each residual branch")
-      ->check(CLI::Range(0.0f, 0.9f));
+      ->check(cli::finite_range(0, 0.9));
   app.add_option("--eval-every", o.eval_every, "steps between validation losses")->check(CLI::Range(1u, 10000000u));
   app.add_option("--precision", o.precision, "mixed or fp32")->check(CLI::IsMember({"mixed", "fp32"}));
   app.add_option("--attention", o.attention, "fused, composed, or auto (fused where the head size allows)")
       ->check(CLI::IsMember({"auto", "fused", "composed"}));
   app.add_option("--seed", o.seed, "initialization, data and sampling seed");
   app.add_option("--prompt", o.prompt, "text the sample continues (default: the validation text's first byte)");
-  app.add_option("--temperature", o.temperature, "sampling temperature")->check(CLI::Range(0.0f, 10.0f));
+  app.add_option("--temperature", o.temperature, "sampling temperature")->check(cli::finite_range(0, 10));
   app.add_option("--sample-bytes", o.sample_bytes, "bytes to sample at the end")->check(CLI::Range(0u, 100000u));
   app.add_option("--out", o.out, "run folder (default runs/char_transformer-TIME)");
   app.add_option("--resume", o.resume, "continue from a checkpoint.safetensors");

@@ -12,6 +12,7 @@
 #include "vkgrad/vk/context.hpp"
 
 #include <CLI/CLI.hpp>
+#include <vkgrad_cli/checks.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -207,7 +208,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"mlp", "cnn"}));
   app.add_option("--epochs", o.epochs, "epochs (default: mlp 8, cnn 5)")->check(CLI::Range(1u, 1000u));
   app.add_option("--batch", o.batch, "batch size")->check(CLI::Range(1u, 60000u));
-  app.add_option("--lr", o.lr, "AdamW learning rate");
+  app.add_option("--lr", o.lr, "AdamW learning rate")->check(cli::finite_range(0, 1e30));
   app.add_option("--schedule", o.schedule, "learning-rate schedule: cosine (to 0 at the end) or constant")
       ->check(CLI::IsMember({"cosine", "constant"}));
   app.add_option("--seed", o.seed, "initialization and shuffling seed");

@@ -10,6 +10,7 @@
 #include "vkgrad/vk/context.hpp"
 
 #include <CLI/CLI.hpp>
+#include <vkgrad_cli/checks.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -204,16 +205,18 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"gauss", "hashgrid"}));
   app.add_option("--frequencies", o.frequencies, "Fourier features: frequencies (2× as many features)")
       ->check(CLI::Range(1u, 4096u));
-  app.add_option("--sigma", o.sigma, "Fourier features: standard deviation of the frequencies");
+  app.add_option("--sigma", o.sigma, "Fourier features: standard deviation of the frequencies")
+      ->check(cli::finite_range(1e-6, 1e4));
   app.add_option("--levels", o.grid.levels, "hash grid: levels (resolutions from --base to --res)")
       ->check(CLI::Range(1u, 64u));
   app.add_option("--features", o.grid.features, "hash grid: features per level")->check(CLI::Range(1u, 8u));
   app.add_option("--log2-table", o.grid.log2_table_size, "hash grid: log2 of the entries per level")
       ->check(CLI::Range(1u, 24u));
   app.add_option("--base", o.grid.base_resolution, "hash grid: coarsest resolution")->check(CLI::Range(1u, 2048u));
-  app.add_option("--table-lr", o.table_lr, "hash grid: the table's Adam learning rate (betas 0.9, 0.99; eps 1e-15)");
+  app.add_option("--table-lr", o.table_lr, "hash grid: the table's Adam learning rate (betas 0.9, 0.99; eps 1e-15)")
+      ->check(cli::finite_range(0, 1e30));
   app.add_option("--steps", o.steps, "optimizer steps (one per whole picture)")->check(CLI::Range(1u, 1000000u));
-  app.add_option("--lr", o.lr, "Adam learning rate");
+  app.add_option("--lr", o.lr, "Adam learning rate")->check(cli::finite_range(0, 1e30));
   app.add_option("--precision", o.precision, "mixed or fp32")->check(CLI::IsMember({"mixed", "fp32"}));
   app.add_option("--seed", o.seed, "initialization seed");
   app.add_option("--snapshots", o.snapshots, "steps at which to write target | reconstruction PNGs")->delimiter(',');

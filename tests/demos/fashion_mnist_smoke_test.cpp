@@ -112,4 +112,21 @@ TEST(FashionMnistDemo, StopsAfterConsecutiveSkippedSteps) {
   fs::remove_all(dir);
 }
 
+// Numbers that cannot train are refused when the command line is read, naming the option.
+TEST(FashionMnistDemo, RefusesNonFiniteAndNegativeRates) {
+  std::random_device rd;
+  const fs::path dir = fs::temp_directory_path() / ("vkgrad-demo-" + std::to_string(rd()));
+  fs::create_directories(dir);
+  for (const char* lr : {"nan", "inf", "-0.001"}) {
+    const int rc = run(std::string("--epochs 1 --limit 256 --lr ") + lr + " --out " + (dir / "run").string(), dir, "bad");
+    ASSERT_NE(rc, -1);
+    EXPECT_NE(WEXITSTATUS(rc), 0) << lr;
+    const std::string err = slurp(dir / "bad.err");
+    EXPECT_NE(err.find("--lr: must be a finite number in [0, 1e+30], not '" + std::string(lr) + "'"), std::string::npos)
+        << err;
+  }
+  EXPECT_FALSE(fs::exists(dir / "run")) << "nothing is written for a refused command line";
+  fs::remove_all(dir);
+}
+
 }  // namespace

@@ -13,6 +13,7 @@
 #include "vkgrad/error.hpp"
 
 #include <CLI/CLI.hpp>
+#include <vkgrad_cli/checks.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -32,16 +33,18 @@ int main(int argc, char** argv) {
   g->add_option("--layout", gemm.layout, "nn, nt, tn or tt: which of op(A), op(B) is read transposed");
   g->add_option("--types", gemm.types, "f16 or f32 operands");
   g->add_option("--check-max", gemm.check_max, "largest size checked against the CPU reference");
-  g->add_option("--peak,--peak-tflops", peak, "the device's fp16 matrix peak in TFLOP/s, to report the fraction reached");
-  g->add_option("--seconds", gemm.seconds_per_row, "timed work per row (seconds)");
+  g->add_option("--peak,--peak-tflops", peak, "the device's fp16 matrix peak in TFLOP/s, to report the fraction reached")
+      ->check(vkgrad::cli::finite_range(0, 1e6));
+  g->add_option("--seconds", gemm.seconds_per_row, "timed work per row (seconds)")->check(vkgrad::cli::finite_range(1e-3, 3600));
   g->add_flag("--json", as_json, "one JSON document on stdout");
   vkgrad::bench::ConvBenchOptions conv;
   auto* c = app.add_subcommand("conv", "convolution passes as implicit GEMMs per variant, checked against float64");
   c->add_option("--shapes", conv.shapes, "NxCxHxW,OxK[,sS][,pP][,gG] (space-separated)");
   c->add_option("--variant", conv.variant, "all, coopmat, coopmat2, tiled16, fp32 or cpu");
   c->add_option("--types", conv.types, "f16 or f32 tensors");
-  c->add_option("--check-max-gflop", conv.check_max_gflop, "passes above this skip the CPU reference");
-  c->add_option("--seconds", conv.seconds_per_row, "timed work per row (seconds)");
+  c->add_option("--check-max-gflop", conv.check_max_gflop, "passes above this skip the CPU reference")
+      ->check(vkgrad::cli::finite_range(0, 1e6));
+  c->add_option("--seconds", conv.seconds_per_row, "timed work per row (seconds)")->check(vkgrad::cli::finite_range(1e-3, 3600));
   c->add_flag("--json", as_json, "one JSON document on stdout");
   vkgrad::bench::AttentionBenchOptions attention;
   auto* a = app.add_subcommand("attention", "causal self-attention training steps: tokens/s and activation memory");
@@ -64,7 +67,7 @@ int main(int argc, char** argv) {
   t->add_option("--activation", train.activation, "relu, gelu, gelu_tanh, tanh, sigmoid");
   t->add_option("--loss", train.loss, "cross_entropy or mse");
   t->add_option("--optimizer", train.optimizer, "sgd, adam or adamw");
-  t->add_option("--lr", train.lr, "learning rate");
+  t->add_option("--lr", train.lr, "learning rate")->check(vkgrad::cli::finite_range(0, 1e30));
   t->add_option("--momentum", train.momentum, "SGD momentum");
   t->add_option("--batch", train.batch, "rows per step")->check(CLI::Range(1u, 1u << 20));
   t->add_option("--steps", train.steps, "steps in all")->check(CLI::Range(1u, 1u << 30));
