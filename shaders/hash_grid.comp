@@ -5,11 +5,8 @@
 //   MODE_SCATTER   accum[level l, vertex c][f] += w_c · dy[r][l·F + f]             0 x, 1 levels, 3 dy, 4 accum
 //   MODE_GATHER    grads[e] += accum[e] as a real, and accum[e] = 0                4 accum, 5 grads
 //
-// Level l has resolution N = levels[l].x: coordinates x ∈ [0, 1]^D map to x·N, the cell is
-// floor (clamped to N − 1) and the weights are multilinear. Its vertices (N + 1)^D are indexed
-// densely when they fit the level's table (levels[l].w = 1), else hashed as Instant-NGP does
-// (c0 ⊕ c1·2654435761 ⊕ c2·805459861, modulo the power-of-two table size). levels[l].y is the
-// level's first entry in the table, levels[l].z its entries.
+// Level l is levels[l] (resolution, first entry, entries, dense): common/hash_grid.glsl finds
+// the cell corners and their multilinear weights.
 //
 // The scatter is deterministic: 64-bit fixed-point sums on integer atomics, converted once by
 // the gather, with overflow reported as +inf gradients (common/fixed_point.glsl).
@@ -44,27 +41,13 @@ layout(std430, binding = 5) buffer Grads_block { float grads[]; };
 #include "common/out_pairs.glsl"
 #define FIXED_OVERFLOW_WORD (2u * p.entries * p.features)
 #include "common/fixed_point.glsl"
+#include "common/hash_grid.glsl"
 
-// Table entry (first feature's element) of corner `corner` of x[r]'s cell at level l, and its weight.
+// Table element (its first feature's) of corner `corner_bits` of x[r]'s cell at level l, and its weight.
 uint corner(uint r, uint l, uint corner_bits, out float weight) {
-  const uvec4 info = level_info[l];
-  const uint n = info.x;
-  const uint primes[3] = uint[3](1u, 2654435761u, 805459861u);
-  uint dense = 0u, stride = 1u, hashed = 0u;
-  weight = 1.0;
-  for (uint d = 0u; d < p.dims; ++d) {
-    const float pos = x[r * p.dims + d] * float(n);
-    const uint cell = uint(clamp(floor(pos), 0.0, float(n - 1u)));
-    const float frac = pos - float(cell);
-    const uint up = (corner_bits >> d) & 1u;
-    const uint c = cell + up;
-    weight *= up != 0u ? frac : 1.0 - frac;
-    dense += c * stride;
-    stride *= n + 1u;
-    hashed ^= c * primes[d];
-  }
-  const uint index = info.w != 0u ? dense : (hashed & (info.z - 1u));
-  return (info.y + index) * p.features;
+  float coords[3] = float[3](0.0, 0.0, 0.0);
+  for (uint d = 0u; d < p.dims; ++d) coords[d] = x[r * p.dims + d];
+  return hash_grid_entry(coords, p.dims, level_info[l], corner_bits, weight) * p.features;
 }
 
 // Elements i and i + 1 of the table (i even when features are): one word in fp16.

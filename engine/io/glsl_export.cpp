@@ -1,6 +1,7 @@
 #include "vkgrad/io/glsl_export.hpp"
 
 #include "vkgrad/error.hpp"
+#include "vkgrad/kernels/hash_grid.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
 
 #include <algorithm>
@@ -14,6 +15,7 @@ namespace vkgrad::io {
 namespace detail {
 extern const char* const glsl_activation;
 extern const char* const glsl_unary;
+extern const char* const glsl_hash_grid;
 }  // namespace detail
 
 namespace {
@@ -160,6 +162,34 @@ private:
         << "    " << out << "[" << freqs << " + f] = unary(z, UNARY_COS);\n"
         << "  }\n";
       width_ = 2 * freqs;
+    } else if (std::holds_alternative<graph::attr::HashGrid>(n.attr)) {
+      const auto& a = std::get<graph::attr::HashGrid>(n.attr);
+      const auto levels = kernels::hash_grid_levels({in_width, a.levels, a.features, a.log2_table_size, a.base_resolution, a.growth});
+      const uint64_t table = place(n.inputs[1]);
+      const std::string name = p + "_levels" + std::to_string(constants_++);
+      consts_ << "const uvec4 " << name << "[" << levels.size() << "] = uvec4[](";
+      for (size_t l = 0; l < levels.size(); ++l)
+        consts_ << (l ? ", " : "") << "uvec4(" << levels[l].resolution << "u, " << levels[l].offset << "u, "
+                << levels[l].entries << "u, " << levels[l].dense << "u)";
+      consts_ << ");\n";
+      uses_hash_grid_ = true;
+      c << "  // " << n.label << ": " << in_width << " -> " << a.levels * a.features << ", " << a.levels << " levels of "
+        << a.features << " features\n"
+        << "  {\n"
+        << "    float coords[3] = float[3](0.0, 0.0, 0.0);\n"
+        << "    for (int d = 0; d < " << in_width << "; ++d) coords[d] = " << in << "[d];\n"
+        << "    for (int l = 0; l < " << a.levels << "; ++l) {\n"
+        << "      for (int f = 0; f < " << a.features << "; ++f) " << out << "[l * " << a.features << " + f] = 0.0;\n"
+        << "      for (uint c = 0u; c < " << (1u << in_width) << "u; ++c) {\n"
+        << "        float w;\n"
+        << "        const uint e = hash_grid_entry(coords, " << in_width << "u, " << name << "[l], c, w);\n"
+        << "        for (int f = 0; f < " << a.features << "; ++f)\n"
+        << "          " << out << "[l * " << a.features << " + f] += w * float(" << p << "_w[" << table << "u + e * "
+        << a.features << "u + uint(f)]);\n"
+        << "      }\n"
+        << "    }\n"
+        << "  }\n";
+      width_ = a.levels * a.features;
     } else {
       unsupported("'" + n.label + "' is not an op the GLSL export writes");
     }
@@ -183,6 +213,7 @@ private:
       << "#ifndef " << P << "_BINDING\n#define " << P << "_BINDING 0\n#endif\n\n"
       << without_includes(detail::glsl_activation) << "\n"
       << without_includes(detail::glsl_unary) << "\n"
+      << (uses_hash_grid_ ? without_includes(detail::glsl_hash_grid) + "\n" : std::string())
       << "layout(std430, set = " << P << "_SET, binding = " << P << "_BINDING) readonly buffer " << p << "_weights {\n"
       << "  " << (o_.fp16 ? "float16_t" : "float") << " " << p << "_w[];\n};\n\n"
       << "const int " << P << "_IN = " << e.inputs << ";\n"
@@ -209,6 +240,7 @@ private:
   std::string body_;
   std::ostringstream consts_;
   uint32_t width_ = 0, max_width_ = 1, constants_ = 0;
+  bool uses_hash_grid_ = false;
   int cur_ = 0;
 };
 

@@ -148,6 +148,34 @@ TEST_F(VkTest, ExportedGlslEvaluatesTheTrainedNetwork) {
   for (size_t i = 0; i < want32.size(); ++i) EXPECT_NEAR(predicted[i], want32[i], 1e-4) << i;
 }
 
+// The hash encoding: the same corners and weights (the kernels' own GLSL), the table from the
+// weights buffer.
+TEST_F(VkTest, ExportedGlslEvaluatesAHashGridField) {
+  vk::Context& ctx = context();
+  graph::Graph g;
+  auto h = g.hash_grid(g.input("xy", {2}), "grid",
+                       {.levels = 4, .features = 2, .log2_table_size = 6, .base_resolution = 4, .growth = 2.0f}, 0.5f);
+  h = g.linear(h, 16, "l0", graph::Activation::Relu);
+  g.mse(g.linear(h, 3, "l1"), g.input("rgb", {3}));
+  train::Trainer trainer(ctx, g, {.batch_size = 16, .precision = kernels::Precision::Fp32,
+                                   .optimizer = train::OptimizerConfig::adam(1e-2f)});
+  std::vector<float> xy, rgb;
+  for (double v : uniform(kRows * 2, 0, 1, 17)) xy.push_back(float(v));
+  for (double v : uniform(16 * 3, 0, 1, 18)) rgb.push_back(float(v));
+  const std::span<const float> xs(xy);
+  for (int i = 0; i < 5; ++i) trainer.step({16, {{xs.first(32)}, {rgb}}});
+  const auto e = io::export_glsl(g, trainer.save_state(), {.fp16 = false});
+  EXPECT_EQ(e.inputs, 2u);
+  EXPECT_EQ(e.outputs, 3u);
+  EXPECT_NE(e.source.find("hash_grid_entry"), std::string::npos);
+  const auto y = run_exported(ctx, e, false, xy);
+  const auto predicted = trainer.predict({kRows, {{xy}}});
+  ASSERT_EQ(y.size(), predicted.size());
+  // As above: FP32 throughout, 4 corners × 2 features per level and dot products of ≤ 16 terms
+  // summed in other orders.
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], predicted[i], 1e-4) << i;
+}
+
 TEST(GlslExport, NamesWhatItCannotExport) {
   graph::Graph conv;
   graph::Sequential net(conv, conv.input("x", {1, 4, 4}));

@@ -12,10 +12,11 @@
 //   ...  float y[NET_OUT]; net_eval(x, y);
 //
 // Exports the chain a neural field uses: the graph's one float input, then Gaussian Fourier
-// features, linear layers (ReLU fused or not) and pointwise activations (ReLU, GELU, GELU-tanh,
-// tanh, sigmoid, sin, cos), up to its loss's predictions; anything else is an Error naming the
-// op. Arithmetic is FP32 with vkgrad's own activation functions (the same GLSL as its
-// kernels); the encoding's frequencies are exact FP32 constants in the source.
+// features or a multi-resolution hash encoding, linear layers (ReLU fused or not) and
+// pointwise activations (ReLU, GELU, GELU-tanh, tanh, sigmoid, sin, cos), up to its loss's
+// predictions; anything else is an Error naming the op. Arithmetic is FP32 with vkgrad's own
+// activation and hash-grid GLSL (the same as its kernels); Fourier frequencies and hash-grid
+// levels are exact constants in the source, the hash table lives with the weights.
 // Pure function; thread-safe.
 #pragma once
 
