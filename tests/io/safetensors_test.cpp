@@ -6,12 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <bit>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -506,6 +509,35 @@ TEST(Safetensors, WriteFailingMidwayLeavesThePreviousFile) {
   EXPECT_EQ(status, 0) << "the child's save did not fail as expected";
   EXPECT_EQ(read_bytes(path), previous);
   EXPECT_EQ(dir.listing(), std::vector<std::string>{"m.safetensors"}) << "the temporary file was not removed";
+}
+
+// A full disk (ENOSPC): a 64 KiB tmpfs of the child's own mount namespace (root, or
+// CAP_SYS_ADMIN, is needed to mount one; the RLIMIT_FSIZE test above covers the failure path
+// everywhere else).
+TEST(Safetensors, DiskFullLeavesThePreviousFile) {
+  TempDir dir;
+  const auto small = dir / "small";
+  std::filesystem::create_directories(small);
+  const int status = in_child([&] {
+    // The mount stays in the child's namespace: private propagation where "/" is a mount point
+    // (inside tools/dev's chroot it is not, and that namespace is private already).
+    if (unshare(CLONE_NEWNS) != 0) return 77;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 && errno != EINVAL) return 77;
+    if (mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k") != 0) return 77;
+    const auto path = small / "m.safetensors";
+    const std::vector<std::byte> previous = save_previous(path);
+    const std::vector<float> big(1 << 18, 1.0f);  // 1 MiB
+    const std::vector<TensorToWrite> tensors = {{"big", Dtype::F32, {big.size()}, bytes_of(big)}};
+    const std::string msg = error_of([&] { io::save_safetensors(path, tensors); });
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(small)) names.push_back(e.path().filename().string());
+    const bool ok = mentions(msg, {"m.safetensors", "failed", "the disk may be full"}) &&
+                    read_bytes(path) == previous && names == std::vector<std::string>{"m.safetensors"};
+    if (!ok) std::fprintf(stderr, "disk-full save: %s; files left: %zu\n", msg.c_str(), names.size());
+    return ok ? 0 : 1;
+  });
+  if (status == 77) GTEST_SKIP() << "needs CAP_SYS_ADMIN to mount a small tmpfs (run as root)";
+  EXPECT_EQ(status, 0) << "the save into a full disk did not fail cleanly";
 }
 
 TEST(Safetensors, KilledWriterLeavesThePreviousFile) {
