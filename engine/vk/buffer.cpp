@@ -1,5 +1,7 @@
 #include "vkgrad/vk/buffer.hpp"
 
+#include "descriptor_sets.hpp"
+
 #include "barrier.hpp"
 #include "dispatch.hpp"
 #include "vkgrad/error.hpp"
@@ -65,6 +67,8 @@ Buffer::Buffer(Context& ctx, const BufferCreateInfo& info) : ctx_(&ctx), use_(in
 Buffer::~Buffer() { release(); }
 
 void Buffer::release() noexcept {
+  // Descriptor sets holding this buffer go with it (a later buffer may get the same handle).
+  if (buffer_ && ctx_->descriptor_sets()) ctx_->descriptor_sets()->forget(buffer_);
   if (buffer_) vmaDestroyBuffer(ctx_->allocator(), buffer_, allocation_);
   buffer_ = VK_NULL_HANDLE;
   allocation_ = nullptr;

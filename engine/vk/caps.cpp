@@ -21,6 +21,7 @@ std::string_view feature_name(Feature f) {
     case Feature::BufferDeviceAddress: return "bufferDeviceAddress";
     case Feature::Coopmat2: return "cooperativeMatrix2";
     case Feature::Maintenance4: return "maintenance4";
+    case Feature::PushDescriptor: return "VK_KHR_push_descriptor";
     case Feature::Count: break;
   }
   return "?";
@@ -32,6 +33,7 @@ std::string_view feature_override_name(Feature f) {
     case Feature::Fp16Arith: return "fp16-arith";
     case Feature::Storage16: return "storage16";
     case Feature::Coopmat2: return "coopmat2";
+    case Feature::PushDescriptor: return "push-descriptor";
     default: return {};
   }
 }
@@ -164,6 +166,7 @@ Caps query_caps(const DispatchTable& vk, VkPhysicalDevice pd) {
   set(Feature::Synchronization2, f13.synchronization2);
   set(Feature::SubgroupSizeControl, f13.subgroupSizeControl);
   set(Feature::Maintenance4, f13.maintenance4);
+  set(Feature::PushDescriptor, has_ext(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME) ? VK_TRUE : VK_FALSE);
   set(Feature::FullSubgroups, f13.computeFullSubgroups);
   set(Feature::TimelineSemaphore, f12.timelineSemaphore);
   set(Feature::HostQueryReset, f12.hostQueryReset);

@@ -1,5 +1,7 @@
 #include "vkgrad/vk/context.hpp"
 
+#include "descriptor_sets.hpp"
+
 #include "caps_query.hpp"
 #include "device_list.hpp"
 #include "dispatch.hpp"
@@ -138,6 +140,11 @@ Context::Context(const AdoptInfo& info) : dispatch_(std::make_unique<DispatchTab
     caps_ = query_caps(*dispatch_, physical_device_);
     for (Feature f : info.enabled)
       caps_.features[static_cast<size_t>(f)].enabled = caps_.supported(f);
+    // Push descriptors only where the host enabled the extension; descriptor sets otherwise.
+    caps_.features[size_t(Feature::PushDescriptor)].enabled =
+        caps_.supported(Feature::PushDescriptor) &&
+        std::find(info.extensions.begin(), info.extensions.end(), VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME) !=
+            info.extensions.end();
     if (const auto missing = missing_requirements(info.enabled, info.extensions); !missing.empty()) {
       std::string list;
       for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
@@ -325,6 +332,7 @@ void Context::finish_setup(const std::filesystem::path& cache_dir, bool cache_on
   check(d.vkCreateFence(device_, &fence, nullptr, &run_fence_), "vkCreateFence");
   caps_.heaps = query_heaps(vk(), physical_device_, has_memory_budget_);
   pipelines_ = std::make_unique<PipelineRegistry>(*this, cache_file(caps_, cache_dir, cache_on_disk, "pipelines-", false, ".bin"));
+  if (!caps_.enabled(Feature::PushDescriptor)) descriptor_sets_ = std::make_unique<DescriptorSets>(*this);
   tuning_ = std::make_unique<TuningStore>(cache_file(caps_, cache_dir, cache_on_disk, "tuning-", true, ".json"), tune);
 }
 
@@ -372,6 +380,7 @@ void Context::destroy() noexcept {
       d.vkQueueWaitIdle(queue_);
     }
     pipelines_.reset();
+    descriptor_sets_.reset();
     if (run_fence_) d.vkDestroyFence(device_, run_fence_, nullptr);
     if (command_pool_) d.vkDestroyCommandPool(device_, command_pool_, nullptr);
     if (allocator_) vmaDestroyAllocator(allocator_);

@@ -85,7 +85,8 @@ VkDescriptorSetLayout PipelineRegistry::set_layout(uint32_t bindings) {
   for (uint32_t i = 0; i < bindings; ++i)
     b[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
   VkDescriptorSetLayoutCreateInfo ci{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  ci.flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR;
+  // Push descriptors where enabled; else the layout of the sets DescriptorSets makes.
+  if (ctx_.caps().enabled(Feature::PushDescriptor)) ci.flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR;
   ci.bindingCount = bindings;
   ci.pBindings = b.data();
   VkDescriptorSetLayout layout = VK_NULL_HANDLE;

@@ -1,6 +1,7 @@
 #include "vkgrad/vk/recorder.hpp"
 
 #include "barrier.hpp"
+#include "descriptor_sets.hpp"
 #include "dispatch.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/vk/context.hpp"
@@ -102,7 +103,11 @@ void Recorder::dispatch(const DispatchInfo& info) {
 
   const auto& d = ctx_.vk().device;
   d.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-  if (p->bindings > 0) {
+  if (p->bindings > 0 && ctx_.descriptor_sets()) {
+    // No push descriptors: a set made once for these ranges, reused by every recording.
+    const VkDescriptorSet set = ctx_.descriptor_sets()->get(p->set_layout, infos);
+    d.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, nullptr);
+  } else if (p->bindings > 0) {
     // Push descriptors live in the command buffer itself: nothing to allocate or keep alive.
     std::vector<VkWriteDescriptorSet> writes(p->bindings);
     for (uint32_t i = 0; i < p->bindings; ++i) {

@@ -22,9 +22,6 @@ struct Required {
 };
 constexpr Required kRequiredFeatures[] = {{Feature::Synchronization2, "VkPhysicalDeviceVulkan13Features"},
                                           {Feature::Maintenance4, "VkPhysicalDeviceVulkan13Features"}};
-// Kernels bind buffers with push descriptors: recorded passes then own no descriptor memory.
-// Every desktop driver and most mobile ones offer it (core in Vulkan 1.4).
-constexpr const char* kRequiredExtensions[] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
 
 std::string joined(const std::vector<std::string>& items) {
   std::string s;
@@ -46,8 +43,7 @@ std::vector<std::string> missing_requirements(std::span<const Feature> enabled,
   std::vector<std::string> missing;
   for (const Required& r : kRequiredFeatures)
     if (!has(enabled, r.feature)) missing.push_back(std::string(feature_name(r.feature)) + " (" + r.where + ")");
-  for (const char* e : kRequiredExtensions)
-    if (!has(extensions, e)) missing.push_back(std::string(e) + " (a device extension)");
+  (void)extensions;  // none required: VK_KHR_push_descriptor is used where enabled
   return missing;
 }
 
@@ -98,7 +94,9 @@ DeviceRequirements::DeviceRequirements(PFN_vkGetInstanceProcAddr get_instance_pr
   auto& cm2 = caps_.features[size_t(Feature::Coopmat2)];
   cm2.enabled = cm2.enabled && cm.enabled;
 
-  extension_names_.assign(std::begin(kRequiredExtensions), std::end(kRequiredExtensions));
+  // Push descriptors where the device has them: the recorded passes then own no descriptor
+  // memory (every desktop driver offers it; core in Vulkan 1.4).
+  if (caps_.enabled(Feature::PushDescriptor)) extension_names_.push_back(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
   if (cm.enabled) extension_names_.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
   if (cm2.enabled) extension_names_.push_back(VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME);
   if (has(exts, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME)) extension_names_.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);

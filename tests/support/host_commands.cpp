@@ -62,7 +62,6 @@ void run_compute(vk::Context& ctx, std::span<const uint32_t> spirv, std::span<co
   for (uint32_t i = 0; i < buffers.size(); ++i)
     bindings.push_back({i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr});
   VkDescriptorSetLayoutCreateInfo dslci{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  dslci.flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR;
   dslci.bindingCount = uint32_t(bindings.size());
   dslci.pBindings = bindings.data();
   VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
@@ -82,19 +81,35 @@ void run_compute(vk::Context& ctx, std::span<const uint32_t> spirv, std::span<co
   VkPipeline pipeline = VK_NULL_HANDLE;
   ASSERT_EQ(d.vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &cpci, nullptr, &pipeline), VK_SUCCESS);
 
-  HostCommands host(ctx);
-  host.begin();
+  // An ordinary descriptor set (the host's own shaders need no push descriptors).
+  const VkDescriptorPoolSize pool_size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, uint32_t(buffers.size())};
+  VkDescriptorPoolCreateInfo dpci{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+  dpci.maxSets = 1;
+  dpci.poolSizeCount = 1;
+  dpci.pPoolSizes = &pool_size;
+  VkDescriptorPool pool = VK_NULL_HANDLE;
+  ASSERT_EQ(d.vkCreateDescriptorPool(dev, &dpci, nullptr, &pool), VK_SUCCESS);
+  VkDescriptorSetAllocateInfo dsai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+  dsai.descriptorPool = pool;
+  dsai.descriptorSetCount = 1;
+  dsai.pSetLayouts = &set_layout;
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  ASSERT_EQ(d.vkAllocateDescriptorSets(dev, &dsai, &set), VK_SUCCESS);
   std::vector<VkDescriptorBufferInfo> infos;
   for (const auto& b : buffers) infos.push_back({b.buffer, b.offset, b.size});
   std::vector<VkWriteDescriptorSet> writes;
   for (uint32_t i = 0; i < infos.size(); ++i) {
     VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+    w.dstSet = set;
     w.dstBinding = i;
     w.descriptorCount = 1;
     w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     w.pBufferInfo = &infos[i];
     writes.push_back(w);
   }
+  d.vkUpdateDescriptorSets(dev, uint32_t(writes.size()), writes.data(), 0, nullptr);
+  HostCommands host(ctx);
+  host.begin();
   // Earlier uploads (transfers) before the shader's reads; its writes before the host's reads.
   VkMemoryBarrier2 before{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2, nullptr, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT,
                           VK_ACCESS_2_MEMORY_WRITE_BIT, VK_PIPELINE_STAGE_2_COMPUTE_SHADER_BIT,
@@ -104,7 +119,7 @@ void run_compute(vk::Context& ctx, std::span<const uint32_t> spirv, std::span<co
   dep.pMemoryBarriers = &before;
   d.vkCmdPipelineBarrier2(host.cmd, &dep);
   d.vkCmdBindPipeline(host.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
-  d.vkCmdPushDescriptorSetKHR(host.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, uint32_t(writes.size()), writes.data());
+  d.vkCmdBindDescriptorSets(host.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, nullptr);
   if (!push.empty())
     d.vkCmdPushConstants(host.cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, uint32_t(push.size()), push.data());
   d.vkCmdDispatch(host.cmd, groups, 1, 1);
@@ -115,6 +130,7 @@ void run_compute(vk::Context& ctx, std::span<const uint32_t> spirv, std::span<co
   d.vkCmdPipelineBarrier2(host.cmd, &dep);
   host.submit_and_wait();
   d.vkDestroyPipeline(dev, pipeline, nullptr);
+  d.vkDestroyDescriptorPool(dev, pool, nullptr);
   d.vkDestroyPipelineLayout(dev, layout, nullptr);
   d.vkDestroyDescriptorSetLayout(dev, set_layout, nullptr);
   d.vkDestroyShaderModule(dev, module, nullptr);

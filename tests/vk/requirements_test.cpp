@@ -2,6 +2,7 @@
 // (its feature structs ORed, the ones it lacks appended, extensions added), the device created
 // by the test, adopted, and a kernel run on it; and the errors that list everything missing.
 #include "adoption.hpp"
+#include "vk/descriptor_sets.hpp"
 #include "numerics.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
@@ -87,29 +88,37 @@ TEST_F(RequirementsTest, HostDeviceBuiltWithThemIsAdopted) {
 // Everything missing is named at once, with where to find it.
 TEST(Requirements, MissingOnesAreAllListed) {
   const auto none = vk::missing_requirements({}, {});
-  ASSERT_EQ(none.size(), 3u);
-  const std::string all = none[0] + none[1] + none[2];
-  for (const char* what : {"synchronization2", "maintenance4", VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME})
-    EXPECT_NE(all.find(what), std::string::npos) << all;
+  ASSERT_EQ(none.size(), 2u);
+  const std::string all = none[0] + none[1];
+  for (const char* what : {"synchronization2", "maintenance4"}) EXPECT_NE(all.find(what), std::string::npos) << all;
   const Feature both[] = {Feature::Synchronization2, Feature::Maintenance4};
-  const std::string push[] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
-  EXPECT_TRUE(vk::missing_requirements(both, push).empty());
+  EXPECT_TRUE(vk::missing_requirements(both, {}).empty()) << "VK_KHR_push_descriptor is optional";
 }
 
 TEST_F(RequirementsTest, AdoptingADeviceWithoutThemSaysWhatIsMissing) {
   vk::AdoptInfo adopt = adoption_of(context());
   adopt.extensions.clear();
-  adopt.enabled = {Feature::Synchronization2};  // maintenance4 and the push-descriptor extension not declared
+  adopt.enabled = {Feature::Synchronization2};  // maintenance4 not declared
   try {
     vk::Context guest(adopt);
     FAIL() << "expected vkgrad::Error";
   } catch (const Error& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("maintenance4"), std::string::npos) << what;
-    EXPECT_NE(what.find(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME), std::string::npos) << what;
     EXPECT_EQ(what.find("synchronization2"), std::string::npos) << what;
     EXPECT_NE(what.find("DeviceRequirements"), std::string::npos) << what;
   }
+}
+
+// A host that did not enable VK_KHR_push_descriptor: the passes bind descriptor sets instead.
+TEST_F(RequirementsTest, AHostWithoutPushDescriptorsGetsDescriptorSets) {
+  vk::AdoptInfo adopt = adoption_of(context());
+  std::erase(adopt.extensions, std::string(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME));
+  vk::Context guest(adopt);
+  EXPECT_FALSE(guest.caps().enabled(Feature::PushDescriptor));
+  ASSERT_NE(guest.descriptor_sets(), nullptr);
+  expect_f32_add_runs(guest);
+  EXPECT_EQ(guest.descriptor_sets()->live(), 0u) << "the kernel's sets went with its buffers";
 }
 
 }  // namespace

@@ -15,9 +15,9 @@
 
 namespace vkgrad::vk {
 
-// Device features a kernel variant may use. Coopmat, Fp16Arith, Storage16 and Coopmat2 have
-// user-facing override names (VKGRAD_DISABLE=coopmat,fp16-arith,storage16,coopmat2); the rest
-// are enabled whenever supported.
+// Device features a kernel variant may use. Coopmat, Fp16Arith, Storage16, Coopmat2 and
+// PushDescriptor have user-facing override names (VKGRAD_DISABLE=coopmat,fp16-arith,storage16,
+// coopmat2,push-descriptor); the rest are enabled whenever supported.
 enum class Feature : uint32_t {
   Coopmat,              // VK_KHR_cooperative_matrix: cooperativeMatrix
   Fp16Arith,            // shaderFloat16
@@ -33,6 +33,9 @@ enum class Feature : uint32_t {
   // coopmat2 GEMM: large subgroup tiles, epilogue applied per element); needs Coopmat.
   Coopmat2,
   Maintenance4,  // maintenance4 (required: workgroup sizes from specialization constants)
+  // VK_KHR_push_descriptor: buffers bound in the command buffer itself; without it (a host
+  // that cannot enable it) the passes bind descriptor sets vkgrad keeps (vk/descriptor_sets).
+  PushDescriptor,
   Count
 };
 inline constexpr size_t kFeatureCount = static_cast<size_t>(Feature::Count);

@@ -28,6 +28,7 @@ namespace vkgrad::vk {
 
 struct DispatchTable;  // engine/vk/dispatch.hpp
 class PipelineRegistry;
+class DescriptorSets;
 
 enum class Severity { Verbose, Info, Warning, Error };
 
@@ -121,6 +122,8 @@ public:
   uint32_t queue_family() const { return queue_family_; }
   VmaAllocator allocator() const { return allocator_; }
   PipelineRegistry& pipelines() { return *pipelines_; }
+  // The descriptor sets the passes bind where push descriptors are off; null where they are on.
+  DescriptorSets* descriptor_sets() { return descriptor_sets_.get(); }
   TuningStore& tuning() { return *tuning_; }
   bool owns_device() const { return owns_device_; }
 
@@ -156,6 +159,7 @@ private:
   VkCommandPool command_pool_ = VK_NULL_HANDLE;
   VkFence run_fence_ = VK_NULL_HANDLE;
   std::unique_ptr<PipelineRegistry> pipelines_;
+  std::unique_ptr<DescriptorSets> descriptor_sets_;
   std::unique_ptr<TuningStore> tuning_;
   std::unique_ptr<ValidationCallback> on_message_;  // stable address for the messenger
 };
