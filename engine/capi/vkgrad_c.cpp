@@ -82,6 +82,10 @@ void metrics_of(const train::Metrics& m, vkgrad_metrics* out) {
           m.loss,          m.loss_scale, m.grad_norm,       m.skipped ? 1 : 0};
 }
 
+train::SharedFeed shared_of(const vkgrad_shared_feed& s) {
+  return {s.name ? s.name : "", s.buffer, s.offset, s.size, train::FeedType(uint32_t(s.type))};
+}
+
 vkgrad_result copy_out(const std::vector<float>& values, float* out, size_t capacity, size_t* written) {
   if (written) *written = values.size();
   if (values.size() > capacity)
@@ -353,10 +357,8 @@ vkgrad_result vkgrad_trainer_create(vkgrad_context context, vkgrad_graph graph, 
     ci.optimizer.momentum = info->momentum;
     ci.optimizer.max_grad_norm = info->max_grad_norm;
     ci.seed = info->seed;
-    for (uint32_t i = 0; i < info->shared_feed_count; ++i) {
-      const vkgrad_shared_feed& s = info->shared_feeds[i];
-      ci.shared_feeds.push_back({s.name ? s.name : "", s.buffer, s.offset, s.size, train::FeedType(uint32_t(s.type))});
-    }
+    for (uint32_t i = 0; i < info->shared_feed_count; ++i) ci.shared_feeds.push_back(shared_of(info->shared_feeds[i]));
+    if (info->shared_predictions) ci.shared_predictions = shared_of(*info->shared_predictions);
     auto t = std::make_unique<vkgrad_trainer_t>();
     t->t = std::make_unique<train::Trainer>(*context->ctx, graph->g, ci);
     *out = t.release();
@@ -421,21 +423,28 @@ vkgrad_result vkgrad_trainer_record_step(vkgrad_trainer t, VkCommandBuffer cmd, 
   return guarded(__func__, [&] { (void)t->t->record_step(cmd, rows); });
 }
 
+vkgrad_result vkgrad_trainer_record_predict(vkgrad_trainer t, VkCommandBuffer cmd, uint32_t rows) {
+  VKGRAD_REQUIRE(t && cmd, "trainer or command buffer is NULL");
+  return guarded(__func__, [&] { (void)t->t->record_predict(cmd, rows); });
+}
+
 vkgrad_result vkgrad_trainer_host_step_metrics(vkgrad_trainer t, vkgrad_metrics* out) {
   VKGRAD_REQUIRE(t && out, "trainer or out is NULL");
   return guarded(__func__, [&] { metrics_of(t->t->host_step_metrics(), out); });
 }
 
-vkgrad_result vkgrad_model_create(vkgrad_context context, vkgrad_graph graph, uint32_t batch_size,
-                                  vkgrad_precision precision, vkgrad_model* out) {
-  VKGRAD_REQUIRE(context && graph && out, "context, graph and out are required");
+vkgrad_result vkgrad_model_create(vkgrad_context context, vkgrad_graph graph, const vkgrad_model_info* info,
+                                  vkgrad_model* out) {
+  VKGRAD_REQUIRE(context && graph && info && out, "context, graph, info and out are required");
+  VKGRAD_REQUIRE(info->shared_feeds || info->shared_feed_count == 0, "info->shared_feeds is NULL");
   return guarded(__func__, [&] {
+    infer::ModelCreateInfo ci;
+    if (info->batch_size) ci.batch_size = info->batch_size;
+    ci.precision = info->precision == VKGRAD_PRECISION_FP32 ? kernels::Precision::Fp32 : kernels::Precision::Mixed;
+    for (uint32_t i = 0; i < info->shared_feed_count; ++i) ci.shared_feeds.push_back(shared_of(info->shared_feeds[i]));
+    if (info->shared_predictions) ci.shared_predictions = shared_of(*info->shared_predictions);
     auto m = std::make_unique<vkgrad_model_t>();
-    m->m = std::make_unique<infer::Model>(
-        *context->ctx, graph->g,
-        infer::ModelCreateInfo{.batch_size = batch_size,
-                               .precision = precision == VKGRAD_PRECISION_FP32 ? kernels::Precision::Fp32
-                                                                               : kernels::Precision::Mixed});
+    m->m = std::make_unique<infer::Model>(*context->ctx, graph->g, ci);
     *out = m.release();
   });
 }
@@ -453,6 +462,11 @@ vkgrad_result vkgrad_model_predict(vkgrad_model m, const vkgrad_batch* batch, fl
   std::vector<float> p;
   const vkgrad_result r = guarded(__func__, [&] { p = m->m->predict(batch_of(*batch)); });
   return r == VKGRAD_OK ? copy_out(p, out, capacity, written) : r;
+}
+
+vkgrad_result vkgrad_model_record_predict(vkgrad_model m, VkCommandBuffer cmd, uint32_t rows) {
+  VKGRAD_REQUIRE(m && cmd, "model or command buffer is NULL");
+  return guarded(__func__, [&] { (void)m->m->record_predict(cmd, rows); });
 }
 
 }  // extern "C"

@@ -154,6 +154,7 @@ typedef struct vkgrad_trainer_info {
   uint64_t seed;
   const vkgrad_shared_feed* shared_feeds;
   uint32_t shared_feed_count;
+  const vkgrad_shared_feed* shared_predictions; /* NULL: none (its name is ignored) */
 } vkgrad_trainer_info;
 vkgrad_trainer_info vkgrad_trainer_info_defaults(void); /* AdamW 1e-3, betas 0.9/0.999, wd 0.01 */
 
@@ -197,17 +198,27 @@ vkgrad_result vkgrad_trainer_export_glsl(vkgrad_trainer t, vkgrad_graph graph, c
 /* A training step recorded into the host's command buffer (every feed shared), and its metrics
  * once the host's submission completed (see Trainer::record_step). */
 vkgrad_result vkgrad_trainer_record_step(vkgrad_trainer t, VkCommandBuffer cmd, uint32_t rows);
+/* An inference pass into the host's command buffer: shared inputs in, shared predictions out. */
+vkgrad_result vkgrad_trainer_record_predict(vkgrad_trainer t, VkCommandBuffer cmd, uint32_t rows);
 vkgrad_result vkgrad_trainer_host_step_metrics(vkgrad_trainer t, vkgrad_metrics* out);
 
 /* ---- inference models ----------------------------------------------------------------- */
 
-vkgrad_result vkgrad_model_create(vkgrad_context context, vkgrad_graph graph, uint32_t batch_size,
-                                  vkgrad_precision precision, vkgrad_model* out);
+typedef struct vkgrad_model_info {
+  uint32_t batch_size; /* 0: 256 */
+  vkgrad_precision precision;
+  const vkgrad_shared_feed* shared_feeds;
+  uint32_t shared_feed_count;
+  const vkgrad_shared_feed* shared_predictions; /* NULL: none */
+} vkgrad_model_info;
+vkgrad_result vkgrad_model_create(vkgrad_context context, vkgrad_graph graph, const vkgrad_model_info* info,
+                                  vkgrad_model* out);
 void vkgrad_model_destroy(vkgrad_model model);
 /* A training checkpoint or a state_dict (safetensors), strictly. */
 vkgrad_result vkgrad_model_load(vkgrad_model m, const char* path);
 vkgrad_result vkgrad_model_predict(vkgrad_model m, const vkgrad_batch* batch, float* out, size_t capacity,
                                    size_t* written);
+vkgrad_result vkgrad_model_record_predict(vkgrad_model m, VkCommandBuffer cmd, uint32_t rows);
 
 #ifdef __cplusplus
 }

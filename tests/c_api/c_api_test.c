@@ -100,7 +100,8 @@ static void train_and_reload(vkgrad_context ctx, const char* dir) {
   snprintf(weights, sizeof weights, "%s/c_api_net.bin", dir);
   CHECK_OK(vkgrad_trainer_save_checkpoint(t, path));
   vkgrad_model model = NULL;
-  CHECK_OK(vkgrad_model_create(ctx, g, kRows, VKGRAD_PRECISION_MIXED, &model));
+  const vkgrad_model_info model_info = {kRows, VKGRAD_PRECISION_MIXED, NULL, 0, NULL};
+  CHECK_OK(vkgrad_model_create(ctx, g, &model_info, &model));
   CHECK_OK(vkgrad_model_load(model, path));
   CHECK_OK(vkgrad_model_predict(model, &inputs, q, kRows * kOut, &written));
   CHECK(memcmp(p, q, sizeof p) == 0);
@@ -118,6 +119,9 @@ static void train_and_reload(vkgrad_context ctx, const char* dir) {
   CHECK(vkgrad_model_predict(model, &inputs, q, 3, &written) == VKGRAD_ERROR_INVALID_ARGUMENT && written == kRows * kOut);
   CHECK(vkgrad_model_load(model, "/nonexistent/ckpt.safetensors") == VKGRAD_ERROR_FAILED);
   CHECK(strstr(vkgrad_last_error(), "/nonexistent/ckpt.safetensors") != NULL);
+  /* Recording an inference pass needs shared predictions: a command buffer is never touched. */
+  CHECK(vkgrad_model_record_predict(model, (VkCommandBuffer)(uintptr_t)1, kRows) == VKGRAD_ERROR_FAILED);
+  CHECK(strstr(vkgrad_last_error(), "shared_predictions") != NULL);
   vkgrad_tensor bad;
   CHECK(vkgrad_graph_linear(g, 12345, 4, "c", VKGRAD_ACTIVATION_NONE, 1, &bad) == VKGRAD_ERROR_FAILED);
 
