@@ -14,6 +14,7 @@
 #include "vkgrad/vk/context.hpp"
 
 #include <cstring>
+#include <memory>
 
 namespace vkgrad::test {
 namespace {
@@ -120,6 +121,48 @@ TEST_P(HostRecordingTest, RecordedPredictionsLandInTheHostsBuffer) {
     vk::download(ctx, hout, std::span<float>(got));
   }
   EXPECT_EQ(got, want);
+}
+
+// Lifetimes, as config.hpp documents them: the host may destroy a shared buffer before the
+// trainer once it submits nothing more that reads it, and the trainer (then the Context) goes
+// afterwards without touching it; a trainer destroyed first leaves the host's buffers usable.
+TEST_F(VkTest, SharedBuffersAndTrainersMayGoInEitherOrder) {
+  vk::Context& ctx = context();
+  const auto make = [&](vk::Buffer& hx, vk::Buffer& hy) {
+    return std::make_unique<train::Trainer>(
+        ctx, small_mlp(),
+        train::TrainerCreateInfo{.batch_size = kRows,
+                                 .precision = kernels::Precision::Fp32,
+                                 .shared_feeds = {{"x", hx.handle(), 0, hx.size(), train::FeedType::F32},
+                                                  {"y", hy.handle(), 0, hy.size(), train::FeedType::F32}}});
+  };
+  HostCommands host(ctx);
+  {
+    auto hx = std::make_unique<vk::Buffer>(ctx, vk::BufferCreateInfo{.size = kRows * 4 * 4, .name = "host x"});
+    auto hy = std::make_unique<vk::Buffer>(ctx, vk::BufferCreateInfo{.size = kRows * 2 * 4, .name = "host y"});
+    auto t = make(*hx, *hy);
+    host.begin();
+    t->record_step(host.cmd, kRows);
+    host.submit_and_wait();
+    hx.reset();  // the host's buffers first ...
+    hy.reset();
+    EXPECT_EQ(t->host_step_metrics().steps, 1u);
+    t.reset();  // ... then the trainer
+  }
+  {
+    vk::Buffer hx(ctx, {.size = kRows * 4 * 4, .name = "host x"}), hy(ctx, {.size = kRows * 2 * 4, .name = "host y"});
+    {
+      auto t = make(hx, hy);
+      host.begin();
+      t->record_step(host.cmd, kRows);
+      host.submit_and_wait();
+    }  // the trainer first: the host's buffers stay its own
+    const std::vector<float> ones(kRows * 4, 1.0f);
+    vk::upload(ctx, hx, std::span<const float>(ones));
+    std::vector<float> back(kRows * 4);
+    vk::download(ctx, hx, std::span<float>(back));
+    EXPECT_EQ(back, ones);
+  }
 }
 
 TEST_F(VkTest, SharedFeedMisuseIsAnsweredWithClearErrors) {

@@ -71,7 +71,9 @@ enum class FeedType { F32, F16, I32 };
 // start at a multiple of the device's minStorageBufferOffsetAlignment and hold batch_size rows
 // of the feed's values in its type: I32 for labels; F16 for inputs that layers read under mixed
 // precision; F32 for inputs in FP32 training, loss targets and encoding coordinates (the error
-// for a mismatch names the type expected). The host keeps it alive as long as the trainer.
+// for a mismatch names the type expected). The host keeps it alive as long as it submits work
+// that reads it (steps, recorded passes); it may destroy it before the trainer once nothing
+// more is submitted, and the trainer never touches it on destruction.
 struct SharedFeed {
   std::string name;  // the feed's graph name
   VkBuffer buffer = VK_NULL_HANDLE;
