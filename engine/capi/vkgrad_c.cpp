@@ -86,6 +86,13 @@ train::SharedFeed shared_of(const vkgrad_shared_feed& s) {
   return {s.name ? s.name : "", s.buffer, s.offset, s.size, train::FeedType(uint32_t(s.type))};
 }
 
+// The shared buffers of a trainer's or a model's C create-info into its C++ one.
+template <class CInfo, class Info>
+void add_shared(const CInfo& c, Info& ci) {
+  for (uint32_t i = 0; i < c.shared_feed_count; ++i) ci.shared_feeds.push_back(shared_of(c.shared_feeds[i]));
+  if (c.shared_predictions) ci.shared_predictions = shared_of(*c.shared_predictions);
+}
+
 vkgrad_result copy_out(const std::vector<float>& values, float* out, size_t capacity, size_t* written) {
   if (written) *written = values.size();
   if (values.size() > capacity)
@@ -357,8 +364,7 @@ vkgrad_result vkgrad_trainer_create(vkgrad_context context, vkgrad_graph graph, 
     ci.optimizer.momentum = info->momentum;
     ci.optimizer.max_grad_norm = info->max_grad_norm;
     ci.seed = info->seed;
-    for (uint32_t i = 0; i < info->shared_feed_count; ++i) ci.shared_feeds.push_back(shared_of(info->shared_feeds[i]));
-    if (info->shared_predictions) ci.shared_predictions = shared_of(*info->shared_predictions);
+    add_shared(*info, ci);
     auto t = std::make_unique<vkgrad_trainer_t>();
     t->t = std::make_unique<train::Trainer>(*context->ctx, graph->g, ci);
     *out = t.release();
@@ -441,8 +447,7 @@ vkgrad_result vkgrad_model_create(vkgrad_context context, vkgrad_graph graph, co
     infer::ModelCreateInfo ci;
     if (info->batch_size) ci.batch_size = info->batch_size;
     ci.precision = info->precision == VKGRAD_PRECISION_FP32 ? kernels::Precision::Fp32 : kernels::Precision::Mixed;
-    for (uint32_t i = 0; i < info->shared_feed_count; ++i) ci.shared_feeds.push_back(shared_of(info->shared_feeds[i]));
-    if (info->shared_predictions) ci.shared_predictions = shared_of(*info->shared_predictions);
+    add_shared(*info, ci);
     auto m = std::make_unique<vkgrad_model_t>();
     m->m = std::make_unique<infer::Model>(*context->ctx, graph->g, ci);
     *out = m.release();

@@ -3,6 +3,7 @@
 // shares across threads, every vkgrad call on the queue happens inside the host's lock.
 #include "adoption.hpp"
 #include "numerics.hpp"
+#include "small_models.hpp"
 #include "vk/dispatch.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
@@ -20,13 +21,7 @@ namespace {
 
 using vk::Feature;
 
-graph::Graph small_mlp() {
-  graph::Graph g;
-  const auto x = g.input("x", {4});
-  const auto y = g.input("y", {2});
-  g.mse(g.linear(g.linear(x, 8, "a", graph::Activation::Relu), 2, "b"), y);
-  return g;
-}
+graph::Graph small_mlp() { return small_mse_mlp(); }
 
 train::Batch small_batch(std::vector<float>& x, std::vector<float>& y) {
   for (double v : uniform(12, -1, 1, 3)) x.push_back(float(v));

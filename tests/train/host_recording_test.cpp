@@ -4,6 +4,7 @@
 // data, and their metrics come back. Misuse is answered with errors naming the feed and sizes.
 #include "host_commands.hpp"
 #include "numerics.hpp"
+#include "small_models.hpp"
 #include "vk/dispatch.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
@@ -21,13 +22,7 @@ namespace {
 
 constexpr uint32_t kRows = 3;
 
-graph::Graph small_mlp() {
-  graph::Graph g;
-  const auto x = g.input("x", {4});
-  const auto y = g.input("y", {2});
-  g.mse(g.linear(g.linear(x, 8, "a", graph::Activation::Relu), 2, "b"), y);
-  return g;
-}
+graph::Graph small_mlp() { return small_mse_mlp(); }
 
 struct HostRecordingTest : VkTest, ::testing::WithParamInterface<kernels::Precision> {};
 
