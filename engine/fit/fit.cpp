@@ -96,19 +96,26 @@ FitResult fit(train::Trainer& trainer, Batches& train, Batches* validation, cons
       if (!m.skipped) loss_sum += m.loss, ++applied;
       last = m;
     };
+    // Steps complete a few at a time: each is counted on its own, so the run stops at exactly
+    // the step that makes max_consecutive_skipped.
+    const auto absorb_completed = [&] {
+      for (const auto& m : trainer.take_history()) {
+        absorb(m);
+        if (o.max_consecutive_skipped > 0 && consecutive >= o.max_consecutive_skipped) {
+          bar.abandon();
+          throw Diverged(consecutive, last.loss_scale, last.nonfinite_losses);
+        }
+      }
+    };
     for (train::Batch b = train.next(); b.rows > 0; b = train.next()) {
       trainer.step(b);
       done += b.rows;
       trained += b.rows;
-      for (const auto& m : trainer.take_history()) absorb(m);
-      if (o.max_consecutive_skipped > 0 && consecutive >= o.max_consecutive_skipped) {
-        bar.abandon();
-        throw Diverged(consecutive, last.loss_scale, last.nonfinite_losses);
-      }
+      absorb_completed();
       bar.update(done, last);
     }
     const train::Metrics m = trainer.metrics(train::Wait::Yes);
-    for (const auto& h : trainer.take_history()) absorb(h);
+    absorb_completed();
     EpochReport r;
     r.epoch = epoch + 1;
     r.train_loss = applied ? loss_sum / double(applied) : double(m.loss);
