@@ -1,6 +1,7 @@
 // Replays the fuzzers' seed corpus and every past crash input (tests/fuzz/corpus/) through
 // the fuzz targets' own entry points, so that findings stay fixed in ordinary test runs.
 #include "fuzz/fuzz_inputs.hpp"
+#include "paths.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,7 @@
 namespace vkgrad::test {
 namespace {
 
-const std::filesystem::path kCorpus = VKGRAD_FUZZ_CORPUS;
+const std::filesystem::path kCorpus = build_path("VKGRAD_FUZZ_CORPUS", VKGRAD_FUZZ_CORPUS);
 
 template <class F>
 size_t replay(const std::string& folder, F&& run) {

@@ -1,6 +1,7 @@
 // IDX: arrays and datasets made here (plain and gzip, through zlib), every kind of damaged
 // file, and the real Fashion-MNIST files where the dataset-fashion-mnist package is installed.
 #include "io_test_util.hpp"
+#include "paths.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/io/idx.hpp"
 
@@ -15,7 +16,7 @@ namespace {
 
 using io::IdxArray;
 
-const std::filesystem::path kFashionMnist = "/usr/share/datasets/fashion-mnist";
+const std::filesystem::path kFashionMnist = build_path("VKGRAD_FASHION_MNIST", "/usr/share/datasets/fashion-mnist");
 
 std::vector<std::byte> make_idx(std::vector<uint32_t> dims, std::vector<uint8_t> data, uint8_t type = 0x08) {
   std::vector<std::byte> out = {std::byte{0}, std::byte{0}, std::byte{type}, std::byte(dims.size())};

@@ -1,6 +1,7 @@
 // safetensors: round trips, files from and for Python's safetensors, every kind of damaged
 // file, and saves that fail or are killed half-way. No device needed.
 #include "io_test_util.hpp"
+#include "paths.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/io/safetensors.hpp"
 
@@ -29,7 +30,7 @@ using io::Dtype;
 using io::SafetensorsFile;
 using io::TensorToWrite;
 
-constexpr const char* kPython = "/usr/bin/python3";
+const std::string kPython = build_path("VKGRAD_PYTHON", "/usr/bin/python3");
 
 // An 8-byte little-endian length, then the header, then the data.
 std::vector<std::byte> make_file(std::string_view header, size_t data_bytes = 0) {
@@ -93,7 +94,7 @@ std::vector<TensorToWrite> to_write(const std::vector<Sample>& samples) {
 
 bool python_has_safetensors() {
   static const bool ok =
-      std::system((std::string(kPython) + " -c 'import safetensors.numpy, numpy' >/dev/null 2>&1").c_str()) == 0;
+      std::system((kPython + " -c 'import safetensors.numpy, numpy' >/dev/null 2>&1").c_str()) == 0;
   return ok;
 }
 
@@ -101,7 +102,7 @@ bool python_has_safetensors() {
 int run_python(const TempDir& dir, const std::string& script) {
   const auto path = dir / "script.py";
   write_bytes(path, to_bytes(script));
-  return std::system((std::string(kPython) + " '" + path.string() + "' '" + dir.path().string() + "'").c_str());
+  return std::system((kPython + " '" + path.string() + "' '" + dir.path().string() + "'").c_str());
 }
 
 TEST(Safetensors, DtypeNamesAndSizes) {

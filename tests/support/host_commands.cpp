@@ -1,4 +1,5 @@
 #include "host_commands.hpp"
+#include "paths.hpp"
 
 #include "vk/dispatch.hpp"
 
@@ -141,7 +142,7 @@ std::vector<uint32_t> compile_glsl(const std::string& source, const std::string&
   const fs::path dir = fs::temp_directory_path() / ("vkgrad-glsl-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
   std::ofstream(dir / "main.comp") << source;
-  const std::string cmd = std::string(VKGRAD_GLSLANG) + " --quiet --target-env vulkan1.3 -I" + include_dir + " -o " +
+  const std::string cmd = build_path("VKGRAD_GLSLANG", VKGRAD_GLSLANG) + " --quiet --target-env vulkan1.3 -I" + include_dir + " -o " +
                           (dir / "main.spv").string() + " " + (dir / "main.comp").string() + " > " +
                           (dir / "log.txt").string() + " 2>&1";
   const int rc = std::system(cmd.c_str());

@@ -32,7 +32,7 @@ struct HostCommands {
 void run_compute(vk::Context& ctx, std::span<const uint32_t> spirv, std::span<const vk::BufferRange> buffers,
                  std::span<const std::byte> push, uint32_t groups);
 
-// glslangValidator (VKGRAD_GLSLANG) on `source` with `include_dir`, for Vulkan 1.3: the SPIR-V,
+// glslangValidator (VKGRAD_GLSLANG, see paths.hpp) on `source` with `include_dir`, for Vulkan 1.3: the SPIR-V,
 // or a failed assertion with the compiler's output.
 std::vector<uint32_t> compile_glsl(const std::string& source, const std::string& include_dir);
 
