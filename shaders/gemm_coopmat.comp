@@ -33,8 +33,11 @@ layout(constant_id = 9) const uint SUBGROUP = 32;
 
 // C is fp32 with ldc, the batch stride and the binding offset in whole 16-byte units, and the
 // epilogue has neither bias nor activation (set by the host).
+// Those tiles load and store C through the loaders' own view of binding 2 (c_words: fp32 bits,
+// reinterpreted by the cooperative-matrix load and store): a second, float-typed variable on the
+// same binding, touched only by cooperative-matrix operations, is invisible to the validation
+// layer's access analysis (1.4.309), which then reports every write to C as a hazard.
 layout(constant_id = 10) const bool C_DIRECT = false;
-layout(std430, binding = 2) buffer C_f32_block { float c_floats[]; };
 
 const uint BM = WM * RM * CM_M;
 const uint BN = WN * RN * CM_N;
@@ -85,10 +88,10 @@ void main() {
         // β = 0 must not read C (it may hold NaN).
         if (p.beta != 0.0) {
           coopmat<float, gl_ScopeSubgroup, CM_M, CM_N, gl_MatrixUseAccumulator> c;
-          coopMatLoad(c, c_floats, at, p.ldc, gl_CooperativeMatrixLayoutRowMajor);
+          coopMatLoad(c, c_words, at, p.ldc, gl_CooperativeMatrixLayoutRowMajor);
           v = v + c * p.beta;
         }
-        coopMatStore(v, c_floats, at, p.ldc, gl_CooperativeMatrixLayoutRowMajor);
+        coopMatStore(v, c_words, at, p.ldc, gl_CooperativeMatrixLayoutRowMajor);
       }
     return;
   }

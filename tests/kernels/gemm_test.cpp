@@ -184,6 +184,52 @@ INSTANTIATE_TEST_SUITE_P(Variants, GemmTest, ::testing::Combine(::testing::Value
                            return std::string(std::get<0>(param.param).name) + "_" + std::get<1>(param.param).name;
                          });
 
+// Dependent GEMMs in one recording, as a training step records them (gradients accumulated into
+// a range a fill just cleared, then GEMM after GEMM into it): the recorder's barriers must order
+// every write, so C = fill(0), then C += A·B three times, gives exactly 3·A·B in fp32 (the
+// products of small integers are exact in every variant). 136×72×48: whole tiles (stored straight
+// to C where the variant can) and partial ones, on 8×8 and 16×16 cooperative-matrix shapes alike.
+class GemmChainTest : public VkTestWithParam<VariantCase> {};
+
+TEST_P(GemmChainTest, AccumulatesInOrderAfterAFill) {
+  const VariantCase& variant = GetParam();
+  vk::Context& ctx = context(variant.disable);
+  for (Feature f : variant.needs)
+    if (!ctx.caps().enabled(f)) GTEST_SKIP() << "needs " << vk::feature_name(f);
+  const uint32_t m = 136, n = 72, k = 48;
+  std::vector<double> a(size_t(m) * k), b(size_t(k) * n);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = double(int(i % 7) - 3);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = double(int(i % 5) - 2);
+  const auto ea = encode(variant.operands, a), eb = encode(variant.operands, b);
+  vk::Buffer ba(ctx, {.size = ea.size(), .name = "A"}), bb(ctx, {.size = eb.size(), .name = "B"});
+  vk::Buffer bc(ctx, {.size = size_t(m) * n * 4, .name = "C"});
+  vk::upload(ctx, ba, ea.data(), ea.size());
+  vk::upload(ctx, bb, eb.data(), eb.size());
+  kernels::GemmDesc d;
+  d.m = m, d.n = n, d.k = k;
+  d.a = {ba.range(), variant.operands, k, 0, false};
+  d.b = {bb.range(), variant.operands, n, 0, false};
+  d.c = {bc.range(), ElemType::F32, n, 0, false};
+  d.beta = 1.0f;
+  const kernels::Gemm gemm(ctx);
+  ctx.run_now([&](VkCommandBuffer cmd) {
+    vk::Recorder rec(ctx, cmd);
+    rec.fill(bc.range(), 0u);
+    for (int i = 0; i < 3; ++i) gemm.record(rec, d, variant.variant);
+  });
+  std::vector<float> got(size_t(m) * n);
+  vk::download(ctx, bc, std::span<float>(got));
+  for (uint32_t r = 0; r < m; ++r)
+    for (uint32_t c = 0; c < n; ++c) {
+      double want = 0;
+      for (uint32_t i = 0; i < k; ++i) want += a[size_t(r) * k + i] * b[size_t(i) * n + c];
+      ASSERT_EQ(double(got[size_t(r) * n + c]), 3 * want) << "row " << r << ", column " << c;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, GemmChainTest, ::testing::ValuesIn(kGemmVariants),
+                         [](const ::testing::TestParamInfo<VariantCase>& param) { return std::string(param.param.name); });
+
 using GemmErrors = VkTest;
 
 TEST_F(GemmErrors, BadShapesAndRangesAreRejected) {
