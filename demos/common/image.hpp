@@ -1,4 +1,4 @@
-// Pictures for neural_image: loading any PNG/JPEG/PNM (stb_image), the centre square box-averaged
+// Pictures for the demos: loading any PNG/JPEG/PNM (stb_image), the centre square box-averaged
 // to the training resolution, and PNG output (stb_image_write). RGB in [0, 1], row-major.
 #pragma once
 
