@@ -19,7 +19,8 @@ constexpr GemmVariant kVariants[] = {GemmVariant::Coopmat, GemmVariant::Coopmat2
                                      GemmVariant::Fp32, GemmVariant::Cpu};
 constexpr GemmPreset kPresets[] = {GemmPreset::Small, GemmPreset::Medium, GemmPreset::Large};
 constexpr uint32_t kTrialCap = 1024;  // largest dimension timed: the ranking settles well below it
-constexpr uint32_t kTimedRuns = 3;
+constexpr uint32_t kTimedRuns = 3;      // a CPU driver: each run takes milliseconds
+constexpr uint32_t kGpuTimedRuns = 16;  // a GPU: microseconds each, and clocks that still rise
 
 uint32_t bucket(uint32_t x) { return uint32_t(std::bit_width(std::max(x, 1u) - 1)); }
 
@@ -111,17 +112,18 @@ double probe_error(vk::Context& ctx, const Gemm& gemm, const Problem& p, const G
   return worst;
 }
 
-// GPU time of one dispatch: the best of a few, after one untimed run (lavapipe compiles a
-// pipeline at its first dispatch).
+// GPU time of one dispatch: the best of a few (many on a GPU, where one small GEMM is within the
+// timestamps' noise), after one untimed run (lavapipe compiles a pipeline at its first dispatch).
 double time_choice(vk::Context& ctx, const Gemm& gemm, const GemmDesc& d, const GemmChoice& choice) {
+  const uint32_t runs = ctx.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? kTimedRuns : kGpuTimedRuns;
   ctx.run_now([&](VkCommandBuffer cmd) {
     vk::Recorder rec(ctx, cmd);
     gemm.record_with(rec, d, choice);
   });
   std::unique_ptr<vk::Recorder> rec;
   ctx.run_now([&](VkCommandBuffer cmd) {
-    rec = std::make_unique<vk::Recorder>(ctx, cmd, vk::RecorderOptions{.timestamps = true});
-    for (uint32_t i = 0; i < kTimedRuns; ++i) gemm.record_with(*rec, d, choice);
+    rec = std::make_unique<vk::Recorder>(ctx, cmd, vk::RecorderOptions{.timestamps = true, .max_timestamps = runs});
+    for (uint32_t i = 0; i < runs; ++i) gemm.record_with(*rec, d, choice);
   });
   double best = std::numeric_limits<double>::infinity();
   for (const auto& t : rec->timings()) best = std::min(best, t.ms);
@@ -211,11 +213,18 @@ std::vector<GemmTrial> tune_gemm(vk::Context& ctx, const GemmDesc& desc) {
       ctx.tuning().record("probe:" + key + ":" + gemm_choice_text(c), "wrong");
     trials.push_back(t);
   };
-  // Each variant at the preset its rule picks, then the winner's other presets: most of the
-  // gain for half the pipelines (on a CPU driver each costs a compile of up to seconds).
+  // A CPU driver: each variant at the preset its rule picks, then the winner's other presets,
+  // most of the gain for half the pipelines (each costs a compile of up to seconds there). A GPU
+  // compiles in milliseconds and its best preset is often not the rule's (H200, 1024³: coopmat2
+  // small 50 TFLOP/s, large 20): every candidate is measured.
+  const bool cpu_driver = ctx.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU;
   const auto all = gemm_candidates(ctx.caps(), desc);
   for (const GemmChoice& c : all) {
     const bool first_of_variant = std::ranges::find(all, c.variant, &GemmChoice::variant)->preset == c.preset;
+    if (!cpu_driver) {
+      measure(c);
+      continue;
+    }
     if (!first_of_variant) continue;
     const GemmChoice rule = select_gemm(ctx.caps(), desc.m, desc.n, desc.a.type, desc.b.type, c.variant);
     measure(usable(ctx.caps(), desc, rule) ? rule : c);

@@ -35,7 +35,7 @@ std::vector<double> affine(const std::vector<double>& x, const std::vector<doubl
   return y;
 }
 
-const uint32_t kSamples = 3, kT = 5, kDim = 16, kHeads = 2;  // head dim 8: a coopmat tile's on lavapipe
+const uint32_t kSamples = 3, kT = 5, kDim = 32, kHeads = 2;  // head dim 16: whole 8×8 and 16×16 coopmat tiles
 
 std::vector<double> values(size_t n, uint32_t seed) {
   return round_for(kernels::ElemType::F16, uniform(n, -1, 1, seed));
