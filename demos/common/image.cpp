@@ -13,8 +13,16 @@
 #include <memory>
 #include <string>
 
+// A picture's header may claim any size: a few bytes of PNG can ask for gigabytes. The demos fit
+// pictures of at most 2^26 pixels (8192²); larger ones are refused before decoding.
+constexpr uint64_t kMaxPixels = uint64_t(1) << 26;
+
 Image load_square(const std::filesystem::path& path, uint32_t res) {
   int w = 0, h = 0, channels = 0;
+  if (stbi_info(path.c_str(), &w, &h, &channels) && uint64_t(w) * uint64_t(h) > kMaxPixels)
+    throw vkgrad::Error("the picture " + path.string() + " is " + std::to_string(w) + "×" + std::to_string(h) +
+                            ", more than the 2^26 pixels the demos read",
+                        "scale it down first");
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load(path.c_str(), &w, &h, &channels, 3), stbi_image_free);
   if (!pixels)
     throw vkgrad::Error("cannot read the picture " + path.string() + ": " + stbi_failure_reason(),

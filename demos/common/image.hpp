@@ -13,7 +13,7 @@ struct Image {
 
 // The picture's centre square, box-averaged to res × res (each output pixel the mean of the
 // source pixels it covers). Throws vkgrad::Error naming the file when it cannot be read or is
-// smaller than res.
+// smaller than res, or larger than 2^26 pixels.
 Image load_square(const std::filesystem::path& path, uint32_t res);
 
 // Images side by side (equal heights) as one PNG; false when the file cannot be written.

@@ -4,6 +4,7 @@
 #include "vkgrad/io/safetensors.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 namespace vkgrad::io {
@@ -74,8 +75,14 @@ train::TrainingState load_checkpoint(const std::filesystem::path& path, Metadata
   if (!file.contains("scaler.scale") || !file.contains("scaler.growth_tracker"))
     throw Error(path.string() + " has no loss-scale state (scaler.scale, scaler.growth_tracker)",
                 "this is a parameters-only file: a training checkpoint is needed to resume");
-  st.device.scale = file.to_f32("scaler.scale").at(0);
-  st.device.growth_tracker = uint32_t(file.to_i64("scaler.growth_tracker").at(0));
+  const auto scale = file.to_f32("scaler.scale");
+  const auto tracker = file.to_i64("scaler.growth_tracker");
+  if (scale.size() != 1 || tracker.size() != 1 || !(scale[0] > 0.0f) || !std::isfinite(scale[0]) || tracker[0] < 0 ||
+      tracker[0] > int64_t(UINT32_MAX))
+    throw Error(path.string() + ": the loss-scale state must be one finite positive scale and one count in [0, 2^32)",
+                "the checkpoint is damaged; load another");
+  st.device.scale = scale[0];
+  st.device.growth_tracker = uint32_t(tracker[0]);
   const auto& meta = file.metadata();
   for (const Field& f : kFields) {
     const auto it = meta.find(f.key);
