@@ -110,6 +110,7 @@ void Trainer::Impl::absorb(const StepRecord& r) {
   newest.nonfinite_losses = r.nonfinite_losses;
   newest.grad_norm = r.grad_norm;
   history.push_back(newest);
+  if (history.size() > kHistoryCap) history.pop_front();
 }
 
 // Reads a finished slot's record; waits for it first if `wait`.
@@ -174,7 +175,9 @@ Metrics Trainer::metrics(Wait wait) {
 
 std::vector<Metrics> Trainer::take_history() {
   impl_->poll();
-  return std::exchange(impl_->history, {});
+  std::vector<Metrics> out(impl_->history.begin(), impl_->history.end());
+  impl_->history.clear();
+  return out;
 }
 
 Trainer::Evaluation Trainer::evaluate(const Batch& batch) {

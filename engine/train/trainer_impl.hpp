@@ -14,6 +14,7 @@
 #include "vkgrad/vk/recorder.hpp"
 
 #include <optional>
+#include <deque>
 #include <vector>
 
 namespace vkgrad::train {
@@ -168,7 +169,10 @@ struct Trainer::Impl final : ops::TensorStore {
   VkCommandBuffer eval_copy = VK_NULL_HANDLE;
 
   Metrics newest;
-  std::vector<Metrics> history;
+  // Steps not yet taken by take_history(): the newest kHistoryCap, so that a run that never
+  // takes them holds bounded memory.
+  static constexpr size_t kHistoryCap = size_t(1) << 16;
+  std::deque<Metrics> history;
   Counters counters;
 };
 

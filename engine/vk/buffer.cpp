@@ -51,8 +51,11 @@ Buffer::Buffer(Context& ctx, const BufferCreateInfo& info) : ctx_(&ctx), use_(in
   if (r != VK_SUCCESS) {
     buffer_ = VK_NULL_HANDLE;
     allocation_ = nullptr;
-    throw Error(r, "vmaCreateBuffer (" + std::to_string(size_) + " bytes" +
-                       (info.name.empty() ? "" : " for '" + info.name + "'") + ")");
+    // VMA answers a failed vkMapMemory with out-of-memory once no other memory type serves: a
+    // lost device is what the caller must hear about.
+    const VkResult why = r == VK_ERROR_OUT_OF_DEVICE_MEMORY && ctx.device_lost() ? VK_ERROR_DEVICE_LOST : r;
+    throw Error(why, "vmaCreateBuffer (" + std::to_string(size_) + " bytes" +
+                         (info.name.empty() ? "" : " for '" + info.name + "'") + ")");
   }
   mapped_ = out.pMappedData;
   if (!info.name.empty()) vmaSetAllocationName(ctx.allocator(), allocation_, info.name.c_str());

@@ -436,6 +436,10 @@ void Context::submit(std::span<const VkCommandBuffer> commands, VkFence fence, c
   check(vk().device.vkQueueSubmit2(queue_, 1, &si, fence), "vkQueueSubmit2");
 }
 
+bool Context::device_lost() const {
+  return run_fence_ && vk().device.vkGetFenceStatus(device_, run_fence_) == VK_ERROR_DEVICE_LOST;
+}
+
 void Context::wait_idle() {
   const QueueGuard guard(lock_queue_, unlock_queue_);
   check(vk().device.vkQueueWaitIdle(queue_), "vkQueueWaitIdle");
@@ -443,6 +447,12 @@ void Context::wait_idle() {
 
 std::vector<MemoryHeap> Context::memory_heaps() const {
   return query_heaps(vk(), physical_device_, has_memory_budget_);
+}
+
+VkDeviceSize Context::allocated_bytes() const {
+  VmaTotalStatistics stats{};
+  vmaCalculateStatistics(allocator_, &stats);
+  return stats.total.statistics.blockBytes;
 }
 
 }  // namespace vkgrad::vk

@@ -81,12 +81,24 @@ int main(int argc, char** argv) {
   t->add_option("--inject-nonfinite", train.inject_nonfinite, "steps whose gradients get an inf")->delimiter(',');
   t->add_option("--profile-steps", train.profile_steps, "steps timed per pass with timestamps afterwards (0: none)");
   t->add_flag("--json", as_json, "one JSON document on stdout");
+  vkgrad::bench::TrainBenchOptions soak{.layers = {784, 256, 256, 10}, .batch = 128, .steps = 20000};
+  uint32_t sample_every = 1000;
+  auto* k = app.add_subcommand("soak", "a long run sampling device memory, resident memory, open files and pipelines");
+  k->add_option("--model", soak.model, "mlp, cnn, hashgrid or transformer (as train)");
+  k->add_option("--layers", soak.layers, "layer sizes, input first (as train)")->delimiter(',');
+  k->add_option("--loss", soak.loss, "cross_entropy or mse");
+  k->add_option("--batch", soak.batch, "rows per step")->check(CLI::Range(1u, 1u << 20));
+  k->add_option("--steps", soak.steps, "steps in all")->check(CLI::Range(1u, 1u << 30));
+  k->add_option("--sample-every", sample_every, "steps between samples")->check(CLI::Range(1u, 1u << 30));
+  k->add_option("--precision", soak.precision, "mixed or fp32");
+  k->add_flag("--json", as_json, "one JSON document on stdout");
   CLI11_PARSE(app, argc, argv);
   if (peak > 0) gemm.peak_tflops = peak;
   try {
     const auto doc = app.got_subcommand(g)   ? vkgrad::bench::run_gemm_bench(gemm)
                      : app.got_subcommand(c) ? vkgrad::bench::run_conv_bench(conv)
                      : app.got_subcommand(a) ? vkgrad::bench::run_attention_bench(attention)
+                     : app.got_subcommand(k) ? vkgrad::bench::run_soak(soak, sample_every)
                                              : vkgrad::bench::run_train_bench(train);
     if (as_json) std::cout << doc.dump(2) << '\n';
   } catch (const vkgrad::Error& e) {

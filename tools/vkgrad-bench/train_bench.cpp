@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <unistd.h>
 
 namespace vkgrad::bench {
 namespace {
@@ -192,46 +194,40 @@ nlohmann::json profile_passes(vk::Context& ctx, const graph::Graph& g, train::Tr
   return out;
 }
 
-}  // namespace
-
-nlohmann::json run_train_bench(const TrainBenchOptions& o) {
-  if (o.precision != "mixed" && o.precision != "fp32")
-    throw Error("unknown --precision '" + o.precision + "'", "use mixed or fp32");
-  vk::Context ctx;
-  if (o.model != "mlp" && o.model != "cnn" && o.model != "hashgrid" && o.model != "transformer")
-    throw Error("unknown --model '" + o.model + "'", "use mlp, cnn, hashgrid or transformer");
-  const graph::Graph g = o.model == "cnn"           ? cnn(o)
-                         : o.model == "hashgrid"    ? hash_grid_mlp(o)
-                         : o.model == "transformer" ? transformer(o)
-                                                    : mlp(o);
-  train::TrainerCreateInfo info;
-  info.batch_size = o.batch;
-  info.precision = o.precision == "mixed" ? train::Precision::Mixed : train::Precision::Fp32;
-  info.optimizer = optimizer_of(o);
-  if (o.model == "hashgrid") info.optimizer.groups.push_back({.prefix = "encoding.", .lr = 10 * o.lr});
-  info.seed = o.seed;
-  std::fprintf(stderr, "train: %s %s, batch %u, %s, %s on %s\n", o.model.c_str(),
-               [&] {
-                 std::string s;
-                 for (uint32_t l : o.layers) s += (s.empty() ? "" : "-") + std::to_string(l);
-                 return s;
-               }().c_str(),
-               o.batch, o.precision.c_str(), o.optimizer.c_str(), ctx.caps().name.c_str());
-  train::Trainer t(ctx, g, info);
-  if (!o.init.empty()) {
-    const auto file = io::SafetensorsFile::load(o.init);
-    for (const auto& name : t.parameter_names()) t.set_parameter(name, file.to_f32(name));
+// The model, trainer settings and data of a run, as the options give them (shared by train and
+// soak). `batch_at(step)` cycles through the samples.
+struct Run {
+  explicit Run(const TrainBenchOptions& options)
+      : o(options), graph(model_of(options)), samples(options.data.empty() ? synthetic(options) : from_file(options)) {
+    info.batch_size = o.batch;
+    info.precision = o.precision == "mixed" ? train::Precision::Mixed : train::Precision::Fp32;
+    info.optimizer = optimizer_of(o);
+    if (o.model == "hashgrid") info.optimizer.groups.push_back({.prefix = "encoding.", .lr = 10 * o.lr});
+    info.seed = o.seed;
+    batches = samples.count / o.batch;  // a partial final batch is dropped
+    if (batches == 0)
+      throw Error("the data has " + std::to_string(samples.count) + " samples, fewer than one batch of " +
+                      std::to_string(o.batch),
+                  "lower --batch");
   }
-  const Samples samples = o.data.empty() ? synthetic(o) : from_file(o);
-  const uint32_t batches = samples.count / o.batch;  // a partial final batch is dropped
-  if (batches == 0)
-    throw Error("the data has " + std::to_string(samples.count) + " samples, fewer than one batch of " +
-                    std::to_string(o.batch),
-                "lower --batch");
-  const bool ce = !samples.labels.empty();
-  const uint32_t in = o.layers[0], out = o.layers.back();
-  const auto batch_at = [&](uint32_t step) {
-    const uint32_t b = step % batches;
+
+  static graph::Graph model_of(const TrainBenchOptions& o) {
+    if (o.precision != "mixed" && o.precision != "fp32")
+      throw Error("unknown --precision '" + o.precision + "'", "use mixed or fp32");
+    if (o.model != "mlp" && o.model != "cnn" && o.model != "hashgrid" && o.model != "transformer")
+      throw Error("unknown --model '" + o.model + "'", "use mlp, cnn, hashgrid or transformer");
+    return o.model == "cnn" ? cnn(o) : o.model == "hashgrid" ? hash_grid_mlp(o) : o.model == "transformer" ? transformer(o) : mlp(o);
+  }
+
+  void describe(const char* what, const vk::Context& ctx) const {
+    std::string sizes;
+    for (uint32_t l : o.layers) sizes += (sizes.empty() ? "" : "-") + std::to_string(l);
+    std::fprintf(stderr, "%s: %s %s, batch %u, %s, %s on %s\n", what, o.model.c_str(), sizes.c_str(), o.batch,
+                 o.precision.c_str(), o.optimizer.c_str(), ctx.caps().name.c_str());
+  }
+
+  train::Batch batch_at(uint32_t step) const {
+    const uint32_t b = step % batches, in = o.layers[0], out = o.layers.back();
     train::Batch batch;
     batch.rows = o.batch;
     if (o.model == "transformer") {
@@ -240,7 +236,7 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
       batch.feeds = {{{}, ids.subspan(b * window, window)}, {{}, ids.subspan(half + b * window, window)}};
     } else {
       batch.feeds.push_back({std::span(samples.x).subspan(size_t(b) * o.batch * in, size_t(o.batch) * in)});
-      if (ce)
+      if (!samples.labels.empty())
         batch.feeds.push_back({{}, std::span(samples.labels).subspan(size_t(b) * o.batch, o.batch)});
       else
         batch.feeds.push_back(
@@ -249,7 +245,29 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
     batch.inject_nonfinite_gradient =
         std::find(o.inject_nonfinite.begin(), o.inject_nonfinite.end(), step) != o.inject_nonfinite.end();
     return batch;
-  };
+  }
+
+  const TrainBenchOptions& o;
+  graph::Graph graph;
+  Samples samples;
+  train::TrainerCreateInfo info;
+  uint32_t batches = 0;
+};
+
+}  // namespace
+
+nlohmann::json run_train_bench(const TrainBenchOptions& o) {
+  vk::Context ctx;
+  const Run run(o);
+  const graph::Graph& g = run.graph;
+  const train::TrainerCreateInfo& info = run.info;
+  run.describe("train", ctx);
+  train::Trainer t(ctx, g, info);
+  if (!o.init.empty()) {
+    const auto file = io::SafetensorsFile::load(o.init);
+    for (const auto& name : t.parameter_names()) t.set_parameter(name, file.to_f32(name));
+  }
+  const auto batch_at = [&](uint32_t step) { return run.batch_at(step); };
 
   std::optional<std::ofstream> trace;
   if (!o.trace.empty()) {
@@ -317,6 +335,89 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
                timed, seconds, j["steps_per_s"].get<double>(), j["samples_per_s"].get<double>(), m.loss,
                m.loss_scale, static_cast<unsigned long long>(m.skipped_steps));
   if (o.profile_steps > 0) j["passes"] = profile_passes(ctx, g, info, o.profile_steps, batch_at);
+  return j;
+}
+
+namespace {
+
+// What a long run must keep flat, read from the device and the process.
+struct Footprint {
+  uint64_t device_bytes = 0;  // the Context's allocator's blocks
+  uint64_t heap_usage = 0;    // VK_EXT_memory_budget's usage over every heap (other processes' too)
+  uint64_t rss_bytes = 0;     // /proc/self/statm
+  uint64_t open_fds = 0;      // /proc/self/fd
+  uint64_t pipelines = 0;     // created by the Context's registry
+};
+
+Footprint footprint(vk::Context& ctx) {
+  Footprint f;
+  f.device_bytes = ctx.allocated_bytes();
+  for (const auto& h : ctx.memory_heaps()) f.heap_usage += h.usage;
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  f.rss_bytes = resident * uint64_t(sysconf(_SC_PAGESIZE));
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec))
+    ++f.open_fds;
+  f.pipelines = ctx.pipelines().stats().created;
+  return f;
+}
+
+nlohmann::json to_json(uint64_t step, const Footprint& f) {
+  return {{"step", step},           {"device_bytes", f.device_bytes}, {"heap_usage_bytes", f.heap_usage},
+          {"rss_bytes", f.rss_bytes}, {"open_fds", f.open_fds},
+          {"pipelines", f.pipelines}};
+}
+
+}  // namespace
+
+nlohmann::json run_soak(const TrainBenchOptions& o, uint32_t sample_every) {
+  vk::Context ctx;
+  const Run run(o);
+  run.describe("soak", ctx);
+  train::Trainer t(ctx, run.graph, run.info);
+  const uint32_t every = std::max(sample_every, 1u);
+  nlohmann::json samples = nlohmann::json::array();
+  std::optional<Footprint> warm;
+  Footprint last;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto mib = [](uint64_t b) { return double(b) / (1 << 20); };
+  for (uint32_t s = 0; s < o.steps; ++s) {
+    t.step(run.batch_at(s));
+    if ((s + 1) % every != 0 && s + 1 != o.steps) continue;
+    const auto m = t.metrics(train::Wait::Yes);
+    last = footprint(ctx);
+    if (!warm) warm = last;  // the first sample: pipelines compiled, rings and caches full
+    samples.push_back(to_json(s + 1, last));
+    samples.back()["loss"] = m.loss;
+    std::fprintf(stderr, "  step %6u  device %8.2f MiB  rss %8.2f MiB  fds %3llu  pipelines %3llu  loss %.4f\n", s + 1,
+                 mib(last.device_bytes), mib(last.rss_bytes), (unsigned long long)last.open_fds,
+                 (unsigned long long)last.pipelines, m.loss);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto growth = [&](uint64_t Footprint::*f) { return int64_t(last.*f) - int64_t(*warm.*f); };
+  nlohmann::json j = {{"device", ctx.caps().name},
+                      {"model", o.model},
+                      {"layers", o.layers},
+                      {"batch", o.batch},
+                      {"precision", o.precision},
+                      {"steps", o.steps},
+                      {"seconds", seconds},
+                      {"steps_per_s", o.steps / seconds},
+                      {"samples", samples},
+                      {"after_warmup", samples.front()},
+                      {"end", samples.back()},
+                      {"growth", {{"device_bytes", growth(&Footprint::device_bytes)},
+                                  {"rss_bytes", growth(&Footprint::rss_bytes)},
+                                  {"open_fds", growth(&Footprint::open_fds)},
+                                  {"pipelines", growth(&Footprint::pipelines)}}}};
+  std::fprintf(stderr,
+               "  %u steps in %.1f s; from step %u to the end: device %+lld bytes, rss %+lld bytes, fds %+lld, "
+               "pipelines %+lld\n",
+               o.steps, seconds, every, (long long)growth(&Footprint::device_bytes), (long long)growth(&Footprint::rss_bytes),
+               (long long)growth(&Footprint::open_fds), (long long)growth(&Footprint::pipelines));
   return j;
 }
 

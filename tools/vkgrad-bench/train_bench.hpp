@@ -34,4 +34,10 @@ struct TrainBenchOptions {
 
 nlohmann::json run_train_bench(const TrainBenchOptions& options);
 
+// `vkgrad-bench soak`: options.steps steps of the same model, sampling every `sample_every`
+// steps the device memory in use (VK_EXT_memory_budget), the process's resident memory, its open
+// file descriptors and the pipelines created; the growth from the first sample (after warm-up)
+// to the last is what a leak shows as.
+nlohmann::json run_soak(const TrainBenchOptions& options, uint32_t sample_every);
+
 }  // namespace vkgrad::bench

@@ -155,7 +155,8 @@ public:
   Metrics host_step_metrics();
 
   // Every step completed since the last call, oldest first, as the device recorded them
-  // (without waiting). For traces: each step appears exactly once.
+  // (without waiting). For traces: each step appears exactly once. At most the newest 65,536
+  // are kept between calls (a run that never asks holds bounded memory).
   std::vector<Metrics> take_history();
 
   // Forward only, sharing the weights; waits for the result. Evaluation mode (batch norm with

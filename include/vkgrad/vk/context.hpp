@@ -134,9 +134,14 @@ public:
   // and signals the timeline points of `sync`.
   void submit(std::span<const VkCommandBuffer> commands, VkFence fence, const SubmitSync& sync = {});
   void wait_idle();
+  // Whether the device reports itself lost (a fence query: cheap, never waits). For telling a
+  // lost device from the errors other calls turn it into.
+  bool device_lost() const;
 
   // Memory heaps with the current budget (VK_EXT_memory_budget) refreshed.
   std::vector<MemoryHeap> memory_heaps() const;
+  // Device memory this Context's allocator holds now (its blocks, over every heap).
+  VkDeviceSize allocated_bytes() const;
 
 private:
   void create_instance(const ContextCreateInfo& info);
