@@ -14,6 +14,11 @@
 // STAGE_ADVANCE   One invocation, after the update: the dynamic loss scale (GradScaler's rule),
 //                 the counters, the next step's learning rate, and this step's record.
 //                 Bindings: 0 state (rw), 1 record (w).
+// STAGE_CHECK_INPUTS  Before the forward pass: counts the inf and NaN values among the valid
+//                 rows of one float input feed (FP32 words, or FP16 halves two to a word) into
+//                 nonfinite_input_values with an integer atomicAdd; ADVANCE turns a non-zero
+//                 count into one more nonfinite_inputs step.
+//                 Bindings: 0 state (rw), 1 the feed's words (r). Dispatch: grid-stride.
 // Overflow is flagged with an integer atomicOr, so results do not depend on timing.
 #extension GL_GOOGLE_include_directive : require
 #include "common/train_state.glsl"
@@ -21,7 +26,26 @@
 
 layout(std430, binding = 0) buffer State_block { TrainState state; };
 
-#if defined(STAGE_UNSCALE)
+#if defined(STAGE_CHECK_INPUTS)
+layout(std430, binding = 1) readonly buffer Feed_block { uint feed_words[]; };
+layout(push_constant) uniform Args {
+  uint row_values;  // values per row
+  uint halves;      // 1: FP16 values, two to a word
+} args;
+
+void main() {
+  const uint n = state.valid_rows * args.row_values;
+  uint found = 0u;
+  for (uint i = gl_GlobalInvocationID.x; i < n; i += gl_NumWorkGroups.x * gl_WorkGroupSize.x) {
+    if (args.halves != 0u)
+      found += ((feed_words[i >> 1] >> (16u * (i & 1u))) & 0x7C00u) == 0x7C00u ? 1u : 0u;
+    else
+      found += (feed_words[i] & 0x7F800000u) == 0x7F800000u ? 1u : 0u;
+  }
+  if (found != 0u) atomicAdd(state.nonfinite_input_values, found);
+}
+
+#elif defined(STAGE_UNSCALE)
 layout(std430, binding = 1) buffer Grads_block { float grads[]; };
 layout(std430, binding = 2) writeonly buffer Partials_block { float partials[]; };
 layout(push_constant) uniform Args {
@@ -138,6 +162,8 @@ void main() {
       }
     }
   }
+  if (state.nonfinite_input_values != 0u) state.nonfinite_inputs += 1u;
+  state.nonfinite_input_values = 0u;
   state.iteration += 1u;
   state.lr = learning_rate(state.iteration);
   state.found_inf = 0u;
@@ -145,6 +171,7 @@ void main() {
   record.skipped_steps = state.skipped_steps;
   record.nonfinite_losses = state.nonfinite_losses;
   record.grad_norm = state.grad_norm;
+  record.nonfinite_inputs = state.nonfinite_inputs;
 }
 #else
 #error "define STAGE_UNSCALE, STAGE_FINALIZE or STAGE_ADVANCE"

@@ -78,8 +78,8 @@ train::Batch batch_of(const vkgrad_batch& b) {
 }
 
 void metrics_of(const train::Metrics& m, vkgrad_metrics* out) {
-  *out = {m.valid ? 1 : 0, m.steps,      m.optimizer_steps, m.skipped_steps, m.nonfinite_losses,
-          m.loss,          m.loss_scale, m.grad_norm,       m.skipped ? 1 : 0};
+  *out = {m.valid ? 1 : 0, m.steps,      m.optimizer_steps, m.skipped_steps,    m.nonfinite_losses,
+          m.loss,          m.loss_scale, m.grad_norm,       m.skipped ? 1 : 0, m.nonfinite_inputs};
 }
 
 train::SharedFeed shared_of(const vkgrad_shared_feed& s) {

@@ -55,6 +55,7 @@ void save_checkpoint(const std::filesystem::path& path, const train::TrainingSta
   Metadata meta = metadata;
   for (const Field& f : kFields)
     meta[f.key] = f.u32 ? std::to_string(state.device.*f.u32) : exact(state.device.*f.f32);
+  meta["vkgrad.nonfinite_inputs"] = std::to_string(state.device.nonfinite_inputs);
   if (!state.precision.empty()) meta["vkgrad.precision"] = state.precision;
   if (!state.optimizer.empty()) meta["vkgrad.optimizer"] = state.optimizer;
   meta["format"] = "pt";
@@ -94,7 +95,9 @@ train::TrainingState load_checkpoint(const std::filesystem::path& path, Metadata
       st.device.*f.f32 = parse<float>(it->second, path, f.key);
   }
   st.device.clip_coef = 1.0f;
-  // Absent in checkpoints of older versions: then unknown, and not checked.
+  // Absent in checkpoints of older versions: then none counted, or unknown and not checked.
+  if (const auto it = meta.find("vkgrad.nonfinite_inputs"); it != meta.end())
+    st.device.nonfinite_inputs = parse<uint32_t>(it->second, path, "vkgrad.nonfinite_inputs");
   if (const auto it = meta.find("vkgrad.precision"); it != meta.end()) st.precision = it->second;
   if (const auto it = meta.find("vkgrad.optimizer"); it != meta.end()) st.optimizer = it->second;
   if (metadata) {

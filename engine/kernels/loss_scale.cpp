@@ -16,6 +16,10 @@ struct UnscaleArgs {
   uint32_t n;
   float inv_micro_batches;
 };
+struct CheckArgs {
+  uint32_t row_values;
+  uint32_t halves;
+};
 struct FinalizeArgs {
   uint32_t partial_count;
   float max_norm;
@@ -24,7 +28,11 @@ struct FinalizeArgs {
 }  // namespace
 
 LossScale::LossScale(vk::Context& ctx)
-    : unscale_(&ctx.pipelines().get({.shader = "loss_scale_unscale",
+    : check_inputs_(&ctx.pipelines().get({.shader = "loss_scale_check_inputs",
+                                          .bindings = 2,
+                                          .push_constant_size = sizeof(CheckArgs),
+                                          .spec = {{0, kWorkgroup}}})),
+      unscale_(&ctx.pipelines().get({.shader = "loss_scale_unscale",
                                      .bindings = 3,
                                      .push_constant_size = sizeof(UnscaleArgs),
                                      .spec = {{0, kWorkgroup}}})),
@@ -40,6 +48,16 @@ LossScale::LossScale(vk::Context& ctx)
 uint32_t LossScale::partial_count(uint32_t n) {
   const uint32_t per_group = kWorkgroup * kPerInvocation;
   return std::clamp((n + per_group - 1) / per_group, 1u, kMaxPartials);
+}
+
+void LossScale::check_inputs(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& feed,
+                             uint32_t rows, uint32_t row_values, bool halves) const {
+  const CheckArgs args{row_values, halves ? 1u : 0u};
+  const uint32_t per_group = kWorkgroup * kPerInvocation;
+  const uint32_t groups = std::clamp((rows * row_values + per_group - 1) / per_group, 1u, kMaxPartials);
+  const vk::Binding b[] = {{state, vk::Access::ReadWrite}, {feed, vk::Access::Read}};
+  rec.dispatch({.pipeline = check_inputs_, .bindings = b, .push_constants = &args, .groups = {groups, 1, 1},
+                .label = "loss_scale.check_inputs"});
 }
 
 void LossScale::unscale(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& grads, uint32_t n,

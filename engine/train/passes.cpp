@@ -26,6 +26,12 @@ ops::LossBuffers Trainer::Impl::loss_buffers() const {
 }
 
 void Trainer::Impl::record_forward(vk::Recorder& rec, bool training) {
+  // Inf and NaN in a step's data are counted on the device, so that a host that never sees the
+  // data (shared feeds) still learns why the loss went non-finite.
+  if (training)
+    for (const auto& f : feeds)
+      if (!f.labels)
+        loss_scale.check_inputs(rec, state.range(), f.range, rows, uint32_t(f.row_values), f.type == kernels::ElemType::F16);
   ops::Walk walk(graph, *this, op_kernels, rec, rows, training);
   walk.step_params = loss_buffers().params;
   walk.step_state = state.range();

@@ -108,6 +108,7 @@ void Trainer::Impl::absorb(const StepRecord& r) {
   newest.skipped = r.skipped != 0;
   newest.skipped_steps = r.skipped_steps;
   newest.nonfinite_losses = r.nonfinite_losses;
+  newest.nonfinite_inputs = r.nonfinite_inputs;
   newest.grad_norm = r.grad_norm;
   history.push_back(newest);
   if (history.size() > kHistoryCap) history.pop_front();
@@ -458,6 +459,7 @@ LoadReport Trainer::load_state(const TrainingState& st, const LoadOptions& optio
   TrainState device = st.device;
   device.found_inf = 0;
   device.inject_nonfinite = 0;
+  device.nonfinite_input_values = 0;
   vk::upload(m.ctx, m.state, &device, sizeof device);
   m.newest = {};
   m.newest.steps = device.iteration;
@@ -465,6 +467,7 @@ LoadReport Trainer::load_state(const TrainingState& st, const LoadOptions& optio
   m.newest.loss_scale = device.scale;
   m.newest.skipped_steps = device.skipped_steps;
   m.newest.nonfinite_losses = device.nonfinite_losses;
+  m.newest.nonfinite_inputs = device.nonfinite_inputs;
   return report;
 }
 

@@ -177,6 +177,7 @@ typedef struct vkgrad_metrics {
   uint64_t steps, optimizer_steps, skipped_steps, nonfinite_losses;
   float loss, loss_scale, grad_norm;
   int skipped;
+  uint64_t nonfinite_inputs; /* steps whose float inputs held inf or NaN (counted on the device) */
 } vkgrad_metrics;
 
 vkgrad_result vkgrad_trainer_create(vkgrad_context context, vkgrad_graph graph, const vkgrad_trainer_info* info,

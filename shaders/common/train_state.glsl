@@ -21,6 +21,8 @@ struct TrainState {
   uint inject_nonfinite;   // testing: poison one gradient this step (written by the upload)
   float grad_unscale;      // 1/(scale · micro-batches): raw gradient → this step's mean gradient
   uint micro_batch;        // this step()'s index within its update (written by the upload)
+  uint nonfinite_input_values;  // inf or NaN values in this step's float inputs (the input check)
+  uint nonfinite_inputs;   // steps whose float inputs held inf or NaN
 };
 
 // The record each step leaves for the host (mirrors vkgrad::train::StepRecord).
@@ -33,6 +35,7 @@ struct StepRecord {
   uint skipped_steps;
   uint nonfinite_losses;
   float grad_norm;
+  uint nonfinite_inputs;
 };
 
 bool not_finite(float x) { return (floatBitsToUint(x) & 0x7F800000u) == 0x7F800000u; }

@@ -3,6 +3,7 @@
 // underflow rescue, determinism, partial batches, counters and the memory-budget error.
 #include "numerics.hpp"
 #include "reference/mlp.hpp"
+#include "small_models.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/kernels/tensor_ref.hpp"
@@ -294,6 +295,38 @@ TEST_F(LossScaling, NonFiniteLossIsCountedApartAndKeepsTheScale) {
   EXPECT_EQ(m.skipped_steps, 1u);
   EXPECT_FLOAT_EQ(m.loss_scale, 65536.0f);
   EXPECT_TRUE(std::isnan(m.loss) || std::isinf(m.loss));
+}
+
+// Inf and NaN in a step's data are counted on the device (a host with shared feeds never sees
+// the data): each step with any, in the inputs or the targets, is one more nonfinite_inputs. In
+// FP16 feeds 70000 is already inf (what the device computes with); rows past a partial batch's
+// valid rows (stale data of an earlier step) are not looked at.
+TEST_F(LossScaling, NonFiniteInputsAreCountedOnTheDevice) {
+  for (const Precision p : {Precision::Mixed, Precision::Fp32}) {
+    SCOPED_TRACE(p == Precision::Mixed ? "mixed" : "fp32");
+    train::Trainer t(context(), small_mse_mlp(), small_info(p, 8));
+    const auto batch = [&](uint32_t rows, uint32_t seed, auto&& poison) {
+      std::vector<float> x, y;
+      for (double v : uniform(rows * 4, -1, 1, seed)) x.push_back(float(v));
+      for (double v : uniform(rows * 2, -1, 1, seed + 1)) y.push_back(float(v));
+      poison(x, y);
+      t.step({rows, {{x}, {y}}});
+      return t.metrics(Wait::Yes);
+    };
+    const auto clean = [](auto&, auto&) {};
+    EXPECT_EQ(batch(8, 1, clean).nonfinite_inputs, 0u);
+    auto m = batch(8, 2, [](auto& x, auto&) { x[3] = NAN; });
+    EXPECT_EQ(m.nonfinite_inputs, 1u);
+    EXPECT_TRUE(m.skipped);
+    EXPECT_EQ(batch(8, 3, [](auto&, auto& y) { y[5] = -INFINITY; }).nonfinite_inputs, 2u);
+    EXPECT_EQ(batch(8, 4, [](auto& x, auto&) { x[31] = INFINITY; }).nonfinite_inputs, 3u);  // the last row
+    m = batch(4, 5, clean);  // rows 4..7 still hold the infinity above
+    EXPECT_EQ(m.nonfinite_inputs, 3u);
+    EXPECT_FALSE(m.skipped);
+    m = batch(8, 6, [](auto& x, auto&) { x[0] = 70000.0f; });
+    EXPECT_EQ(m.nonfinite_inputs, p == Precision::Mixed ? 4u : 3u);
+    EXPECT_EQ(m.steps, 6u);
+  }
 }
 
 // Loss gradients of about 1e-8 flush to zero in fp16 (below half its smallest subnormal, so

@@ -32,6 +32,10 @@ static_assert(sizeof(AdvanceArgs) <= 128);
 class LossScale {
 public:
   explicit LossScale(vk::Context& ctx);
+  // Counts the inf and NaN values among the valid rows (state.valid_rows of at most `rows`) of
+  // one float input feed: FP32 values, or FP16 ones where `halves`.
+  void check_inputs(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& feed, uint32_t rows,
+                    uint32_t row_values, bool halves) const;
   // Workgroups (and partial sums) of the unscale stage for n gradients.
   static uint32_t partial_count(uint32_t n);
   // Checks the gradients times grad_unscale = 1/(scale · micro_batches) (the average over
@@ -45,6 +49,7 @@ public:
                const AdvanceArgs& args) const;
 
 private:
+  const vk::Pipeline* check_inputs_;
   const vk::Pipeline* unscale_;
   const vk::Pipeline* finalize_;
   const vk::Pipeline* advance_;

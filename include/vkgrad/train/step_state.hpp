@@ -24,8 +24,10 @@ struct TrainState {
   uint32_t inject_nonfinite = 0;  // written by the upload: poison one gradient this step
   float grad_unscale = 1.0f;      // 1/(scale · micro-batches), set by the loss-scale pass
   uint32_t micro_batch = 0;       // written by the upload: this step()'s index in its update
+  uint32_t nonfinite_input_values = 0;  // inf or NaN values in this step's float inputs
+  uint32_t nonfinite_inputs = 0;        // steps whose float inputs held inf or NaN
 };
-static_assert(sizeof(TrainState) == 64);
+static_assert(sizeof(TrainState) == 72);
 
 struct StepRecord {
   uint32_t iteration = 0;
@@ -36,7 +38,8 @@ struct StepRecord {
   uint32_t skipped_steps = 0;
   uint32_t nonfinite_losses = 0;
   float grad_norm = 0.0f;
+  uint32_t nonfinite_inputs = 0;
 };
-static_assert(sizeof(StepRecord) == 32);
+static_assert(sizeof(StepRecord) == 36);
 
 }  // namespace vkgrad::train

@@ -66,6 +66,7 @@ struct Metrics {
   bool skipped = false;       // that step was not applied
   uint64_t skipped_steps = 0; // all skipped steps (gradient overflow or non-finite loss)
   uint64_t nonfinite_losses = 0;
+  uint64_t nonfinite_inputs = 0;  // steps whose float inputs (data or targets) held inf or NaN
   float grad_norm = 0.0f;     // global norm of the unscaled gradients
 };
 
