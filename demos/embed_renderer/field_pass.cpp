@@ -51,7 +51,7 @@ void image_barrier(VkCommandBuffer cmd, VkImage image, VkPipelineStageFlags2 src
 }  // namespace
 
 FieldPass::FieldPass(HostDevice& host, uint32_t resolution, bool fp16, const HostBuffer& weights, const HostBuffer& target)
-    : host_(host), res_(resolution) {
+    : host_(host), res_(resolution), commands_(host, host.graphics_family, 4) {
   VkDevice d = host.device;
   VkImageCreateInfo ii{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
   ii.imageType = VK_IMAGE_TYPE_2D;
@@ -170,26 +170,10 @@ FieldPass::FieldPass(HostDevice& host, uint32_t resolution, bool fp16, const Hos
   vkDestroyShaderModule(d, vert, nullptr);
   vkDestroyShaderModule(d, frag, nullptr);
   check(made, "vkCreateGraphicsPipelines");
-
-  VkQueryPoolCreateInfo qi{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
-  qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
-  qi.queryCount = 4;
-  check(vkCreateQueryPool(d, &qi, nullptr, &queries_), "vkCreateQueryPool");
-  VkCommandPoolCreateInfo ci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-  ci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-  ci.queueFamilyIndex = family;
-  check(vkCreateCommandPool(d, &ci, nullptr, &command_pool_), "vkCreateCommandPool");
-  VkCommandBufferAllocateInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-  bi.commandPool = command_pool_;
-  bi.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-  bi.commandBufferCount = 1;
-  check(vkAllocateCommandBuffers(d, &bi, &cmd_), "vkAllocateCommandBuffers");
 }
 
 FieldPass::~FieldPass() {
   VkDevice d = host_.device;
-  vkDestroyCommandPool(d, command_pool_, nullptr);
-  vkDestroyQueryPool(d, queries_, nullptr);
   vkDestroyPipeline(d, pipeline_, nullptr);
   vkDestroyPipelineLayout(d, layout_, nullptr);
   vkDestroyDescriptorPool(d, pool_, nullptr);
@@ -201,14 +185,10 @@ FieldPass::~FieldPass() {
 }
 
 VkCommandBuffer FieldPass::record() {
-  check(vkResetCommandBuffer(cmd_, 0), "vkResetCommandBuffer");
-  VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  check(vkBeginCommandBuffer(cmd_, &bi), "vkBeginCommandBuffer");
-  vkCmdResetQueryPool(cmd_, queries_, 0, 4);
-  vkCmdWriteTimestamp2(cmd_, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, queries_, 0);
+  commands_.begin();
+  const VkCommandBuffer cmd = commands_.cmd;
   // The previous frame's copy read the image; its contents are not kept.
-  image_barrier(cmd_, image_, VK_PIPELINE_STAGE_2_COPY_BIT, 0, VK_IMAGE_LAYOUT_UNDEFINED,
+  image_barrier(cmd, image_, VK_PIPELINE_STAGE_2_COPY_BIT, 0, VK_IMAGE_LAYOUT_UNDEFINED,
                 VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
                 VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
   VkRenderingAttachmentInfo color{VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO};
@@ -221,27 +201,27 @@ VkCommandBuffer FieldPass::record() {
   ri.layerCount = 1;
   ri.colorAttachmentCount = 1;
   ri.pColorAttachments = &color;
-  vkCmdBeginRendering(cmd_, &ri);
-  vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline_);
-  vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_GRAPHICS, layout_, 0, 1, &set_, 0, nullptr);
+  vkCmdBeginRendering(cmd, &ri);
+  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline_);
+  vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, layout_, 0, 1, &set_, 0, nullptr);
   for (uint32_t network = 0; network < 2; ++network) {
     const VkViewport vp{float(network * res_), 0, float(res_), float(res_), 0, 1};
     const VkRect2D scissor{{int32_t(network * res_), 0}, {res_, res_}};
-    vkCmdSetViewport(cmd_, 0, 1, &vp);
-    vkCmdSetScissor(cmd_, 0, 1, &scissor);
+    vkCmdSetViewport(cmd, 0, 1, &vp);
+    vkCmdSetScissor(cmd, 0, 1, &scissor);
     const Square sq{{float(network * res_), 0}, float(res_), res_, network};
-    vkCmdPushConstants(cmd_, layout_, VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(sq), &sq);
-    vkCmdDraw(cmd_, 3, 1, 0, 0);
-    vkCmdWriteTimestamp2(cmd_, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, queries_, 1 + network);
+    vkCmdPushConstants(cmd, layout_, VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(sq), &sq);
+    vkCmdDraw(cmd, 3, 1, 0, 0);
+    commands_.stamp(1 + network);
   }
-  vkCmdEndRendering(cmd_);
-  image_barrier(cmd_, image_, VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
+  vkCmdEndRendering(cmd);
+  image_barrier(cmd, image_, VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
                 VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_READ_BIT,
                 VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
   VkBufferImageCopy region{};
   region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
   region.imageExtent = {2 * res_, res_, 1};
-  vkCmdCopyImageToBuffer(cmd_, image_, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, readback_.buffer, 1, &region);
+  vkCmdCopyImageToBuffer(cmd, image_, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, readback_.buffer, 1, &region);
   VkMemoryBarrier2 to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER_2};
   to_host.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT;
   to_host.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT;
@@ -250,10 +230,10 @@ VkCommandBuffer FieldPass::record() {
   VkDependencyInfo dep{VK_STRUCTURE_TYPE_DEPENDENCY_INFO};
   dep.memoryBarrierCount = 1;
   dep.pMemoryBarriers = &to_host;
-  vkCmdPipelineBarrier2(cmd_, &dep);
-  vkCmdWriteTimestamp2(cmd_, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, queries_, 3);
-  check(vkEndCommandBuffer(cmd_), "vkEndCommandBuffer");
-  return cmd_;
+  vkCmdPipelineBarrier2(cmd, &dep);
+  commands_.stamp(3);
+  commands_.end();
+  return cmd;
 }
 
 std::vector<float> FieldPass::network_pixels() const {
@@ -267,10 +247,5 @@ std::vector<float> FieldPass::network_pixels() const {
 }
 
 FrameTimes FieldPass::times() const {
-  uint64_t t[4] = {};
-  check(vkGetQueryPoolResults(host_.device, queries_, 0, 4, sizeof(t), t, sizeof(uint64_t),
-                              VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
-        "vkGetQueryPoolResults");
-  const double ms = host_.properties.limits.timestampPeriod * 1e-6;
-  return {.render_ms = double(t[1] - t[0] + t[3] - t[2]) * ms, .inference_ms = double(t[2] - t[1]) * ms};
+  return {.render_ms = commands_.ms(0, 1) + commands_.ms(2, 3), .inference_ms = commands_.ms(1, 2)};
 }

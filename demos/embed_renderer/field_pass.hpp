@@ -3,11 +3,12 @@
 // target buffer) and the network on the right (the exported GLSL in field.frag, weights from
 // the host's buffer); the image is then copied to a host-visible buffer for PNGs and PSNR.
 // GPU timestamps split the frame into render (the picture and the copy) and inference (the
-// network's square). Owns its pipeline, image, descriptor set, query pool and command buffer;
+// network's square). Owns its pipeline, image, descriptor set and timed command buffer;
 // one thread at a time.
 #pragma once
 
 #include "host_device.hpp"
+#include "timed_commands.hpp"
 
 #include <vector>
 
@@ -42,7 +43,5 @@ private:
   VkDescriptorSet set_ = VK_NULL_HANDLE;
   VkPipelineLayout layout_ = VK_NULL_HANDLE;
   VkPipeline pipeline_ = VK_NULL_HANDLE;
-  VkQueryPool queries_ = VK_NULL_HANDLE;
-  VkCommandPool command_pool_ = VK_NULL_HANDLE;
-  VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+  TimedCommands commands_;  // timestamps: start, picture drawn, network drawn, copied
 };

@@ -10,6 +10,7 @@
 #include "field.hpp"
 #include "field_pass.hpp"
 #include "host_device.hpp"
+#include "timed_commands.hpp"
 #include "image.hpp"
 
 #include "vkgrad/error.hpp"
@@ -44,55 +45,6 @@ struct Options {
   uint64_t seed = 0;
   std::string out;
   bool json = false;
-};
-
-// The training queue's command buffer with two timestamps around the recorded steps.
-class TrainCommands {
-public:
-  TrainCommands(HostDevice& host) : host_(host) {
-    VkCommandPoolCreateInfo ci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-    ci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-    ci.queueFamilyIndex = host.train_family;
-    check(vkCreateCommandPool(host.device, &ci, nullptr, &pool_), "vkCreateCommandPool");
-    VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    ai.commandPool = pool_;
-    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    ai.commandBufferCount = 1;
-    check(vkAllocateCommandBuffers(host.device, &ai, &cmd), "vkAllocateCommandBuffers");
-    VkQueryPoolCreateInfo qi{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
-    qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
-    qi.queryCount = 2;
-    check(vkCreateQueryPool(host.device, &qi, nullptr, &queries_), "vkCreateQueryPool");
-  }
-  ~TrainCommands() {
-    vkDestroyQueryPool(host_.device, queries_, nullptr);
-    vkDestroyCommandPool(host_.device, pool_, nullptr);
-  }
-  void begin() {
-    check(vkResetCommandBuffer(cmd, 0), "vkResetCommandBuffer");
-    VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-    check(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
-    vkCmdResetQueryPool(cmd, queries_, 0, 2);
-    vkCmdWriteTimestamp2(cmd, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, queries_, 0);
-  }
-  void end() {
-    vkCmdWriteTimestamp2(cmd, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, queries_, 1);
-    check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
-  }
-  double ms() const {
-    uint64_t t[2] = {};
-    check(vkGetQueryPoolResults(host_.device, queries_, 0, 2, sizeof(t), t, sizeof(uint64_t),
-                                VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
-          "vkGetQueryPoolResults");
-    return double(t[1] - t[0]) * host_.properties.limits.timestampPeriod * 1e-6;
-  }
-  VkCommandBuffer cmd = VK_NULL_HANDLE;
-
-private:
-  HostDevice& host_;
-  VkCommandPool pool_ = VK_NULL_HANDLE;
-  VkQueryPool queries_ = VK_NULL_HANDLE;
 };
 
 int run(const Options& o) {
@@ -136,7 +88,7 @@ int run(const Options& o) {
                          {"rgb", rgb.buffer, 0, rgb.size, train::FeedType::F32}};
     train::Trainer trainer(ctx, graph, info);
     FieldPass pass(host, res, fp16, weights, rgb);
-    TrainCommands train_cmd(host);
+    TimedCommands train_cmd(host, host.train_family, 2);
     const VkSemaphore rendered = host.create_timeline(), trained = host.create_timeline();
 
     const char* queue_text = host.shared_queue ? "the graphics queue (shared, locked)"
@@ -159,6 +111,7 @@ int run(const Options& o) {
       if (train) {
         train_cmd.begin();
         for (uint32_t s = 0; s < o.steps_per_frame; ++s) trainer.record_step(train_cmd.cmd, pixels);
+        train_cmd.stamp(1);
         train_cmd.end();
         host.submit(host.train_queue, train_cmd.cmd, trained, f + 1);
       }
@@ -169,7 +122,7 @@ int run(const Options& o) {
       double train_ms = 0;
       if (train) {
         host.wait(trained, f + 1);
-        train_ms = train_cmd.ms();
+        train_ms = train_cmd.ms(0, 1);
         const auto m = trainer.host_step_metrics();
         steps = m.steps;
         loss = m.loss;
