@@ -17,22 +17,18 @@
 #include <string>
 #include <vector>
 
-// A picture's header may claim any size: a few bytes of PNG can ask for gigabytes. The demos fit
-// pictures of at most 2^26 pixels (8192²); larger ones are refused before decoding.
-constexpr uint64_t kMaxPixels = uint64_t(1) << 26;
-
-Image load_square(const std::filesystem::path& path, uint32_t res) {
-  // Decoded from memory: stb's file reader hands memcpy a null buffer on some truncated files
-  // (undefined behaviour found by tests/fuzz/image_fuzz.cpp).
+Image load_square(const std::filesystem::path& path, uint32_t res, uint64_t max_pixels) {
+  // Read whole, then decoded from memory: the size check below needs the header first.
   std::ifstream in(path, std::ios::binary);
   if (!in) throw vkgrad::Error("cannot read the picture " + path.string(), "check the path given with --image");
   const std::vector<char> file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   const auto* bytes = reinterpret_cast<const stbi_uc*>(file.data());
   const int length = int(std::min<size_t>(file.size(), size_t(INT32_MAX)));
   int w = 0, h = 0, channels = 0;
-  if (stbi_info_from_memory(bytes, length, &w, &h, &channels) && uint64_t(w) * uint64_t(h) > kMaxPixels)
+  // Refused before decoding: the header may claim any size.
+  if (stbi_info_from_memory(bytes, length, &w, &h, &channels) && uint64_t(w) * uint64_t(h) > max_pixels)
     throw vkgrad::Error("the picture " + path.string() + " is " + std::to_string(w) + "×" + std::to_string(h) +
-                            ", more than the 2^26 pixels the demos read",
+                            ", more than the " + std::to_string(max_pixels) + " pixels the demos read",
                         "scale it down first");
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(bytes, length, &w, &h, &channels, 3),
                                                    stbi_image_free);
