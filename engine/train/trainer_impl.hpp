@@ -13,8 +13,8 @@
 #include "vkgrad/vk/context.hpp"
 #include "vkgrad/vk/recorder.hpp"
 
-#include <optional>
 #include <deque>
+#include <optional>
 #include <vector>
 
 namespace vkgrad::train {
