@@ -1,4 +1,5 @@
 #include "io/elements.hpp"
+#include "vk/host_memory.hpp"
 
 #include "vkgrad/error.hpp"
 
@@ -47,7 +48,7 @@ float as_float(const std::byte* p) {
 template <class Out, class Decode>
 std::vector<Out> convert(Dtype dtype, std::span<const std::byte> data, Decode decode) {
   const size_t size = dtype_size(dtype);
-  std::vector<Out> out(data.size() / size);
+  auto out = vk::host_vector<Out>(data.size() / size, "decoded tensor values");
   for (size_t i = 0; i < out.size(); ++i) out[i] = decode(data.data() + i * size);
   return out;
 }

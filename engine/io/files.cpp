@@ -1,4 +1,5 @@
 #include "io/files.hpp"
+#include "vk/host_memory.hpp"
 
 #include "vkgrad/error.hpp"
 
@@ -32,7 +33,7 @@ std::vector<std::byte> read_whole_file(const std::filesystem::path& path, std::s
 
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open " + name, "check that the file is readable");
-  std::vector<std::byte> bytes(static_cast<size_t>(size));
+  auto bytes = vk::host_vector<std::byte>(size, name);
   in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
   if (static_cast<uintmax_t>(in.gcount()) != size)
     throw Error("cannot read " + name + ": read " + std::to_string(in.gcount()) + " of " + std::to_string(size) +

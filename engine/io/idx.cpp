@@ -1,6 +1,7 @@
 #include "vkgrad/io/idx.hpp"
 
 #include "io/files.hpp"
+#include "vk/host_memory.hpp"
 #include "vkgrad/error.hpp"
 
 #include <zlib.h>
@@ -107,7 +108,7 @@ std::vector<std::byte> gunzip(std::span<const std::byte> in, const std::string& 
     zs.avail_in = uInt(std::min(in.size() - consumed, kChunk));
     const size_t before_in = zs.avail_in;
     const size_t old_size = out.size();
-    out.resize(old_size + kChunk);
+    vk::host_resize(out, old_size + kChunk, "inflated " + source);
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + old_size);
     zs.avail_out = uInt(kChunk);
     const int rc = inflate(&zs, Z_NO_FLUSH);
@@ -159,7 +160,7 @@ IdxArray parse_idx(std::span<const std::byte> bytes, std::string source_name) {
   IdxArray array;
   array.type_code = header->type_code;
   array.dims = header->dims;
-  array.data.resize(size_t(available));
+  vk::host_resize(array.data, available, "IDX data of " + source_name);
   std::transform(bytes.begin() + std::ptrdiff_t(header->header_bytes), bytes.end(), array.data.begin(),
                  [](std::byte b) { return uint8_t(b); });
   return array;

@@ -4,6 +4,7 @@
 #include "trainer_impl.hpp"
 
 #include "graph/lifetimes.hpp"
+#include "vk/host_memory.hpp"
 #include "vkgrad/error.hpp"
 
 
@@ -242,18 +243,19 @@ void Trainer::Impl::lay_out_buffers() {
   // Each buffer starts at an offset that satisfies the storage-buffer offset alignment.
   const uint64_t align = std::max<uint64_t>(64, ctx.caps().min_storage_buffer_offset_alignment / 4);
   std::mt19937_64 rng(info.seed ^ 0x9E3779B97F4A7C15ull);  // apart from the parameters' draws
-  std::vector<float> host;
   uint64_t elements = 0;
   for (uint32_t t : graph.buffers()) {
-    const auto& ti = graph.tensors()[t];
     const uint64_t offset = align_up(elements, align);
-    buffer_slots.push_back({t, offset, ti.elements()});
-    elements = offset + ti.elements();
-    const auto v = graph::initialize(ti.init, ti.dims, rng);
-    host.resize(elements, 0.0f);
-    std::copy(v.begin(), v.end(), host.begin() + std::ptrdiff_t(offset));
+    buffer_slots.push_back({t, offset, graph.tensors()[t].elements()});
+    elements = offset + graph.tensors()[t].elements();
   }
-  if (host.empty()) return;
+  if (elements == 0) return;
+  auto host = vk::host_vector<float>(elements, "buffers (initial values)");
+  for (const auto& b : buffer_slots) {
+    const auto& ti = graph.tensors()[b.tensor];
+    const auto v = graph::initialize(ti.init, ti.dims, rng);
+    std::copy(v.begin(), v.end(), host.begin() + std::ptrdiff_t(b.offset));
+  }
   state_buffers = vk::Buffer(ctx, {.size = 4 * host.size(), .name = "buffers (running statistics)"});
   vk::upload(ctx, state_buffers, std::span<const float>(host));
   counters.device_bytes[size_t(MemoryCategory::Parameters)] += 4 * host.size();
@@ -264,22 +266,22 @@ void Trainer::Impl::lay_out_parameters() {
   // device's storage-buffer offset alignment, so every parameter can be bound on its own.
   const uint64_t align = std::max<uint64_t>(128, ctx.caps().min_storage_buffer_offset_alignment / 2);
   std::mt19937_64 rng(info.seed);
-  std::vector<float> host;
   for (uint32_t t : graph.parameters()) {
-    const auto& ti = graph.tensors()[t];
     const uint64_t offset = align_up(param_elements, align);
-    params.push_back({t, offset, ti.elements()});
-    param_elements = offset + ti.elements();
-    const auto v = graph::initialize(ti.init, ti.dims, rng);
-    host.resize(param_elements, 0.0f);
-    std::copy(v.begin(), v.end(), host.begin() + std::ptrdiff_t(offset));
+    params.push_back({t, offset, graph.tensors()[t].elements()});
+    param_elements = offset + graph.tensors()[t].elements();
   }
   param_elements = align_up(param_elements, 2);
-  host.resize(param_elements, 0.0f);
+  auto host = vk::host_vector<float>(param_elements, "parameters (initial values)");
+  for (const auto& p : params) {
+    const auto& ti = graph.tensors()[p.tensor];
+    const auto v = graph::initialize(ti.init, ti.dims, rng);
+    std::copy(v.begin(), v.end(), host.begin() + std::ptrdiff_t(p.offset));
+  }
   const uint64_t bytes = 4 * param_elements;
   if (mixed) {
     working_copy = vk::Buffer(ctx, {.size = 2 * param_elements, .name = "parameters (fp16 working copy)"});
-    std::vector<uint16_t> half(param_elements);
+    auto half = vk::host_vector<uint16_t>(param_elements, "parameters (fp16 upload)");
     for (uint64_t i = 0; i < param_elements; ++i) half[i] = kernels::half_bits(host[i]);
     vk::upload(ctx, working_copy, std::span<const uint16_t>(half));
   }
@@ -294,7 +296,7 @@ void Trainer::Impl::lay_out_parameters() {
   grads = vk::Buffer(ctx, {.size = bytes, .name = "gradients (fp32)"});
   const bool adam = info.optimizer.kind != kernels::OptimizerKind::Sgd;
   const bool momentum = !adam && info.optimizer.momentum != 0.0f;
-  const std::vector<float> zeros(param_elements, 0.0f);
+  const auto zeros = vk::host_vector<float>(param_elements, "optimizer state (zeros)");
   if (adam || momentum) {
     exp_avg = vk::Buffer(ctx, {.size = bytes, .name = adam ? "optimizer exp_avg" : "optimizer momentum_buffer"});
     vk::upload(ctx, exp_avg, std::span<const float>(zeros));
@@ -392,7 +394,7 @@ void Trainer::Impl::plan_memory() {
     } else {
       f.device = vk::Buffer(ctx, {.size = bytes, .name = "feed " + ti.name});
       // Rows past a partial batch are read by the layers (and masked by the loss): keep them finite.
-      const std::vector<uint32_t> zeros(bytes / 4, 0u);
+      const auto zeros = vk::host_vector<uint32_t>(bytes / 4, "feed " + ti.name + " (zeros)");
       vk::upload(ctx, f.device, std::span<const uint32_t>(zeros));
       f.range = f.device.range();
     }

@@ -2,8 +2,8 @@
 #include "trainer_impl.hpp"
 
 #include "vkgrad/error.hpp"
+#include "vk/host_memory.hpp"
 #include "vkgrad/vk/pipeline.hpp"
-
 
 #include <algorithm>
 #include <cstring>
@@ -193,7 +193,7 @@ Trainer::Evaluation Trainer::evaluate(const Batch& batch) {
   const auto pred = m.value(spec.pred);
   const auto* bytes = static_cast<const std::byte*>(m.eval_out.mapped());
   Evaluation e;
-  e.predictions.resize(batch.rows * cols);
+  e.predictions = vk::host_vector<float>(uint64_t(batch.rows) * cols, "predictions");
   for (size_t i = 0; i < e.predictions.size(); ++i) {
     if (pred.type == kernels::ElemType::F32) {
       std::memcpy(&e.predictions[i], bytes + 4 * i, 4);
@@ -228,7 +228,10 @@ std::vector<float> Trainer::predict(const Batch& batch) {
     const auto& f = m.feeds[i];
     const uint64_t count = uint64_t(batch.rows) * f.row_values;
     if (f.tensor == target && !with_target) {
-      (f.labels ? zero_labels.resize(count) : zero_values.resize(count));
+      if (f.labels)
+        vk::host_resize(zero_labels, count, "zero labels for the left-out target");
+      else
+        vk::host_resize(zero_values, count, "zero targets for the left-out target");
       given.push_back(f.labels ? Feed{{}, zero_labels} : Feed{zero_values, {}});
       continue;
     }
@@ -263,12 +266,12 @@ std::vector<float> Trainer::predict(const Batch& batch) {
 }
 
 std::vector<float> Trainer::Impl::read_parameter(const Param& p) const {
-  std::vector<float> out(p.count);
+  auto out = vk::host_vector<float>(p.count, "parameter read-back");
   if (masters) {
     vk::download(ctx, masters, std::span<float>(out), 4 * p.offset);
     return out;
   }
-  std::vector<uint16_t> half(p.count);
+  auto half = vk::host_vector<uint16_t>(p.count, "parameter read-back (fp16)");
   vk::download(ctx, working_copy, std::span<uint16_t>(half), 2 * p.offset);
   for (size_t i = 0; i < p.count; ++i) out[i] = kernels::half_value(half[i]);
   return out;
@@ -285,7 +288,7 @@ std::vector<float> Trainer::gradient(const std::string& name) {
   Impl& m = *impl_;
   const auto& p = m.param(name);
   ++m.counters.blocking_reads;
-  std::vector<float> out(p.count);
+  auto out = vk::host_vector<float>(p.count, "gradient read-back");
   vk::download(m.ctx, m.grads, std::span<float>(out), 4 * p.offset);
   // The buffer holds them scaled; the loss-scale pass left the factor in the state.
   TrainState st;
@@ -303,7 +306,7 @@ void Trainer::set_parameter(const std::string& name, std::span<const float> valu
                 "pass the whole tensor, row-major");
   if (m.masters) vk::upload(m.ctx, m.masters, values, 4 * p.offset);
   if (m.mixed) {
-    std::vector<uint16_t> half(p.count + (p.count & 1), 0);
+    auto half = vk::host_vector<uint16_t>(p.count + (p.count & 1), "parameter upload (fp16)");
     for (size_t i = 0; i < p.count; ++i) half[i] = kernels::half_bits(values[i]);
     vk::upload(m.ctx, m.working_copy, std::span<const uint16_t>(half), 2 * p.offset);
   }
@@ -332,24 +335,25 @@ TrainingState Trainer::save_state() {
   Impl& m = *impl_;
   (void)metrics(Wait::Yes);
   TrainingState st;
-  std::vector<float> all(m.param_elements);
+  auto all = vk::host_vector<float>(m.param_elements, "training state read-back");
   vk::download(m.ctx, m.masters, std::span<float>(all));
-  const auto slice = [&](const Impl::Param& p) {
+  const auto keep = [&](const Impl::Param& p, const std::string& name) {
     const auto& dims = m.graph.tensors()[p.tensor].dims;
-    return TrainingState::Tensor{
-        {dims.begin(), dims.end()},
-        std::vector<float>(all.begin() + std::ptrdiff_t(p.offset), all.begin() + std::ptrdiff_t(p.offset + p.count))};
+    TrainingState::Tensor t{{dims.begin(), dims.end()}, vk::host_vector<float>(p.count, "training state: " + name)};
+    std::copy_n(all.begin() + std::ptrdiff_t(p.offset), p.count, t.values.begin());
+    st.tensors[name] = std::move(t);
   };
-  for (const auto& p : m.params) st.tensors[m.graph.tensors()[p.tensor].name] = slice(p);
+  for (const auto& p : m.params) keep(p, m.graph.tensors()[p.tensor].name);
   for (const auto& b : m.buffer_slots) {
     const auto& ti = m.graph.tensors()[b.tensor];
-    TrainingState::Tensor t{{ti.dims.begin(), ti.dims.end()}, std::vector<float>(b.count), ti.integer};
+    TrainingState::Tensor t{{ti.dims.begin(), ti.dims.end()}, vk::host_vector<float>(b.count, "training state: " + ti.name),
+                            ti.integer};
     vk::download(m.ctx, m.state_buffers, std::span<float>(t.values), 4 * b.offset);
     st.tensors[ti.name] = std::move(t);
   }
   for (const auto& [prefix, buffer] : moment_buffers(m)) {
     vk::download(m.ctx, *buffer, std::span<float>(all));
-    for (const auto& p : m.params) st.tensors[prefix + m.graph.tensors()[p.tensor].name] = slice(p);
+    for (const auto& p : m.params) keep(p, prefix + m.graph.tensors()[p.tensor].name);
   }
   vk::download(m.ctx, m.state, &st.device, sizeof st.device);
   st.precision = precision_name(m.info.precision);
@@ -437,7 +441,7 @@ LoadReport Trainer::load_state(const TrainingState& st, const LoadOptions& optio
 
   const auto has = [&](const std::string& name) { return st.tensors.count(name) != 0; };
   for (const auto& [prefix, buffer] : moment_buffers(m)) {
-    std::vector<float> all(m.param_elements, 0.0f);
+    auto all = vk::host_vector<float>(m.param_elements, "optimizer state upload");
     vk::download(m.ctx, *buffer, std::span<float>(all));  // what the state lacks keeps its value
     for (const auto& p : m.params) {
       const auto name = prefix + m.graph.tensors()[p.tensor].name;
