@@ -1,6 +1,10 @@
 # Install tree + exported package: find_package(vkgrad) then link vkgrad::vkgrad.
 include(CMakePackageConfigHelpers)
-install(TARGETS vkgrad EXPORT vkgradTargets
+set(vkgrad_installed vkgrad)
+if(VKGRAD_MPI)
+  list(APPEND vkgrad_installed vkgrad_mpi)
+endif()
+install(TARGETS ${vkgrad_installed} EXPORT vkgradTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/vkgrad DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
