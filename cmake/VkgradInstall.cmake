@@ -1,7 +1,7 @@
 # Install tree + exported package: find_package(vkgrad) then link vkgrad::vkgrad.
 include(CMakePackageConfigHelpers)
 set(vkgrad_installed vkgrad)
-if(VKGRAD_MPI)
+if(VKGRAD_WITH_MPI)
   list(APPEND vkgrad_installed vkgrad_mpi)
 endif()
 install(TARGETS ${vkgrad_installed} EXPORT vkgradTargets
