@@ -3,6 +3,7 @@
 // progress per epoch, evaluates on the test set, and leaves metrics.jsonl and the checkpoint in
 // the run folder; this file adds the model, the data, a loss/accuracy plot and `--json`'s summary.
 #include "plot.hpp"
+#include "vkgrad/dist/communicator.hpp"
 #include "vkgrad/error.hpp"
 #include "vkgrad/fit/fit.hpp"
 #include "vkgrad/graph/sequential.hpp"
@@ -10,6 +11,9 @@
 #include "vkgrad/io/idx.hpp"
 #include "vkgrad/train/trainer.hpp"
 #include "vkgrad/vk/context.hpp"
+#if VKGRAD_WITH_MPI
+#include "vkgrad/dist/mpi_communicator.hpp"
+#endif
 
 #include <CLI/CLI.hpp>
 #include <vkgrad_cli/checks.hpp>
@@ -22,6 +26,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 namespace {
 
@@ -47,7 +53,45 @@ struct Options {
   uint32_t limit = 0;  // use only this many training samples (smoke tests)
   uint32_t max_skipped = 50;
   bool json = false;
+  bool data_parallel = false;  // one rank of an MPI job (mpirun -np N fashion_mnist --data-parallel)
 };
+
+// --data-parallel: MPI for the whole run (its Init first, its Finalize last), the communicator,
+// and the device this rank takes: the local_rank-th of the machine's best kind unless
+// VKGRAD_DEVICE names one.
+struct Ranks {
+  std::unique_ptr<dist::Communicator> comm;
+  uint32_t rank = 0, size = 1;
+  std::optional<uint32_t> device;
+  bool lead() const { return rank == 0; }
+};
+
+#if VKGRAD_WITH_MPI
+struct MpiSession {
+  MpiSession(int& argc, char**& argv) { MPI_Init(&argc, &argv); }
+  ~MpiSession() { MPI_Finalize(); }
+};
+
+Ranks join_ranks() {
+  auto comm = std::make_unique<dist::MpiCommunicator>();
+  Ranks r{nullptr, comm->rank(), comm->size(), std::nullopt};
+  if (!std::getenv("VKGRAD_DEVICE")) {
+    const auto devices = vk::list_devices();
+    const auto best = vk::choose_device(devices, {}, {});
+    std::vector<uint32_t> same_kind;
+    for (const auto& d : devices)
+      if (d.type == devices[best].type) same_kind.push_back(d.index);
+    r.device = same_kind[comm->local_rank() % same_kind.size()];
+  }
+  r.comm = std::move(comm);
+  return r;
+}
+#else
+Ranks join_ranks() {
+  throw Error("--data-parallel: this fashion_mnist was built without MPI", "install libopenmpi-dev and rebuild vkgrad");
+}
+#endif
+
 
 fs::path find_file(const fs::path& dir, const std::string& stem) {
   for (const char* ext : {".gz", ""})
@@ -86,11 +130,16 @@ graph::Graph model(const std::string& kind) {
   return g;
 }
 
-int run(Options o) {
+int run(Options o, const Ranks& ranks) {
   if (o.epochs == 0) o.epochs = o.model == "cnn" ? 5 : 8;
+  if (o.batch < ranks.size)
+    throw Error("--batch " + std::to_string(o.batch) + " is smaller than the " + std::to_string(ranks.size) + " ranks",
+                "give every rank at least one row of each batch");
+  // Only the first rank speaks and writes files; every rank trains and evaluates alike.
+  const bool lead = ranks.lead();
   const auto t_start = std::chrono::steady_clock::now();
   const fs::path dir(o.data);
-  std::fprintf(stderr, "fashion_mnist: loading %s\n", dir.string().c_str());
+  if (lead) std::fprintf(stderr, "fashion_mnist: loading %s\n", dir.string().c_str());
   io::Dataset train_set = io::load_idx_dataset(find_file(dir, "train-images-idx3-ubyte"), find_file(dir, "train-labels-idx1-ubyte"));
   const io::Dataset test_set = io::load_idx_dataset(find_file(dir, "t10k-images-idx3-ubyte"), find_file(dir, "t10k-labels-idx1-ubyte"));
   if (train_set.rows * train_set.cols != 784 || test_set.rows * test_set.cols != 784)
@@ -104,10 +153,11 @@ int run(Options o) {
   }
 
   const fs::path run_dir = o.out.empty() ? fs::path("runs") / ("fashion_mnist-" + timestamp()) : fs::path(o.out);
-  fs::create_directories(run_dir);
-  vk::Context ctx;
+  if (lead) fs::create_directories(run_dir);
+  vk::Context ctx({.device_index = ranks.device});
   train::TrainerCreateInfo info;
-  info.batch_size = o.batch;
+  info.batch_size = (o.batch + ranks.size - 1) / ranks.size;  // this rank's share of each batch, at most
+  info.communicator = ranks.comm.get();
   info.precision = o.precision == "fp32" ? train::Precision::Fp32 : train::Precision::Mixed;
   info.optimizer = train::OptimizerConfig::adamw(o.lr);
   // Cosine decay to zero over the whole run (its last epoch settles the weights).
@@ -115,15 +165,19 @@ int run(Options o) {
     info.schedule = {train::ScheduleKind::Cosine, 0, o.epochs * ((train_set.count + o.batch - 1) / o.batch), 0.0f};
   info.seed = o.seed;
   info.ring_slots = 3;
-  if (ctx.tuning().enabled() && ctx.tuning().entries().empty())
+  if (lead && ctx.tuning().enabled() && ctx.tuning().entries().empty())
     std::fprintf(stderr, "measuring GEMM variants on this device, once (kept in %s)\n",
                  ctx.tuning().file().empty() ? "memory" : ctx.tuning().file().string().c_str());
   train::Trainer trainer(ctx, model(o.model), info);
-  fit::ImageBatches batches(train_set.images, train_set.labels, 784,
-                            {.batch_size = o.batch, .seed = o.seed, .mean = kMean, .std = kStd});
+  fit::ImageBatches batches(
+      train_set.images, train_set.labels, 784,
+      {.batch_size = o.batch, .seed = o.seed, .mean = kMean, .std = kStd, .rank = ranks.rank, .ranks = ranks.size});
   fit::ImageBatches test(test_set.images, test_set.labels, 784,
-                         {.batch_size = o.batch, .shuffle = false, .mean = kMean, .std = kStd});
-  std::fprintf(stderr, "device: %s; %s, %s precision; %u training, %u test samples; run folder %s\n",
+                         {.batch_size = info.batch_size, .shuffle = false, .mean = kMean, .std = kStd});
+  if (lead && ranks.size > 1)
+    std::fprintf(stderr, "data parallel: %u ranks, %u of each batch of %u rows on each\n", ranks.size, info.batch_size, o.batch);
+  if (lead)
+    std::fprintf(stderr, "device: %s; %s, %s precision; %u training, %u test samples; run folder %s\n",
                ctx.caps().name.c_str(), o.model.c_str(), o.precision.c_str(), train_set.count, test_set.count,
                run_dir.string().c_str());
 
@@ -137,7 +191,8 @@ int run(Options o) {
       throw Error("the checkpoint " + o.resume + " is of the " + was + " model, not " + o.model,
                   "resume with --model " + was);
     fit::resume(trainer, batches, o.resume);
-    std::fprintf(stderr, "resumed from %s at epoch %llu, sample %llu\n", o.resume.c_str(),
+    if (lead)
+      std::fprintf(stderr, "resumed from %s at epoch %llu, sample %llu\n", o.resume.c_str(),
                  static_cast<unsigned long long>(batches.order().position().epoch),
                  static_cast<unsigned long long>(batches.order().position().next));
   }
@@ -147,15 +202,17 @@ int run(Options o) {
     result = fit::fit(trainer, batches, &test,
                       {.epochs = o.epochs,
                        .metric = fit::Metric::Accuracy,
-                       .checkpoint = run_dir / "checkpoint.safetensors",
-                       .log = run_dir / "metrics.jsonl",
+                       .checkpoint = lead ? run_dir / "checkpoint.safetensors" : fs::path(),
+                       .log = lead ? run_dir / "metrics.jsonl" : fs::path(),
                        .validation_name = "test",
                        .checkpoint_metadata = {{"data.seed", std::to_string(o.seed)},
                                                {"model", o.model},
                                                {"precision", o.precision}},
+                       .progress = lead,
                        .max_consecutive_skipped = o.max_skipped});
   } catch (const fit::Diverged& e) {
-    std::fprintf(stderr, "stopped: %llu consecutive steps skipped (loss scale now %g, %llu non-finite losses). %s\n",
+    if (lead)
+      std::fprintf(stderr, "stopped: %llu consecutive steps skipped (loss scale now %g, %llu non-finite losses). %s\n",
                  static_cast<unsigned long long>(e.consecutive), double(e.loss_scale),
                  static_cast<unsigned long long>(e.nonfinite_losses),
                  e.nonfinite_losses > 0
@@ -168,13 +225,14 @@ int run(Options o) {
     curve.push_back({double(r.epoch), r.train_loss, r.validation->loss, r.validation->accuracy.value_or(0.0)});
   const double accuracy = result.epochs.empty() ? fit::evaluate(trainer, test).accuracy.value_or(0.0)
                                                 : result.epochs.back().validation->accuracy.value_or(0.0);
+  const auto m = trainer.metrics(train::Wait::Yes);
+  if (!lead) return 0;
   const auto final_state = trainer.save_state();
   if (!o.export_state_dict.empty()) io::export_state_dict(o.export_state_dict, final_state);
   const fs::path png = run_dir / "curve.png";
   const std::string title = o.model == "cnn" ? "vkgrad: CNN (2 conv + max-pool, fc 128) on Fashion-MNIST"
                                              : "vkgrad: MLP 784-512-256-10 on Fashion-MNIST";
   const bool plotted = !curve.empty() && plot_curve(curve, run_dir, png, title);
-  const auto m = trainer.metrics(train::Wait::Yes);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   std::fprintf(stderr, "test accuracy %.4f after %u epochs in %.1f s; run folder %s%s\n", accuracy, o.epochs, seconds,
                run_dir.string().c_str(), plotted ? "" : " (no plot: gnuplot failed)");
@@ -183,6 +241,7 @@ int run(Options o) {
                                 {"model", o.model},
                                 {"epochs", o.epochs},
                                 {"precision", o.precision},
+                                {"ranks", ranks.size},
                                 {"samples_per_s", result.train_seconds > 0 ? double(result.samples) / result.train_seconds : 0.0},
                                 {"skipped_steps", m.skipped_steps},
                                 {"nonfinite_losses", m.nonfinite_losses},
@@ -219,14 +278,22 @@ int main(int argc, char** argv) {
   app.add_option("--limit", o.limit, "train on only the first N samples (smoke tests)");
   app.add_option("--max-skipped", o.max_skipped, "stop after this many consecutive skipped steps");
   app.add_flag("--json", o.json, "one JSON summary on stdout");
+  app.add_flag("--data-parallel", o.data_parallel,
+               "one rank of an MPI job: mpirun -np N fashion_mnist --data-parallel (--batch is the global batch)");
   CLI11_PARSE(app, argc, argv);
+#if VKGRAD_WITH_MPI
+  std::optional<MpiSession> mpi;
+  if (o.data_parallel) mpi.emplace(argc, argv);
+#endif
   try {
-    return run(o);
-  } catch (const vkgrad::Error& e) {
-    std::fprintf(stderr, "fashion_mnist: %s\n", e.what());
-    return 1;
+    const Ranks ranks = o.data_parallel ? join_ranks() : Ranks{};
+    return run(o, ranks);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fashion_mnist: %s\n", e.what());
+#if VKGRAD_WITH_MPI
+    // The other ranks wait in a collective this one will never join: end the job.
+    if (mpi) MPI_Abort(MPI_COMM_WORLD, 1);
+#endif
     return 1;
   }
 }

@@ -12,7 +12,7 @@ Batcher::Batcher(std::span<const uint8_t> images, std::span<const uint8_t> label
       labels_(labels),
       features_(features),
       info_(info),
-      order_(uint32_t(labels.size()), {info.batch_size, info.seed, info.shuffle, info.drop_last}) {
+      order_(uint32_t(labels.size()), {info.batch_size, info.seed, info.shuffle, info.drop_last, info.rank, info.ranks}) {
   if (features == 0 || images.size() != uint64_t(labels.size()) * features)
     throw Error("batcher: " + std::to_string(images.size()) + " image bytes do not hold " +
                     std::to_string(labels.size()) + " samples of " + std::to_string(features) + " features",

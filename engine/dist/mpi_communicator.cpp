@@ -82,6 +82,12 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm, MpiOptions options) : options_(o
   MPI_Comm_size(comm_, &size);
   rank_ = uint32_t(rank);
   size_ = uint32_t(size);
+  MPI_Comm local = MPI_COMM_NULL;
+  check_mpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &local), "MpiCommunicator",
+            "MPI_Comm_split_type");
+  MPI_Comm_rank(local, &rank);
+  local_rank_ = uint32_t(rank);
+  MPI_Comm_free(&local);
 }
 
 MpiCommunicator::~MpiCommunicator() {

@@ -109,8 +109,9 @@ FitResult fit(train::Trainer& trainer, Batches& train, Batches* validation, cons
     };
     for (train::Batch b = train.next(); b.rows > 0; b = train.next()) {
       trainer.step(b);
-      done += b.rows;
-      trained += b.rows;
+      // The order's position counts the whole batch: under data parallelism, every rank's share.
+      trained += train.order().position().next - done;
+      done = train.order().position().next;
       absorb_completed();
       bar.update(done, last);
     }

@@ -64,6 +64,10 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
   plan_memory();
   initialize_state();
   record_passes();
+  if (info.communicator) {
+    if (inference) throw Error("an inference model takes no communicator", "load the same parameters on every rank");
+    set_up_data_parallel();
+  }
 }
 
 Trainer::Impl::~Impl() {

@@ -153,7 +153,9 @@ void Trainer::step(const Batch& batch, const vk::SubmitSync& sync) {
   const uint32_t k = uint32_t(m.queued % m.info.accumulation_steps);
   m.write_staging(s, batch, "Trainer::step", k);
   const bool last = k + 1 == m.info.accumulation_steps;
-  if (last)
+  if (last && m.comm)
+    m.step_data_parallel(s, k == 0 ? m.backward : m.backward_accumulate, batch.rows, batch.inject_nonfinite_gradient, sync);
+  else if (last)
     m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate, m.scale_pass, m.update, s.readout},
              s.fence, sync);
   else

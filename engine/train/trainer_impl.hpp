@@ -45,6 +45,14 @@ struct Trainer::Impl final : ops::TensorStore {
   void record_loss_scale(vk::Recorder& rec);
   void record_update(vk::Recorder& rec);
   void share_feed(FeedBuffer& f, const SharedFeed& shared, uint64_t bytes);
+  // --- data_parallel.cpp ---
+  void set_up_data_parallel();
+  void broadcast_parameters();
+  // Submits a data-parallel update's passes around the gradient sum over the ranks, this
+  // rank's weighted by its `valid_rows`; `inject_nonfinite` poisons them before the sum
+  // (Batch's overflow drill).
+  void step_data_parallel(Slot& slot, VkCommandBuffer backward_pass, uint32_t valid_rows, bool inject_nonfinite,
+                          const vk::SubmitSync& sync);
   ops::LossBuffers loss_buffers() const;
 
   // --- trainer.cpp ---
@@ -167,6 +175,12 @@ struct Trainer::Impl final : ops::TensorStore {
   vk::Buffer eval_out;  // readback of the predictions
   VkCommandBuffer eval_forward = VK_NULL_HANDLE;  // the forward in evaluation mode
   VkCommandBuffer eval_copy = VK_NULL_HANDLE;
+
+  // Data parallel: the gradients and the loss, copied out after the backward pass, summed over
+  // the ranks on the host and copied back before the loss-scale pass.
+  dist::Communicator* comm = nullptr;
+  vk::Buffer exchange;
+  VkCommandBuffer exchange_out = VK_NULL_HANDLE, exchange_in = VK_NULL_HANDLE;
 
   Metrics newest;
   // Steps not yet taken by take_history(): the newest kHistoryCap, so that a run that never

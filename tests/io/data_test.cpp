@@ -46,6 +46,41 @@ TEST(Shuffler, EachEpochIsAPermutationReproducibleAndResumable) {
   EXPECT_THROW(data::Shuffler(4, {.batch_size = 0}), Error);
 }
 
+TEST(Shuffler, RanksShareEachBatchInTheOneProcessOrder) {
+  // 50 samples in batches of 8 over 3 ranks: shares of 2 or 3 rows; the last batch (2 rows,
+  // fewer than the ranks) is left out on every rank.
+  constexpr uint32_t kRanks = 3;
+  data::Shuffler whole(50, {.batch_size = 8, .seed = 5});
+  std::vector<data::Shuffler> ranks;
+  for (uint32_t r = 0; r < kRanks; ++r) ranks.emplace_back(50, data::ShufflerCreateInfo{.batch_size = 8, .seed = 5, .rank = r, .ranks = kRanks});
+  for (const auto& r : ranks) EXPECT_EQ(r.batches_per_epoch(), 6u);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    uint32_t batches = 0;
+    for (auto b = whole.next(); !b.empty(); b = whole.next()) {
+      std::vector<uint32_t> joined;
+      for (auto& r : ranks) {
+        const auto share = r.next();
+        if (b.size() >= kRanks) {
+          EXPECT_GE(share.size(), 2u) << "8 rows over 3 ranks: 2, 3 and 3";
+        }
+        joined.insert(joined.end(), share.begin(), share.end());
+      }
+      if (b.size() < kRanks) {
+        EXPECT_TRUE(joined.empty()) << "a batch too small to share ends the epoch on every rank";
+        continue;
+      }
+      ++batches;
+      EXPECT_EQ(joined, std::vector<uint32_t>(b.begin(), b.end())) << "epoch " << epoch << " batch " << batches;
+    }
+    for (auto& r : ranks) EXPECT_TRUE(r.next().empty());
+    EXPECT_EQ(batches, 6u);
+    whole.next_epoch();
+    for (auto& r : ranks) r.next_epoch();
+  }
+  EXPECT_THROW(data::Shuffler(50, {.batch_size = 8, .rank = 3, .ranks = 3}), Error);
+  EXPECT_THROW(data::Shuffler(50, {.batch_size = 2, .rank = 0, .ranks = 3}), Error);
+}
+
 TEST(Batcher, NormalizesImagesInTheShufflersOrder) {
   const std::vector<uint8_t> images = {0, 255, 10, 20, 30, 40, 50, 60, 70, 80};  // 5 samples × 2
   const std::vector<uint8_t> labels = {0, 1, 2, 3, 4};

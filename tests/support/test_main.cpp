@@ -4,24 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <string>
-#include <utility>
-
-namespace {
-
-class ContextEnvironment : public ::testing::Environment {
-public:
-  explicit ContextEnvironment(std::string program) : program_(std::move(program)) {}
-  void TearDown() override { vkgrad::test::shutdown_contexts(program_); }
-
-private:
-  std::string program_;
-};
-
-}  // namespace
-
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new ContextEnvironment(argv[0]));  // GoogleTest takes ownership
+  vkgrad::test::add_context_environment(argv[0]);
   return RUN_ALL_TESTS();
 }

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <utility>
 
 namespace vkgrad::test {
 
@@ -108,6 +109,23 @@ void shutdown_contexts(const std::string& program) {
     std::ofstream out(path, std::ios::app);
     out << program << ' ' << created << ' ' << ms << '\n';
   }
+}
+
+namespace {
+
+class ContextEnvironment : public ::testing::Environment {
+public:
+  explicit ContextEnvironment(std::string program) : program_(std::move(program)) {}
+  void TearDown() override { shutdown_contexts(program_); }
+
+private:
+  std::string program_;
+};
+
+}  // namespace
+
+void add_context_environment(const std::string& program) {
+  ::testing::AddGlobalTestEnvironment(new ContextEnvironment(program));  // GoogleTest takes ownership
 }
 
 }  // namespace vkgrad::test

@@ -38,6 +38,10 @@ std::vector<vk::ValidationMessage> take_validation_messages();
 // pipeline statistics to $VKGRAD_PIPELINE_STATS when set. Called once by the test main.
 void shutdown_contexts(const std::string& program);
 
+// Registers a GoogleTest environment that calls shutdown_contexts(program) at the end of the
+// run, inside GoogleTest, so that validation messages from destruction still fail it.
+void add_context_environment(const std::string& program);
+
 class VkTest : public ::testing::Test {
 protected:
   void TearDown() override { expect_no_validation_messages(); }

@@ -21,6 +21,7 @@ struct BatcherCreateInfo {
   bool drop_last = false;  // keep a final partial batch (the trainer masks it) unless set
   float mean = 0.0f;       // x = (pixel / 255 - mean) / std
   float std = 1.0f;
+  uint32_t rank = 0, ranks = 1;  // data parallel: this rank's share of each batch (see ShufflerCreateInfo)
 };
 
 class Batcher {

@@ -15,6 +15,11 @@ struct ShufflerCreateInfo {
   uint64_t seed = 0;
   bool shuffle = true;
   bool drop_last = false;  // keep a final partial batch (the trainer masks it) unless set
+  // Data parallel: batch_size is the global batch, and next() gives this rank's share of it:
+  // rows [rank·n/ranks, (rank+1)·n/ranks) of a batch of n, so that the ranks' shares together
+  // are the one-process batch in its order. A final batch of fewer rows than ranks is left out
+  // (every rank must take part in every step).
+  uint32_t rank = 0, ranks = 1;
 };
 
 // Where a run stands: the epoch and the next sample within it. Saved in checkpoints.

@@ -29,6 +29,9 @@ public:
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;
 
   uint32_t rank() const override { return rank_; }
+  // This rank among the ranks on the same machine (MPI_COMM_TYPE_SHARED): which of the
+  // machine's GPUs it takes.
+  uint32_t local_rank() const { return local_rank_; }
   uint32_t size() const override { return size_; }
   void broadcast(std::span<std::byte> data, uint32_t root) override;
   std::unique_ptr<Pending> start_sum(std::span<float> values) override;
@@ -37,7 +40,7 @@ public:
 
 private:
   MPI_Comm comm_ = MPI_COMM_NULL;
-  uint32_t rank_ = 0, size_ = 1;
+  uint32_t rank_ = 0, size_ = 1, local_rank_ = 0;
   MpiOptions options_;
 };
 

@@ -73,7 +73,7 @@ struct FitResult {
   uint32_t best_epoch = 0;          // 0: no validation
   double best_metric = 0;
   bool stopped_early = false;
-  uint64_t samples = 0;             // trained on, this call
+  uint64_t samples = 0;             // trained on, this call (data parallel: by every rank)
   double train_seconds = 0;
 };
 

@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+namespace vkgrad::dist {
+class Communicator;
+}  // namespace vkgrad::dist
+
 namespace vkgrad::train {
 
 using kernels::Precision;  // Mixed (default): FP16 activations and working copies; Fp32: everything FP32
@@ -108,6 +112,14 @@ struct TrainerCreateInfo {
   // type is the activations': F16 under mixed precision, else F32; rows × outputs values), for
   // record_predict() into a buffer the host's own passes read.
   std::optional<SharedFeed> shared_predictions;
+  // Data-parallel training: this process is one rank of `communicator` (vkgrad/dist; it must
+  // outlive the trainer). Every rank builds the same graph and configuration and steps on its
+  // own batch_size rows; the parameters and buffers start as rank 0's, and every update's FP32
+  // gradients (and loss) are summed over the ranks and divided by their number before the
+  // loss-scale pass, so every rank skips the same steps, keeps the same scale and holds
+  // bitwise the same weights. Each such step waits on the host for its backward pass and the
+  // sum (Counters::gradient_exchanges). Null: one process.
+  dist::Communicator* communicator = nullptr;
 };
 
 }  // namespace vkgrad::train

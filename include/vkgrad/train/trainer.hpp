@@ -77,6 +77,10 @@ struct Counters {
   uint64_t pipeline_creations = 0; // by the Context's registry so far
   std::array<uint64_t, size_t(graph::MemoryCategory::Count)> device_bytes{};  // by category
   uint64_t planned_arena_bytes = 0;  // activations and workspace after sharing
+  // Data parallel: updates whose gradients were summed over the ranks, and the host's time in
+  // them (waiting for the backward pass, then for the other ranks' gradients).
+  uint64_t gradient_exchanges = 0;
+  double exchange_wait_seconds = 0;
 };
 
 enum class Wait { No, Yes };

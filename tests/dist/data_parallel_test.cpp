@@ -1,0 +1,121 @@
+// Data-parallel training on every rank of the mpiexec job: each rank steps on its slice of a
+// global batch, and the run must match one process stepping on the whole batch — its own
+// Trainer on the same device, built on every rank as the reference. Overflows injected on the
+// last rank only must be skipped by every rank exactly as the single process skips them
+// (GradScaler's trajectory), and the ranks' masters must stay bitwise identical.
+#include "numerics.hpp"
+#include "small_models.hpp"
+#include "vk_fixture.hpp"
+#include "vkgrad/dist/mpi_communicator.hpp"
+#include "vkgrad/train/trainer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+namespace vkgrad::test {
+namespace {
+
+constexpr uint32_t kGlobalRows = 8, kSteps = 24;
+
+train::TrainerCreateInfo create_info(uint32_t rows, dist::Communicator* comm) {
+  train::TrainerCreateInfo info{.batch_size = rows, .optimizer = train::OptimizerConfig::adamw(1e-2f), .seed = 7};
+  info.loss_scale.growth_interval = 4;  // growth as well as back-off within the run
+  info.communicator = comm;
+  return info;
+}
+
+// The global batch of a step: x [8, 4] and y [8, 2] from the step's own seed.
+struct GlobalBatch {
+  std::vector<float> x, y;
+};
+GlobalBatch global_batch(uint32_t step) {
+  GlobalBatch b;
+  for (double v : uniform(kGlobalRows * 4, -1, 1, 100 + step)) b.x.push_back(float(v));
+  for (double v : uniform(kGlobalRows * 2, -1, 1, 900 + step)) b.y.push_back(float(v));
+  return b;
+}
+
+// Rows [first, first + rows) of it.
+train::Batch slice(const GlobalBatch& b, uint32_t first, uint32_t rows) {
+  return {rows,
+          {{std::span(b.x).subspan(first * 4, rows * 4), {}}, {std::span(b.y).subspan(first * 2, rows * 2), {}}}};
+}
+
+std::vector<float> masters(train::Trainer& t) {
+  std::vector<float> out;
+  for (const auto& [name, tensor] : t.save_state().tensors)
+    if (name.rfind("optim.", 0) != 0) out.insert(out.end(), tensor.values.begin(), tensor.values.end());
+  return out;
+}
+
+class DataParallel : public VkTest {};
+
+TEST_F(DataParallel, MatchesOneProcessWithTheWholeBatch) {
+  dist::MpiCommunicator comm(MPI_COMM_WORLD, {.timeout = std::chrono::seconds(60)});
+  if (kGlobalRows % comm.size() != 0) GTEST_SKIP() << "needs a rank count that divides " << kGlobalRows;
+  const uint32_t rows = kGlobalRows / comm.size(), first = comm.rank() * rows;
+  const std::set<uint32_t> overflows = {3, 4, 13};  // injected on the last rank only
+
+  train::Trainer single(context(), small_mse_mlp(), create_info(kGlobalRows, nullptr));
+  train::Trainer ranked(context(), small_mse_mlp(), create_info(rows, &comm));
+  ASSERT_EQ(masters(single), masters(ranked)) << "every rank starts from rank 0's parameters (the same seed here)";
+  for (uint32_t s = 0; s < kSteps; ++s) {
+    const auto b = global_batch(s);
+    auto whole = slice(b, 0, kGlobalRows);
+    whole.inject_nonfinite_gradient = overflows.count(s) != 0;
+    single.step(whole);
+    auto mine = slice(b, first, rows);
+    mine.inject_nonfinite_gradient = overflows.count(s) != 0 && comm.rank() == comm.size() - 1;
+    ranked.step(mine);
+  }
+  (void)single.metrics(train::Wait::Yes);
+  (void)ranked.metrics(train::Wait::Yes);
+  const auto expected = single.take_history(), got = ranked.take_history();
+  ASSERT_EQ(got.size(), expected.size());
+  // The per-rank sums add the same FP32 terms in another order (rounding ~1e-7 relative); a
+  // master that lands beside an FP16 rounding boundary may then round its working copy one ulp
+  // (2^-11 relative) the other way, which moves this small MLP's loss by well under 1e-3.
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE("step " + std::to_string(i));
+    if (std::isfinite(expected[i].loss)) worst = std::max(worst, std::abs(double(got[i].loss) - expected[i].loss) / expected[i].loss);
+    EXPECT_EQ(got[i].skipped, expected[i].skipped);
+    EXPECT_EQ(got[i].loss_scale, expected[i].loss_scale);
+    EXPECT_EQ(got[i].skipped_steps, expected[i].skipped_steps);
+    if (std::isfinite(expected[i].loss)) {
+      EXPECT_NEAR(got[i].loss, expected[i].loss, 1e-3 * std::abs(expected[i].loss) + 1e-6);
+    }
+  }
+  std::printf("data parallel, %u ranks: %u steps, %llu skipped; largest loss difference from one process %.2e relative\n",
+              comm.size(), kSteps, (unsigned long long)got.back().skipped_steps, worst);
+  EXPECT_EQ(got.back().skipped_steps, overflows.size());
+  const auto counters = ranked.counters();
+  EXPECT_EQ(counters.gradient_exchanges, kSteps);
+  EXPECT_GT(counters.exchange_wait_seconds, 0.0);
+
+  // The masters: close to the single process's, and bitwise the same on every rank.
+  const auto mine = masters(ranked), reference = masters(single);
+  ASSERT_EQ(mine.size(), reference.size());
+  for (size_t i = 0; i < mine.size(); ++i) EXPECT_NEAR(mine[i], reference[i], 1e-3) << "master " << i;
+  auto rank0 = mine;
+  comm.broadcast(std::as_writable_bytes(std::span(rank0)), 0);
+  EXPECT_EQ(std::memcmp(rank0.data(), mine.data(), mine.size() * sizeof(float)), 0) << "rank " << comm.rank();
+}
+
+TEST_F(DataParallel, ParametersStartAsRankZeros) {
+  dist::MpiCommunicator comm(MPI_COMM_WORLD, {.timeout = std::chrono::seconds(60)});
+  // Every rank a different seed: rank 0's initialization must win everywhere.
+  auto info = create_info(4, &comm);
+  info.seed = 100 + comm.rank();
+  train::Trainer t(context(), small_mse_mlp(), info);
+  auto zero_info = create_info(4, nullptr);
+  zero_info.seed = 100;
+  train::Trainer rank0_alone(context(), small_mse_mlp(), zero_info);
+  EXPECT_EQ(masters(t), masters(rank0_alone));
+}
+
+}  // namespace
+}  // namespace vkgrad::test
