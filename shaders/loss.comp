@@ -48,6 +48,7 @@ layout(std430, binding = 1) readonly buffer Target_block { uint target_words[]; 
 layout(std430, binding = 2) readonly buffer Params_block {
   float scale;
   uint valid_rows;
+  uint mean_rows;  // 0: the mean is over the valid rows
 } params;
 layout(std430, binding = 3) buffer Out_block { uint out_words[]; };
 
@@ -60,6 +61,11 @@ float pred(uint i) { return LOAD_ELEM(pred_words, PRED_TYPE, i); }
 float target(uint i) { return LOAD_ELEM(target_words, TARGET_TYPE, i); }
 
 uint valid_rows() { return min(params.valid_rows * p.positions, p.rows); }
+// What the mean divides by: the valid rows, or the global batch's rows (data parallel).
+float mean_count() {
+  const float rows = params.mean_rows == 0u ? float(valid_rows()) : float(params.mean_rows * p.positions);
+  return p.kind == KIND_CROSS_ENTROPY ? rows : rows * float(p.cols);
+}
 
 // Σ_j (p - t)² or Σ_j |p - t| over [begin, end), combined over the workgroup.
 float row_distance(uint begin, uint end) {
@@ -107,15 +113,13 @@ void mean() {
   float s = 0.0;
   for (uint r = gl_LocalInvocationID.x; r < valid; r += WORKGROUP_REDUCE_SIZE) s += uintBitsToFloat(pred_words[r]);
   s = workgroup_sum(s);
-  const float n = p.kind == KIND_CROSS_ENTROPY ? float(valid) : float(valid) * float(p.cols);
-  // valid = 0 gives 0/0 = NaN, like PyTorch's mean over nothing.
-  if (gl_LocalInvocationID.x == 0u) out_words[0] = floatBitsToUint(s / n);
+  // No rows give 0/0 = NaN, like PyTorch's mean over nothing.
+  if (gl_LocalInvocationID.x == 0u) out_words[0] = floatBitsToUint(s / mean_count());
 }
 
 void backward() {
   const uint valid = valid_rows();
-  const float n = p.kind == KIND_CROSS_ENTROPY ? float(valid) : float(valid) * float(p.cols);
-  const float k = params.scale / n;
+  const float k = params.scale / mean_count();
   for (uint r = gl_WorkGroupID.x; r < p.rows; r += gl_NumWorkGroups.x) {
     const uint begin = r * p.cols, end = begin + p.cols;
     const uint first_pair = begin / 2u, pair_end = (end + 1u) / 2u;

@@ -16,8 +16,8 @@ void Trainer::Impl::set_up_data_parallel() {
   comm = info.communicator;
   if (!info.shared_feeds.empty())
     throw Error("data-parallel training with shared feeds", "feed each rank's rows through step()'s batches");
-  // The FP32 gradients, the loss and the rows: one sum over the ranks for all three.
-  const uint64_t bytes = 4 * (param_elements + 2);
+  // The FP32 gradients, then the loss: one sum over the ranks for both.
+  const uint64_t bytes = 4 * (param_elements + 1);
   exchange = vk::Buffer(ctx, {.size = bytes, .use = vk::MemoryUse::Readback, .name = "gradient exchange"});
   const vk::RecorderOptions opts{.begin_with_barrier = true};
   exchange_out = pool.record(opts, false, [&](vk::Recorder& rec) {
@@ -51,26 +51,27 @@ void Trainer::Impl::broadcast_parameters() {
   }
 }
 
-void Trainer::Impl::step_data_parallel(Slot& s, VkCommandBuffer backward_pass, uint32_t valid_rows, bool inject_nonfinite,
+uint32_t Trainer::Impl::global_rows(uint32_t local) {
+  float total = float(local);  // exact: batches stay far below 2^24 rows
+  comm->sum(std::span(&total, 1));
+  return uint32_t(total);
+}
+
+void Trainer::Impl::step_data_parallel(Slot& s, VkCommandBuffer backward_pass, bool inject_nonfinite,
                                        const vk::SubmitSync& sync) {
   const auto t0 = std::chrono::steady_clock::now();
   submit({s.upload, forward, backward_pass, exchange_out}, s.fence, {.wait = sync.wait});
   s.fence.wait("the backward pass before the gradient exchange");
   exchange.invalidate();
-  const std::span<float> sums(static_cast<float*>(exchange.mapped()), param_elements + 2);
-  // Each rank's gradients and loss are means over its rows: weighted by them, summed, and
-  // divided by all the rows, they are the means one process would take over the whole batch
-  // (shares may differ by a row). Non-finite values reach every rank with the sum, so every
-  // rank skips the same steps.
-  const float weight = float(valid_rows);
-  for (uint64_t i = 0; i <= param_elements; ++i) sums[i] *= weight;
-  sums[param_elements + 1] = weight;
+  // Each rank's loss and gradients are its rows' share of the global batch's mean (the loss
+  // divided by the global rows, TrainState::mean_rows): their sum is the mean one process
+  // would take, from gradients of the same magnitudes. Non-finite values reach every rank
+  // with the sum, so every rank skips the same steps.
+  const std::span<float> sums(static_cast<float*>(exchange.mapped()), param_elements + 1);
   // The drill's overflow as a backward pass would leave it, before the sum (the loss-scale pass
   // poisons only after it, which would reach this rank alone).
   if (inject_nonfinite) sums[0] = std::numeric_limits<float>::infinity();
   comm->sum(sums);
-  const float inverse = 1.0f / sums[param_elements + 1];
-  for (uint64_t i = 0; i <= param_elements; ++i) sums[i] *= inverse;
   exchange.flush();
   submit({exchange_in, scale_pass, update, s.readout}, s.fence, {.signal = sync.signal});
   ++counters.gradient_exchanges;

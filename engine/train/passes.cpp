@@ -16,11 +16,13 @@ void Trainer::Impl::record_upload(vk::Recorder& rec, const Slot& s) {
   rec.copy(s.staging.range(tail + offsetof(StagingTail, inject_nonfinite), 4),
            state.range(offsetof(TrainState, inject_nonfinite), 4));
   rec.copy(s.staging.range(tail + offsetof(StagingTail, micro_batch), 4), state.range(offsetof(TrainState, micro_batch), 4));
+  rec.copy(s.staging.range(tail + offsetof(StagingTail, mean_rows), 4), state.range(offsetof(TrainState, mean_rows), 4));
 }
 
 ops::LossBuffers Trainer::Impl::loss_buffers() const {
-  // The loss kernels read {scale, valid_rows} straight out of the step state.
+  // The loss kernels read {scale, valid_rows, mean_rows} straight out of the step state.
   static_assert(offsetof(TrainState, valid_rows) - offsetof(TrainState, scale) == offsetof(kernels::LossParams, valid_rows));
+  static_assert(offsetof(TrainState, mean_rows) - offsetof(TrainState, scale) == offsetof(kernels::LossParams, mean_rows));
   return {target(), state.range(offsetof(TrainState, scale), sizeof(kernels::LossParams)), row_loss.range(),
           loss_value.range()};
 }

@@ -37,7 +37,7 @@ OptimizerConfig OptimizerConfig::adamw(float lr, float weight_decay) {
   return c;
 }
 
-void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what, uint32_t micro_batch) {
+void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what, uint32_t micro_batch, uint32_t mean_rows) {
   if (batch.rows == 0)
     throw Error(std::string(what) + ": a batch of 0 rows", "pass at least one row (Batch::rows and its feeds)");
   if (batch.rows > rows)
@@ -87,7 +87,7 @@ void Trainer::Impl::write_staging(Slot& s, const Batch& batch, const char* what,
       }
     }
   }
-  const StagingTail tail{batch.rows, batch.inject_nonfinite_gradient ? 1u : 0u, micro_batch};
+  const StagingTail tail{batch.rows, batch.inject_nonfinite_gradient ? 1u : 0u, micro_batch, mean_rows};
   std::memcpy(base_ptr + staging_bytes - sizeof tail, &tail, sizeof tail);
   s.staging.flush();
 }
@@ -151,10 +151,10 @@ void Trainer::step(const Batch& batch, const vk::SubmitSync& sync) {
   auto& s = m.slots[slot];
   // Micro-batch k of an update: the first zeroes the gradients, the last applies them.
   const uint32_t k = uint32_t(m.queued % m.info.accumulation_steps);
-  m.write_staging(s, batch, "Trainer::step", k);
+  m.write_staging(s, batch, "Trainer::step", k, m.comm ? m.global_rows(batch.rows) : 0);
   const bool last = k + 1 == m.info.accumulation_steps;
   if (last && m.comm)
-    m.step_data_parallel(s, k == 0 ? m.backward : m.backward_accumulate, batch.rows, batch.inject_nonfinite_gradient, sync);
+    m.step_data_parallel(s, k == 0 ? m.backward : m.backward_accumulate, batch.inject_nonfinite_gradient, sync);
   else if (last)
     m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate, m.scale_pass, m.update, s.readout},
              s.fence, sync);

@@ -48,15 +48,16 @@ struct Trainer::Impl final : ops::TensorStore {
   // --- data_parallel.cpp ---
   void set_up_data_parallel();
   void broadcast_parameters();
-  // Submits a data-parallel update's passes around the gradient sum over the ranks, this
-  // rank's weighted by its `valid_rows`; `inject_nonfinite` poisons them before the sum
-  // (Batch's overflow drill).
-  void step_data_parallel(Slot& slot, VkCommandBuffer backward_pass, uint32_t valid_rows, bool inject_nonfinite,
-                          const vk::SubmitSync& sync);
+  // The rows of this step over every rank (a collective: every rank's step() calls it).
+  uint32_t global_rows(uint32_t rows);
+  // Submits a data-parallel update's passes around the gradient sum over the ranks;
+  // `inject_nonfinite` poisons this rank's gradients before the sum (Batch's overflow drill).
+  void step_data_parallel(Slot& slot, VkCommandBuffer backward_pass, bool inject_nonfinite, const vk::SubmitSync& sync);
   ops::LossBuffers loss_buffers() const;
 
   // --- trainer.cpp ---
-  void write_staging(Slot& slot, const Batch& batch, const char* what, uint32_t micro_batch = 0);
+  // mean_rows: what the loss divides by where not the batch's rows (data parallel: the global batch's).
+  void write_staging(Slot& slot, const Batch& batch, const char* what, uint32_t micro_batch = 0, uint32_t mean_rows = 0);
   void wait_slot(uint32_t slot, bool count_backpressure);
   void absorb(const StepRecord& r);
   void poll();
@@ -86,7 +87,7 @@ struct Trainer::Impl final : ops::TensorStore {
     uint32_t valid_rows = 0;
     uint32_t inject_nonfinite = 0;
     uint32_t micro_batch = 0;  // the step()'s index within its update (dropout's counter)
-    uint32_t pad = 0;
+    uint32_t mean_rows = 0;    // data parallel: the global batch's rows (else 0)
   };
   // Staging, upload and fence of one step in flight (or of evaluation).
   struct Slot {

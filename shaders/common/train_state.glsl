@@ -1,12 +1,13 @@
 // The trainer's per-step state on the device (mirrors vkgrad::train::TrainState). The host
 // writes it once at start-up; afterwards only the device advances it, so a step needs no host
-// round trip. The first two words double as the loss kernels' LossParams.
+// round trip. The first three words double as the loss kernels' LossParams.
 #ifndef VKGRAD_TRAIN_STATE_GLSL
 #define VKGRAD_TRAIN_STATE_GLSL
 
 struct TrainState {
   float scale;             // loss scale this step uses
   uint valid_rows;         // rows of this step's batch (written by the upload)
+  uint mean_rows;          // 0, or the rows the loss averages over (data parallel: the global batch's)
   uint found_inf;          // a gradient of this step is inf or NaN
   uint growth_tracker;     // clean steps since the scale last changed
   uint iteration;          // steps taken, skipped or not: drives the schedule and RNG

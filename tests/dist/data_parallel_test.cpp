@@ -7,12 +7,15 @@
 #include "small_models.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/dist/mpi_communicator.hpp"
+#include "vkgrad/io/checkpoint.hpp"
 #include "vkgrad/train/trainer.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <random>
 #include <set>
 
 namespace vkgrad::test {
@@ -103,6 +106,55 @@ TEST_F(DataParallel, MatchesOneProcessWithTheWholeBatch) {
   auto rank0 = mine;
   comm.broadcast(std::as_writable_bytes(std::span(rank0)), 0);
   EXPECT_EQ(std::memcmp(rank0.data(), mine.data(), mine.size() * sizeof(float)), 0) << "rank " << comm.rank();
+}
+
+// Checkpoints hold no trace of the world size: rank 0 saves a 2-rank run's state, one process
+// resumes it, and the one process's checkpoint resumes on 2 ranks; each continuation must
+// follow the uninterrupted run (the same data, global batches of 8).
+TEST_F(DataParallel, CheckpointsResumeOnAnotherWorldSize) {
+  dist::MpiCommunicator comm(MPI_COMM_WORLD, {.timeout = std::chrono::seconds(60)});
+  if (kGlobalRows % comm.size() != 0) GTEST_SKIP() << "needs a rank count that divides " << kGlobalRows;
+  const uint32_t rows = kGlobalRows / comm.size(), first = comm.rank() * rows;
+  // One folder for the job, named by rank 0.
+  uint64_t tag = comm.rank() == 0 ? std::random_device{}() : 0;
+  comm.broadcast(std::as_writable_bytes(std::span(&tag, 1)), 0);
+  const auto dir = std::filesystem::temp_directory_path() / ("vkgrad-dp-resume-" + std::to_string(tag));
+  const auto losses = [&](train::Trainer& t, uint32_t from, uint32_t to, bool ranked) {
+    std::vector<float> out;
+    for (uint32_t s = from; s < to; ++s) {
+      const auto b = global_batch(s);
+      t.step(ranked ? slice(b, first, rows) : slice(b, 0, kGlobalRows));
+      out.push_back(t.metrics(train::Wait::Yes).loss);
+    }
+    return out;
+  };
+  const auto expect_close = [](const std::vector<float>& got, const std::vector<float>& want, const char* what) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-3 * std::abs(want[i]) + 1e-6) << what << ", step " << i;
+  };
+
+  train::Trainer ranked(context(), small_mse_mlp(), create_info(rows, &comm));
+  const auto ranked_first = losses(ranked, 0, 10, true);
+  const auto ranked_state = ranked.save_state();
+  if (comm.rank() == 0) {
+    std::filesystem::create_directories(dir);
+    io::save_checkpoint(dir / "ranked.safetensors", ranked_state);
+  }
+  train::Trainer alone(context(), small_mse_mlp(), create_info(kGlobalRows, nullptr));
+  expect_close(ranked_first, losses(alone, 0, 10, false), "the ranks against one process");
+  if (comm.rank() == 0) io::save_checkpoint(dir / "alone.safetensors", alone.save_state());
+  MPI_Barrier(MPI_COMM_WORLD);  // the files are written
+
+  const auto ranked_continues = losses(ranked, 10, 16, true);
+  const auto alone_continues = losses(alone, 10, 16, false);
+  train::Trainer one_from_ranks(context(), small_mse_mlp(), create_info(kGlobalRows, nullptr));
+  one_from_ranks.load_state(io::load_checkpoint(dir / "ranked.safetensors"));
+  expect_close(losses(one_from_ranks, 10, 16, false), ranked_continues, "one process from the ranks' checkpoint");
+  train::Trainer ranks_from_one(context(), small_mse_mlp(), create_info(rows, &comm));
+  ranks_from_one.load_state(io::load_checkpoint(dir / "alone.safetensors"));
+  expect_close(losses(ranks_from_one, 10, 16, true), alone_continues, "the ranks from one process's checkpoint");
+  MPI_Barrier(MPI_COMM_WORLD);  // every rank has read them
+  if (comm.rank() == 0) std::filesystem::remove_all(dir);
 }
 
 TEST_F(DataParallel, ParametersStartAsRankZeros) {

@@ -43,8 +43,8 @@ using kernels::LossKind;
 constexpr ElemType F32 = ElemType::F32, F16 = ElemType::F16;
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-DeviceBytes params_buffer(vk::Context& ctx, float scale, uint32_t valid_rows) {
-  const kernels::LossParams params{scale, valid_rows};
+DeviceBytes params_buffer(vk::Context& ctx, float scale, uint32_t valid_rows, uint32_t mean_rows = 0) {
+  const kernels::LossParams params{scale, valid_rows, mean_rows};
   std::vector<std::byte> bytes(sizeof params);
   std::memcpy(bytes.data(), &params, sizeof params);
   return upload_bytes(ctx, bytes, "params");
@@ -93,6 +93,7 @@ struct LossCase {
   float scale;
   bool extreme = false;
   uint32_t positions = 1;  // rows per sample; `valid` counts samples
+  uint32_t mean_rows = 0;  // samples the mean divides by (data parallel: the global batch's); 0: valid
 };
 
 const LossCase kCases[] = {
@@ -110,6 +111,10 @@ const LossCase kCases[] = {
     {"l1_one", LossKind::L1, 1, 1, 1, F32, F16, F32, 0.5f},
     // A sequence: 3 samples × 4 positions, 2 samples valid, the mean over their 8 positions.
     {"ce_sequence_f16_padded", LossKind::CrossEntropy, 12, 7, 2, F16, F32, F16, 256, false, 4},
+    // One rank's share of a global mean (data parallel): 5 valid rows of a global batch of 16.
+    {"ce_share_of_global_mean", LossKind::CrossEntropy, 6, 9, 5, F16, F32, F16, 1024, false, 1, 16},
+    {"mse_share_of_global_mean", LossKind::Mse, 8, 3, 8, F32, F32, F32, 4, false, 1, 24},
+    {"ce_sequence_share_of_global_mean", LossKind::CrossEntropy, 8, 5, 2, F32, F32, F32, 1, false, 4, 6},
 };
 
 class LossTest : public VkTestWithParam<LossCase> {};
@@ -121,7 +126,7 @@ TEST_P(LossTest, MatchesReference) {
   const bool ce = c.kind == LossKind::CrossEntropy;
   const uint32_t valid = std::min(c.valid * c.positions, c.rows);
   const size_t n = size_t(c.rows) * c.cols;
-  const reference::LossProblem p{uint32_t(c.kind), c.rows, c.cols, c.valid * c.positions, c.scale};
+  const reference::LossProblem p{uint32_t(c.kind), c.rows, c.cols, c.valid * c.positions, c.scale, c.mean_rows * c.positions};
 
   // Predictions, targets and labels; padding rows hold NaN (and label −1) that must not be read.
   std::vector<double> pred = uniform(n, -3, 3, 50 + c.cols), target;
@@ -146,7 +151,7 @@ TEST_P(LossTest, MatchesReference) {
 
   DeviceTensor bpred = make_tensor(ctx, pred, n, c.pred, "pred");
   DeviceBytes btarget = ce ? labels_buffer(ctx, labels) : make_tensor(ctx, target, n, c.target, "target").bytes;
-  DeviceBytes bparams = params_buffer(ctx, c.scale, c.valid);
+  DeviceBytes bparams = params_buffer(ctx, c.scale, c.valid, c.mean_rows);
   DeviceTensor brows = make_tensor(ctx, {}, c.rows, F32, "row_loss");
   DeviceTensor bmean = make_tensor(ctx, {}, 1, F32, "loss");
   DeviceTensor bgrad = make_tensor(ctx, {}, n, c.dpred, "dpred");
@@ -162,7 +167,8 @@ TEST_P(LossTest, MatchesReference) {
 
   const auto rows_want = reference::loss_rows(p, pred, target, labels);
   const auto grad_want = reference::loss_backward(p, pred, target, labels);
-  const double count = ce ? valid : double(valid) * c.cols;
+  const double mean_rows = c.mean_rows ? double(c.mean_rows) * c.positions : double(valid);
+  const double count = ce ? mean_rows : mean_rows * c.cols;
   const double k = c.scale / count;
   std::vector<double> rows_tol(c.rows, tiny(F32)), grad_tol(n, tiny(c.dpred));
   for (uint32_t r = 0; r < valid; ++r) {

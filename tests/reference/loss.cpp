@@ -11,7 +11,10 @@ namespace {
 
 uint32_t valid(const LossProblem& p) { return std::min(p.valid_rows, p.rows); }
 
-double count(const LossProblem& p) { return p.kind == 0 ? valid(p) : double(valid(p)) * p.cols; }
+double count(const LossProblem& p) {
+  const double rows = p.mean_rows ? p.mean_rows : valid(p);
+  return p.kind == 0 ? rows : rows * p.cols;
+}
 
 bool label_ok(const LossProblem& p, int32_t label) { return label >= 0 && uint32_t(label) < p.cols; }
 

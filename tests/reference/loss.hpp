@@ -13,6 +13,7 @@ struct LossProblem {
   uint32_t rows = 0, cols = 0;
   uint32_t valid_rows = 0;  // rows at and beyond it are padding (loss and gradient 0)
   double scale = 1;         // the gradient's loss scale
+  uint32_t mean_rows = 0;   // what the mean divides by (rows), where not the valid rows (0)
 };
 
 // Cross-entropy reads `labels` (rows entries; one outside [0, cols) gives NaN), MSE and L1

@@ -29,8 +29,12 @@ enum class LossKind : uint32_t { CrossEntropy = 0, Mse = 1, L1 = 2 };
 struct LossParams {
   float scale;          // the loss scale the gradient is multiplied by (1 without scaling)
   uint32_t valid_rows;  // rows of the batch that hold data; the rest are padding
+  // The rows the mean divides by, where not valid_rows (0): under data parallelism the global
+  // batch's, so that each rank's loss and gradients are its share of the global mean, with the
+  // magnitudes (and FP16 overflows) one process would have.
+  uint32_t mean_rows = 0;
 };
-static_assert(sizeof(LossParams) == 8);
+static_assert(sizeof(LossParams) == 12);
 
 // Mirrors the push constants of shaders/loss.comp.
 struct LossArgs {

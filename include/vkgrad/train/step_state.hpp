@@ -10,6 +10,7 @@ namespace vkgrad::train {
 struct TrainState {
   float scale = 1.0f;
   uint32_t valid_rows = 0;
+  uint32_t mean_rows = 0;  // rows the loss averages over when not valid_rows: a data-parallel step's global batch
   uint32_t found_inf = 0;
   uint32_t growth_tracker = 0;
   uint32_t iteration = 0;
@@ -27,7 +28,7 @@ struct TrainState {
   uint32_t nonfinite_input_values = 0;  // inf or NaN values in this step's float inputs
   uint32_t nonfinite_inputs = 0;        // steps whose float inputs held inf or NaN
 };
-static_assert(sizeof(TrainState) == 72);
+static_assert(sizeof(TrainState) == 76);
 
 struct StepRecord {
   uint32_t iteration = 0;
