@@ -8,11 +8,16 @@
 //                          [--variants scalar,coopmat] [--tokens 8192] [--json]
 #include "bench_cli.hpp"
 #include "vkgrad/error.hpp"
+#if VKGRAD_WITH_MPI
+#include "vkgrad/dist/mpi_communicator.hpp"
+#endif
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 int main(int argc, char** argv) {
   CLI::App app{"vkgrad-bench: GPU-timed throughput of vkgrad's kernels"};
@@ -20,15 +25,44 @@ int main(int argc, char** argv) {
   cli.add_to(app);
   CLI11_PARSE(app, argc, argv);
   if (cli.peak > 0) cli.gemm.peak_tflops = cli.peak;
+  // train --data-parallel: MPI around the run; only rank 0 prints the JSON.
+  const bool ranked = app.got_subcommand(cli.train_cmd) && cli.train.data_parallel;
+#if VKGRAD_WITH_MPI
+  struct MpiSession {
+    MpiSession(int& c, char**& v) { MPI_Init(&c, &v); }
+    ~MpiSession() { MPI_Finalize(); }
+  };
+  std::optional<MpiSession> mpi;
+  std::unique_ptr<vkgrad::dist::MpiCommunicator> comm;
+  if (ranked) {
+    mpi.emplace(argc, argv);
+    comm = std::make_unique<vkgrad::dist::MpiCommunicator>();
+  }
+  const bool lead = !comm || comm->rank() == 0;
+#else
+  if (ranked) {
+    std::fprintf(stderr, "vkgrad-bench: --data-parallel: this build has no MPI: install libopenmpi-dev and rebuild\n");
+    return 1;
+  }
+  vkgrad::dist::Communicator* const comm_ptr = nullptr;
+  const bool lead = true;
+#endif
   try {
     const auto doc = app.got_subcommand(cli.gemm_cmd)        ? vkgrad::bench::run_gemm_bench(cli.gemm)
                      : app.got_subcommand(cli.conv_cmd)      ? vkgrad::bench::run_conv_bench(cli.conv)
                      : app.got_subcommand(cli.attention_cmd) ? vkgrad::bench::run_attention_bench(cli.attention)
                      : app.got_subcommand(cli.soak_cmd)      ? vkgrad::bench::run_soak(cli.soak, cli.sample_every)
-                                                             : vkgrad::bench::run_train_bench(cli.train);
-    if (cli.as_json) std::cout << doc.dump(2) << '\n';
+#if VKGRAD_WITH_MPI
+                                                             : vkgrad::bench::run_train_bench(cli.train, comm.get());
+#else
+                                                             : vkgrad::bench::run_train_bench(cli.train, comm_ptr);
+#endif
+    if (cli.as_json && lead) std::cout << doc.dump(2) << '\n';
   } catch (const vkgrad::Error& e) {
     std::fprintf(stderr, "vkgrad-bench: %s\n", e.what());
+#if VKGRAD_WITH_MPI
+    if (mpi) MPI_Abort(MPI_COMM_WORLD, 1);  // the other ranks wait in a collective
+#endif
     return 1;
   }
   return 0;

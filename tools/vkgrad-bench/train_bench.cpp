@@ -256,9 +256,22 @@ struct Run {
 
 }  // namespace
 
-nlohmann::json run_train_bench(const TrainBenchOptions& o) {
+nlohmann::json run_train_bench(const TrainBenchOptions& global, dist::Communicator* comm) {
+  // Data parallel: each rank its share of the batch (its own synthetic samples) and no profile
+  // (a second trainer would need the other ranks too).
+  TrainBenchOptions o = global;
+  const uint32_t ranks = comm ? comm->size() : 1;
+  if (comm) {
+    if (global.batch < ranks)
+      throw Error("--batch " + std::to_string(global.batch) + " is smaller than the " + std::to_string(ranks) + " ranks",
+                  "give every rank at least one row");
+    o.batch = global.batch / ranks;
+    o.seed = global.seed + comm->rank();
+    o.profile_steps = 0;
+  }
   vk::Context ctx;
-  const Run run(o);
+  Run run(o);
+  run.info.communicator = comm;
   const graph::Graph& g = run.graph;
   const train::TrainerCreateInfo& info = run.info;
   run.describe("train", ctx);
@@ -331,6 +344,19 @@ nlohmann::json run_train_bench(const TrainBenchOptions& o) {
       {"skipped_steps", m.skipped_steps},
       {"nonfinite_losses", m.nonfinite_losses},
   };
+  if (comm) {
+    // The exchange follows the backward pass whole (no buckets yet): nothing of it is hidden.
+    const double exchange_ms = timed ? 1000 * (during.exchange_wait_seconds - before.exchange_wait_seconds) / timed : 0.0;
+    j["ranks"] = ranks;
+    j["batch"] = global.batch;
+    j["samples_per_s_per_rank"] = j["samples_per_s"];
+    j["samples_per_s"] = j["samples_per_s"].get<double>() * ranks;
+    j["exchange_wait_ms_per_step"] = exchange_ms;
+    j["exchange_hidden_fraction"] = 0.0;
+    std::fprintf(stderr, "  data parallel, %u ranks: %.0f samples/s per rank, %.0f in total; %.2f ms per step waiting on the "
+                 "backward pass and the gradient sum (none of it overlapped yet)\n",
+                 ranks, j["samples_per_s_per_rank"].get<double>(), j["samples_per_s"].get<double>(), exchange_ms);
+  }
   std::fprintf(stderr, "  %u steps in %.2f s: %.2f steps/s, %.0f samples/s, final loss %.4f, scale %g, skipped %llu\n",
                timed, seconds, j["steps_per_s"].get<double>(), j["samples_per_s"].get<double>(), m.loss,
                m.loss_scale, static_cast<unsigned long long>(m.skipped_steps));

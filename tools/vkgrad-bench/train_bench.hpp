@@ -3,6 +3,8 @@
 // --data, --trace).
 #pragma once
 
+#include "vkgrad/dist/communicator.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -30,9 +32,12 @@ struct TrainBenchOptions {
   std::string trace;  // JSON lines, one per step
   std::vector<uint32_t> inject_nonfinite;  // 0-based steps whose gradients get an inf
   uint32_t profile_steps = 5;  // then GPU time per pass from timestamps, mean of this many steps (0: off)
+  bool data_parallel = false;  // one rank of an MPI job: --batch is the global batch
 };
 
-nlohmann::json run_train_bench(const TrainBenchOptions& options);
+// With `comm`, this process is one of comm->size() data-parallel ranks, each stepping on
+// batch / size rows; the figures add the ranks' total and the gradient exchange's time.
+nlohmann::json run_train_bench(const TrainBenchOptions& options, dist::Communicator* comm = nullptr);
 
 // `vkgrad-bench soak`: options.steps steps of the same model, sampling every `sample_every`
 // steps the device memory in use (VK_EXT_memory_budget), the process's resident memory, its open
