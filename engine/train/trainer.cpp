@@ -1,8 +1,8 @@
 // The Trainer's runtime: the step ring, submissions, metrics and host reads.
 #include "trainer_impl.hpp"
 
-#include "vkgrad/error.hpp"
 #include "vk/host_memory.hpp"
+#include "vkgrad/error.hpp"
 #include "vkgrad/vk/pipeline.hpp"
 
 #include <algorithm>
