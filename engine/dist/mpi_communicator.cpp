@@ -37,17 +37,21 @@ public:
     } catch (const Error&) {  // a destructor cannot report it: complete() is where errors surface
     }
   }
+  bool test() override {
+    if (requests_.empty()) return true;
+    int done = 0;
+    const int rc = MPI_Testall(int(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE);
+    if (rc != MPI_SUCCESS) {
+      requests_.clear();
+      check_mpi(rc, what_, "MPI_Testall");
+    }
+    if (done) requests_.clear();
+    return done != 0;
+  }
   void complete() override {
-    if (requests_.empty()) return;
     const auto deadline = std::chrono::steady_clock::now() + timeout_;
     for (uint32_t polls = 0;; ++polls) {
-      int done = 0;
-      const int rc = MPI_Testall(int(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE);
-      if (rc != MPI_SUCCESS) {
-        requests_.clear();
-        check_mpi(rc, what_, "MPI_Testall");
-      }
-      if (done) break;
+      if (test()) return;
       if (std::chrono::steady_clock::now() > deadline) {
         requests_.clear();  // left to MPI: a collective cannot be cancelled
         char seconds[32];
@@ -58,7 +62,6 @@ public:
       // Spin briefly (a reduction usually finishes within microseconds of the last rank joining), then sleep.
       if (polls > 1000) std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
-    requests_.clear();
   }
 
 private:

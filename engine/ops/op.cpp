@@ -24,6 +24,10 @@ Walk::Walk(const graph::Graph& g, const TensorStore& s, const Kernels& k, vk::Re
            bool training_)
     : graph(g), store(s), kernels(k), rec(r), rows(rows_), training(training_), written_(g.tensors().size(), false) {}
 
+Walk::Walk(const Walk& w, vk::Recorder& r)
+    : graph(w.graph), store(w.store), kernels(w.kernels), rec(r), rows(w.rows), training(w.training),
+      step_params(w.step_params), step_state(w.step_state), seed(w.seed), written_(w.written_) {}
+
 const std::vector<uint32_t>& Walk::dims(uint32_t t) const { return graph.tensors()[t].dims; }
 
 uint32_t Walk::features(uint32_t t) const { return uint32_t(graph.tensors()[t].elements()); }

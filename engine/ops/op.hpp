@@ -86,11 +86,14 @@ protected:
   ~TensorStore() = default;
 };
 
-// One walk over the graph's nodes that records into one command buffer: what op units see.
+// One walk over the graph's nodes, recording into one command buffer at a time: what op units see.
 class Walk {
 public:
   Walk(const graph::Graph& graph, const TensorStore& store, const Kernels& kernels, vk::Recorder& rec,
        uint32_t rows, bool training = true);
+  // Continues `earlier` in another command buffer (a backward pass recorded in segments): what
+  // it has written stays written.
+  Walk(const Walk& earlier, vk::Recorder& rec);
 
   const graph::Graph& graph;
   const TensorStore& store;

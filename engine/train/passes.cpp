@@ -2,9 +2,9 @@
 // per-slot upload and readout, and evaluation.
 #include "trainer_impl.hpp"
 
-
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 namespace vkgrad::train {
 
@@ -43,7 +43,7 @@ void Trainer::Impl::record_forward(vk::Recorder& rec, bool training) {
   ops::loss_forward(*graph.loss(), walk, loss_buffers());
 }
 
-void Trainer::Impl::record_backward(vk::Recorder& rec, bool first_micro_batch) {
+ops::Walk Trainer::Impl::begin_backward(vk::Recorder& rec, bool first_micro_batch) {
   // Parameter gradients always accumulate, so they start at zero with each update's first
   // micro-batch.
   if (first_micro_batch) rec.fill(grads.range(), 0u);
@@ -52,12 +52,37 @@ void Trainer::Impl::record_backward(vk::Recorder& rec, bool first_micro_batch) {
   walk.step_state = state.range();
   walk.seed = info.seed;
   ops::loss_backward(*graph.loss(), walk, loss_buffers());
+  return walk;
+}
+
+void Trainer::Impl::backward_nodes(ops::Walk& walk, size_t end, size_t last) {
   const auto& nodes = graph.nodes();
-  for (size_t i = nodes.size(); i-- > 0;) {
+  for (size_t i = end; i-- > last;) {
     const auto& n = nodes[i];
     if (!requires_grad(n.output()) || !walk.has_grad(n.output())) continue;
     ops::unit(n.attr).backward(n, uint32_t(i), walk);
   }
+}
+
+void Trainer::Impl::record_backward(vk::Recorder& rec, bool first_micro_batch) {
+  ops::Walk walk = begin_backward(rec, first_micro_batch);
+  backward_nodes(walk, graph.nodes().size(), 0);
+}
+
+std::vector<VkCommandBuffer> Trainer::Impl::record_backward_segments(bool first_micro_batch) {
+  const char* name = first_micro_batch ? "backward" : "backward_accumulate";
+  if (buckets.empty()) return {record_pass(name, [&](vk::Recorder& rec) { record_backward(rec, first_micro_batch); })};
+  std::vector<VkCommandBuffer> segments;
+  std::unique_ptr<ops::Walk> walk;
+  size_t end = graph.nodes().size();
+  for (size_t k = 0; k < buckets.size(); ++k)
+    segments.push_back(record_pass(name, [&](vk::Recorder& rec) {
+      walk = walk ? std::make_unique<ops::Walk>(*walk, rec) : std::make_unique<ops::Walk>(begin_backward(rec, first_micro_batch));
+      backward_nodes(*walk, end, buckets[k].last_node);
+      end = buckets[k].last_node;
+      record_bucket_out(rec, k);
+    }));
+  return segments;
 }
 
 void Trainer::Impl::record_loss_scale(vk::Recorder& rec) {
@@ -79,16 +104,15 @@ void Trainer::Impl::record_update(vk::Recorder& rec) {
   loss_scale.advance(rec, state.range(), device_record.range(), advance_args);
 }
 
-void Trainer::Impl::record_passes() {
+VkCommandBuffer Trainer::Impl::record_pass(const char* name, const std::function<void(vk::Recorder&)>& body) {
   // Hazard tracking does not cross command buffers: every pass starts with a full barrier.
+  auto recorded = pool.record({.timestamps = info.profile, .begin_with_barrier = true}, true, body);
+  if (recorded.timed) profiled.emplace_back(name, std::move(recorded.timed));
+  return recorded.handle;
+}
+
+void Trainer::Impl::record_passes() {
   const vk::RecorderOptions opts{.begin_with_barrier = true};
-  const auto pass = [&](const char* name, const std::function<void(vk::Recorder&)>& body) {
-    vk::RecorderOptions timed = opts;
-    timed.timestamps = info.profile;
-    auto recorded = pool.record(timed, true, body);
-    if (recorded.timed) profiled.emplace_back(name, std::move(recorded.timed));
-    return recorded.handle;
-  };
   // Evaluation: its own staging and upload, the forward in evaluation mode, then the predictions
   // and the loss copied out.
   const auto pred = value(graph.loss()->pred);
@@ -104,12 +128,11 @@ void Trainer::Impl::record_passes() {
   eval.fence = vk::Fence(ctx);
   if (inference) return;
 
-  forward = pass("forward", [&](vk::Recorder& rec) { record_forward(rec, true); });
-  backward = pass("backward", [&](vk::Recorder& rec) { record_backward(rec, true); });
-  if (info.accumulation_steps > 1)
-    backward_accumulate = pass("backward_accumulate", [&](vk::Recorder& rec) { record_backward(rec, false); });
-  scale_pass = pass("loss_scale", [&](vk::Recorder& rec) { record_loss_scale(rec); });
-  update = pass("update", [&](vk::Recorder& rec) { record_update(rec); });
+  forward = record_pass("forward", [&](vk::Recorder& rec) { record_forward(rec, true); });
+  backward = record_backward_segments(true);
+  if (info.accumulation_steps > 1) backward_accumulate = record_backward_segments(false);
+  scale_pass = record_pass("loss_scale", [&](vk::Recorder& rec) { record_loss_scale(rec); });
+  update = record_pass("update", [&](vk::Recorder& rec) { record_update(rec); });
 
   slots.resize(info.ring_slots);
   for (Slot& s : slots) {

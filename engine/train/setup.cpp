@@ -63,11 +63,11 @@ Trainer::Impl::Impl(vk::Context& c, const graph::Graph& g, const TrainerCreateIn
   lay_out_node_memory();
   plan_memory();
   initialize_state();
-  record_passes();
   if (info.communicator) {
     if (inference) throw Error("an inference model takes no communicator", "load the same parameters on every rank");
-    set_up_data_parallel();
+    set_up_data_parallel();  // before the passes: the backward's segments copy its buckets out
   }
+  record_passes();
 }
 
 Trainer::Impl::~Impl() {
@@ -75,6 +75,7 @@ Trainer::Impl::~Impl() {
   // work. A destructor cannot throw: a lost device leaves nothing to wait for.
   for (auto& s : slots)
     if (s.in_flight) s.fence.wait_nothrow();
+  for (size_t k = 0; k < segments_in_flight; ++k) bucket_fences[k].wait_nothrow();
 }
 
 uint32_t Trainer::Impl::base(uint32_t t) const {

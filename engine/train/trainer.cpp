@@ -153,13 +153,15 @@ void Trainer::step(const Batch& batch, const vk::SubmitSync& sync) {
   const uint32_t k = uint32_t(m.queued % m.info.accumulation_steps);
   m.write_staging(s, batch, "Trainer::step", k, m.comm ? m.global_rows(batch.rows) : 0);
   const bool last = k + 1 == m.info.accumulation_steps;
-  if (last && m.comm)
-    m.step_data_parallel(s, k == 0 ? m.backward : m.backward_accumulate, batch.inject_nonfinite_gradient, sync);
-  else if (last)
-    m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate, m.scale_pass, m.update, s.readout},
-             s.fence, sync);
-  else
-    m.submit({s.upload, m.forward, k == 0 ? m.backward : m.backward_accumulate}, s.fence, sync);
+  const auto& backward = k == 0 ? m.backward : m.backward_accumulate;
+  if (last && m.comm) {
+    m.step_data_parallel(s, backward, batch.inject_nonfinite_gradient, sync);
+  } else {
+    std::vector<VkCommandBuffer> commands{s.upload, m.forward};
+    commands.insert(commands.end(), backward.begin(), backward.end());
+    if (last) commands.insert(commands.end(), {m.scale_pass, m.update, s.readout});
+    m.submit(std::move(commands), s.fence, sync);
+  }
   s.in_flight = true;
   s.has_record = last;
   ++m.queued;
@@ -565,7 +567,14 @@ std::vector<PassProfile> Trainer::profile() {
       p.ms += t.ms;
       p.dispatches.emplace_back(t.label, t.ms);
     }
-    if (!p.dispatches.empty()) out.push_back(std::move(p));
+    if (p.dispatches.empty()) continue;
+    // A pass recorded in segments (the data-parallel backward's buckets) is one pass.
+    if (!out.empty() && out.back().pass == p.pass) {
+      out.back().ms += p.ms;
+      out.back().dispatches.insert(out.back().dispatches.end(), p.dispatches.begin(), p.dispatches.end());
+    } else {
+      out.push_back(std::move(p));
+    }
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include "vkgrad/vk/recorder.hpp"
 
 #include <deque>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -39,20 +40,33 @@ struct Trainer::Impl final : ops::TensorStore {
   void initialize_state();
   // --- passes.cpp ---
   void record_passes();
+  // A training pass recorded once (timed for profile() where info.profile).
+  VkCommandBuffer record_pass(const char* name, const std::function<void(vk::Recorder&)>& body);
   void record_forward(vk::Recorder& rec, bool training);
+  // The whole backward pass into `rec` (record_step()).
   void record_backward(vk::Recorder& rec, bool first_micro_batch);
+  // The backward pass as replayed by step(): one command buffer per gradient bucket, each ending
+  // with its bucket's copy out (data parallel), else one.
+  std::vector<VkCommandBuffer> record_backward_segments(bool first_micro_batch);
+  ops::Walk begin_backward(vk::Recorder& rec, bool first_micro_batch);
+  // The backward of nodes [last, end) in descending order, where their output has a gradient.
+  void backward_nodes(ops::Walk& walk, size_t end, size_t last);
   void record_upload(vk::Recorder& rec, const Slot& slot);
   void record_loss_scale(vk::Recorder& rec);
   void record_update(vk::Recorder& rec);
   void share_feed(FeedBuffer& f, const SharedFeed& shared, uint64_t bytes);
   // --- data_parallel.cpp ---
   void set_up_data_parallel();
+  void plan_buckets();
+  void record_bucket_out(vk::Recorder& rec, size_t bucket);
   void broadcast_parameters();
   // The rows of this step over every rank (a collective: every rank's step() calls it).
   uint32_t global_rows(uint32_t rows);
-  // Submits a data-parallel update's passes around the gradient sum over the ranks;
-  // `inject_nonfinite` poisons this rank's gradients before the sum (Batch's overflow drill).
-  void step_data_parallel(Slot& slot, VkCommandBuffer backward_pass, bool inject_nonfinite, const vk::SubmitSync& sync);
+  // Submits a data-parallel update's passes, summing each bucket over the ranks as soon as its
+  // backward segment has finished; `inject_nonfinite` poisons this rank's gradients before the
+  // sum (Batch's overflow drill).
+  void step_data_parallel(Slot& slot, const std::vector<VkCommandBuffer>& backward_pass, bool inject_nonfinite,
+                          const vk::SubmitSync& sync);
   ops::LossBuffers loss_buffers() const;
 
   // --- trainer.cpp ---
@@ -163,9 +177,10 @@ struct Trainer::Impl final : ops::TensorStore {
   std::vector<bool> grad_needed;  // per tensor: a parameter, or computed from one
 
   vk::CommandPool pool;  // owns every command buffer below
-  VkCommandBuffer forward = VK_NULL_HANDLE, backward = VK_NULL_HANDLE, scale_pass = VK_NULL_HANDLE,
-                  update = VK_NULL_HANDLE;
-  VkCommandBuffer backward_accumulate = VK_NULL_HANDLE;  // later micro-batches: gradients add up
+  VkCommandBuffer forward = VK_NULL_HANDLE, scale_pass = VK_NULL_HANDLE, update = VK_NULL_HANDLE;
+  // The backward pass's segments (record_backward_segments()); backward_accumulate: for later
+  // micro-batches, whose gradients add up.
+  std::vector<VkCommandBuffer> backward, backward_accumulate;
   // With info.profile: the passes' recorders, which own their timestamp queries, by pass name.
   std::vector<std::pair<std::string, std::unique_ptr<vk::Recorder>>> profiled;
   std::vector<Slot> slots;
@@ -177,11 +192,22 @@ struct Trainer::Impl final : ops::TensorStore {
   VkCommandBuffer eval_forward = VK_NULL_HANDLE;  // the forward in evaluation mode
   VkCommandBuffer eval_copy = VK_NULL_HANDLE;
 
-  // Data parallel: the gradients and the loss, copied out after the backward pass, summed over
-  // the ranks on the host and copied back before the loss-scale pass.
+  // Data parallel: the gradients and the loss, copied out bucket by bucket as the backward pass
+  // finishes them, summed over the ranks on the host and copied back before the loss-scale pass.
   dist::Communicator* comm = nullptr;
+  // Parameters whose gradients are final once the backward has run down to node `last_node`,
+  // at least info.gradient_bucket_bytes of them (the last bucket: what is left); bucket 0 also
+  // carries the loss, after its gradients.
+  struct Bucket {
+    std::vector<uint32_t> params;  // indices into `params`
+    size_t last_node = 0;
+    uint64_t offset = 0, values = 0;  // floats into `exchange`
+  };
+  std::vector<Bucket> buckets;
+  std::vector<vk::Fence> bucket_fences;  // per bucket: its backward segment finished
+  size_t segments_in_flight = 0;         // submitted and not yet waited for (a step that threw)
   vk::Buffer exchange;
-  VkCommandBuffer exchange_out = VK_NULL_HANDLE, exchange_in = VK_NULL_HANDLE;
+  VkCommandBuffer exchange_in = VK_NULL_HANDLE;
 
   Metrics newest;
   // Steps not yet taken by take_history(): the newest kHistoryCap, so that a run that never

@@ -37,6 +37,13 @@ void Fence::wait(const char* what) const {
         ("vkWaitForFences (" + std::string(what) + ")").c_str());
 }
 
+bool Fence::wait_for(std::chrono::nanoseconds timeout, const char* what) const {
+  const VkResult r = ctx_->vk().device.vkWaitForFences(ctx_->device(), 1, &fence_, VK_TRUE, uint64_t(timeout.count()));
+  if (r == VK_TIMEOUT) return false;
+  check(r, ("vkWaitForFences (" + std::string(what) + ")").c_str());
+  return true;
+}
+
 bool Fence::signalled(const char* what) const {
   const VkResult r = ctx_->vk().device.vkGetFenceStatus(ctx_->device(), fence_);
   if (r == VK_NOT_READY) return false;

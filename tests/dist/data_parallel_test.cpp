@@ -157,6 +157,69 @@ TEST_F(DataParallel, CheckpointsResumeOnAnotherWorldSize) {
   if (comm.rank() == 0) std::filesystem::remove_all(dir);
 }
 
+// x [4] → W → ReLU → W again (a shared weight: its gradient is final only after the first
+// layer's backward, though the second layer's comes first) → linear "head" 2, MSE against y [2];
+// and a parameter no node reads (its gradient stays zero).
+graph::Graph shared_weight_mlp() {
+  graph::Graph g;
+  const auto x = g.input("x", {4});
+  const auto y = g.input("y", {2});
+  const auto w = g.parameter("w", {4, 4}, {.kind = graph::InitKind::Uniform, .a = -0.5, .b = 0.5});
+  const auto b = g.parameter("b", {4}, {});
+  const auto h = g.linear(g.linear(x, w, std::nullopt, graph::Activation::Relu), w, b);
+  g.mse(g.linear(h, 2, "head"), y);
+  g.parameter("unused", {3}, {});
+  return g;
+}
+
+// Buckets change when each gradient is summed, not what is summed: a bucket per layer (a 4-byte
+// cap) must leave the weights one bucket leaves — bitwise on 2 ranks, where each element's sum
+// is one addition and so independent of how MPI splits the messages; with more ranks MPI may
+// add in another order per message size (rounding ~1e-7 relative).
+TEST_F(DataParallel, BucketsLeaveTheWeightsOneBucketLeaves) {
+  dist::MpiCommunicator comm(MPI_COMM_WORLD, {.timeout = std::chrono::seconds(60)});
+  if (kGlobalRows % comm.size() != 0) GTEST_SKIP() << "needs a rank count that divides " << kGlobalRows;
+  const uint32_t rows = kGlobalRows / comm.size(), first = comm.rank() * rows;
+  for (const auto& [name, model] : {std::pair("small MLP", small_mse_mlp()), std::pair("shared weight", shared_weight_mlp())}) {
+    SCOPED_TRACE(name);
+    auto tiny = create_info(rows, &comm);
+    tiny.gradient_bucket_bytes = 4;
+    train::Trainer one(context(), model, create_info(rows, &comm));
+    train::Trainer many(context(), model, tiny);
+    for (uint32_t s = 0; s < 8; ++s) {
+      const auto global = global_batch(s);
+      auto mine = slice(global, first, rows);
+      mine.inject_nonfinite_gradient = s == 3 && comm.rank() == comm.size() - 1;
+      one.step(mine);
+      many.step(mine);
+    }
+    (void)one.metrics(train::Wait::Yes);
+    (void)many.metrics(train::Wait::Yes);
+    const auto a = one.take_history(), b = many.take_history();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].skipped, b[i].skipped) << "step " << i;
+      EXPECT_EQ(a[i].loss_scale, b[i].loss_scale) << "step " << i;
+    }
+    EXPECT_EQ(b.back().skipped_steps, 1u);
+    const auto want = masters(one), got = masters(many);
+    ASSERT_EQ(got.size(), want.size());
+    if (comm.size() == 2) {
+      EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0);
+    }
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-6 * std::abs(want[i]) + 1e-9) << "master " << i;
+
+    // One bucket per layer that finishes gradients (the shared weight's with the first layer),
+    // the unused parameter in the last.
+    const auto counters = many.counters();
+    EXPECT_EQ(one.counters().gradient_buckets, 1u);
+    EXPECT_EQ(counters.gradient_buckets, name == std::string("small MLP") ? 2u : 3u);
+    EXPECT_GT(counters.allreduce_seconds, 0.0);
+    EXPECT_GE(counters.allreduce_hidden_seconds, 0.0);
+    EXPECT_LE(counters.allreduce_hidden_seconds, counters.allreduce_seconds);
+  }
+}
+
 TEST_F(DataParallel, ParametersStartAsRankZeros) {
   dist::MpiCommunicator comm(MPI_COMM_WORLD, {.timeout = std::chrono::seconds(60)});
   // Every rank a different seed: rank 0's initialization must win everywhere.

@@ -60,6 +60,8 @@ void BenchCli::add_to(CLI::App& app) {
   train_cmd->add_option("--profile-steps", train.profile_steps, "steps timed per pass with timestamps afterwards (0: none)");
   train_cmd->add_flag("--data-parallel", train.data_parallel,
                       "one rank of an MPI job (mpirun -np N vkgrad-bench train --data-parallel): --batch is the global batch");
+  train_cmd->add_option("--bucket-mib", train.bucket_mib, "data parallel: gradient bucket size in MiB (PyTorch DDP's 25)")
+      ->check(CLI::Range(1.0 / (1 << 20), 1024.0));
   train_cmd->add_flag("--json", as_json, "one JSON document on stdout");
   soak_cmd = app.add_subcommand("soak", "a long run sampling device memory, resident memory, open files and pipelines");
   soak_cmd->add_option("--model", soak.model, "mlp, cnn, hashgrid or transformer (as train)");

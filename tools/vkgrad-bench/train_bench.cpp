@@ -272,6 +272,7 @@ nlohmann::json run_train_bench(const TrainBenchOptions& global, dist::Communicat
   vk::Context ctx;
   Run run(o);
   run.info.communicator = comm;
+  run.info.gradient_bucket_bytes = std::max<uint64_t>(4, uint64_t(o.bucket_mib * (1 << 20)));
   const graph::Graph& g = run.graph;
   const train::TrainerCreateInfo& info = run.info;
   run.describe("train", ctx);
@@ -345,17 +346,26 @@ nlohmann::json run_train_bench(const TrainBenchOptions& global, dist::Communicat
       {"nonfinite_losses", m.nonfinite_losses},
   };
   if (comm) {
-    // The exchange follows the backward pass whole (no buckets yet): nothing of it is hidden.
-    const double exchange_ms = timed ? 1000 * (during.exchange_wait_seconds - before.exchange_wait_seconds) / timed : 0.0;
+    const auto ms_per_step = [&](double after, double earlier) { return timed ? 1000 * (after - earlier) / timed : 0.0; };
+    const double exchange_ms = ms_per_step(during.exchange_wait_seconds, before.exchange_wait_seconds);
+    const double allreduce_ms = ms_per_step(during.allreduce_seconds, before.allreduce_seconds);
+    const double hidden_ms = ms_per_step(during.allreduce_hidden_seconds, before.allreduce_hidden_seconds);
     j["ranks"] = ranks;
     j["batch"] = global.batch;
     j["samples_per_s_per_rank"] = j["samples_per_s"];
     j["samples_per_s"] = j["samples_per_s"].get<double>() * ranks;
+    j["gradient_buckets"] = during.gradient_buckets;
+    j["bucket_mib"] = o.bucket_mib;
     j["exchange_wait_ms_per_step"] = exchange_ms;
-    j["exchange_hidden_fraction"] = 0.0;
-    std::fprintf(stderr, "  data parallel, %u ranks: %.0f samples/s per rank, %.0f in total; %.2f ms per step waiting on the "
-                 "backward pass and the gradient sum (none of it overlapped yet)\n",
-                 ranks, j["samples_per_s_per_rank"].get<double>(), j["samples_per_s"].get<double>(), exchange_ms);
+    j["allreduce_ms_per_step"] = allreduce_ms;
+    j["allreduce_hidden_ms_per_step"] = hidden_ms;
+    j["allreduce_hidden_fraction"] = allreduce_ms > 0 ? hidden_ms / allreduce_ms : 0.0;
+    std::fprintf(stderr,
+                 "  data parallel, %u ranks: %.0f samples/s per rank, %.0f in total; per step %.2f ms on the host waiting "
+                 "for the backward pass and the sums, the sums of %u bucket(s) in flight %.2f ms, %.0f%% of it hidden behind "
+                 "the backward pass\n",
+                 ranks, j["samples_per_s_per_rank"].get<double>(), j["samples_per_s"].get<double>(), exchange_ms,
+                 during.gradient_buckets, allreduce_ms, 100 * j["allreduce_hidden_fraction"].get<double>());
   }
   std::fprintf(stderr, "  %u steps in %.2f s: %.2f steps/s, %.0f samples/s, final loss %.4f, scale %g, skipped %llu\n",
                timed, seconds, j["steps_per_s"].get<double>(), j["samples_per_s"].get<double>(), m.loss,

@@ -33,6 +33,7 @@ struct TrainBenchOptions {
   std::vector<uint32_t> inject_nonfinite;  // 0-based steps whose gradients get an inf
   uint32_t profile_steps = 5;  // then GPU time per pass from timestamps, mean of this many steps (0: off)
   bool data_parallel = false;  // one rank of an MPI job: --batch is the global batch
+  double bucket_mib = 25;      // data parallel: TrainerCreateInfo::gradient_bucket_bytes in MiB
 };
 
 // With `comm`, this process is one of comm->size() data-parallel ranks, each stepping on

@@ -21,6 +21,10 @@ class Pending {
 public:
   virtual ~Pending() = default;
   virtual void complete() = 0;
+  // Done yet? Never blocks; throws as complete() does where the collective failed. Calling it
+  // while waiting on other work lets the collective advance (MPI progresses non-blocking
+  // collectives only inside its calls).
+  virtual bool test() = 0;
 };
 
 class Communicator {

@@ -118,8 +118,12 @@ struct TrainerCreateInfo {
   // gradients (and loss) are summed over the ranks and divided by their number before the
   // loss-scale pass, so every rank skips the same steps, keeps the same scale and holds
   // bitwise the same weights. Each such step waits on the host for its backward pass and the
-  // sum (Counters::gradient_exchanges). Null: one process.
+  // sums (Counters::gradient_exchanges). Null: one process.
   dist::Communicator* communicator = nullptr;
+  // Data parallel: the gradients go to the other ranks in buckets of at least this many bytes
+  // (the last: what is left), each summed as soon as the backward pass has written its last
+  // gradient, while the backward of the layers below runs on (PyTorch DDP's bucket_cap_mb).
+  uint64_t gradient_bucket_bytes = uint64_t(25) << 20;
 };
 
 }  // namespace vkgrad::train

@@ -81,6 +81,11 @@ struct Counters {
   // them (waiting for the backward pass, then for the other ranks' gradients).
   uint64_t gradient_exchanges = 0;
   double exchange_wait_seconds = 0;
+  // Of that: the time some gradient bucket's sum was in flight, and the part of it during which
+  // the backward pass still ran on the device (hidden behind it).
+  double allreduce_seconds = 0;
+  double allreduce_hidden_seconds = 0;
+  uint32_t gradient_buckets = 0;  // per update (TrainerCreateInfo::gradient_bucket_bytes)
 };
 
 enum class Wait { No, Yes };

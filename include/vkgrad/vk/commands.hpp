@@ -10,6 +10,7 @@
 
 #include <vulkan/vulkan_core.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -30,6 +31,8 @@ public:
   void reset();
   // Blocks until signalled; `what` names the work in the error.
   void wait(const char* what) const;
+  // Blocks until signalled or `timeout` has passed: signalled yet?
+  bool wait_for(std::chrono::nanoseconds timeout, const char* what) const;
   // Signalled yet? Device loss and other errors throw.
   bool signalled(const char* what) const;
   // For destructors: waits, ignoring errors (after a device loss there is nothing to wait for).
