@@ -22,7 +22,7 @@ void Trainer::Impl::set_up_data_parallel() {
     throw Error("data-parallel training with gradient_bucket_bytes = 0",
                 "give buckets a size (PyTorch DDP's 25 MiB is the default)");
   plan_buckets();
-  exchange = vk::Buffer(ctx, {.size = 4 * (param_elements + 1), .use = vk::MemoryUse::Readback, .name = "gradient exchange"});
+  exchange = vk::Buffer(ctx, {.size = 4 * exchange_values, .use = vk::MemoryUse::Readback, .name = "gradient exchange"});
   // The host's writes are made visible by the submission itself (after the flush).
   exchange_in = pool.record({.begin_with_barrier = true}, false, [&](vk::Recorder& rec) {
     for (const Bucket& b : buckets) {
@@ -32,7 +32,8 @@ void Trainer::Impl::set_up_data_parallel() {
         at += params[i].count;
       }
     }
-    rec.copy(exchange.range(4 * (buckets[0].offset + buckets[0].values - 1), 4), loss_value.range(0, 4));
+    rec.copy(exchange.range(4 * exchange_loss, 4), loss_value.range(0, 4));
+    if (state_buffers) rec.copy(exchange.range(4 * (exchange_loss + 1), state_buffers.size()), state_buffers.range());
   }).handle;
   for (size_t k = 0; k < buckets.size(); ++k) bucket_fences.emplace_back(ctx);
   broadcast_parameters();
@@ -41,7 +42,8 @@ void Trainer::Impl::set_up_data_parallel() {
 // A parameter's gradient is final once the backward has run the first node (in graph order)
 // that reads it, reshape views included: the backward walks the nodes from the last. Buckets
 // close in that order, as PyTorch DDP's do in reverse registration order, so the first is
-// summed while the backward of the layers below it still runs.
+// summed while the backward of the layers below it still runs. The loss and the buffers (running
+// statistics, final after the forward pass) go with the first.
 void Trainer::Impl::plan_buckets() {
   const auto& nodes = graph.nodes();
   std::vector<size_t> final_after(params.size(), 0);
@@ -73,11 +75,11 @@ void Trainer::Impl::plan_buckets() {
   }
   open.last_node = 0;
   buckets.push_back(std::move(open));
-  buckets[0].values += 1;  // the loss
-  uint64_t at = 0;
+  exchange_loss = buckets[0].values;
+  buckets[0].values += 1 + state_buffers.size() / 4;
   for (Bucket& b : buckets) {
-    b.offset = at;
-    at += b.values;
+    b.offset = exchange_values;
+    exchange_values += b.values;
   }
   counters.gradient_buckets = uint32_t(buckets.size());
 }
@@ -89,7 +91,10 @@ void Trainer::Impl::record_bucket_out(vk::Recorder& rec, size_t k) {
     rec.copy(grads.range(4 * params[i].offset, 4 * params[i].count), exchange.range(4 * at, 4 * params[i].count));
     at += params[i].count;
   }
-  if (k == 0) rec.copy(loss_value.range(0, 4), exchange.range(4 * at, 4));
+  if (k == 0) {
+    rec.copy(loss_value.range(0, 4), exchange.range(4 * exchange_loss, 4));
+    if (state_buffers) rec.copy(state_buffers.range(), exchange.range(4 * (exchange_loss + 1), state_buffers.size()));
+  }
   rec.host_read(exchange.range(4 * b.offset, 4 * b.values));
 }
 
@@ -144,9 +149,11 @@ void Trainer::Impl::step_data_parallel(Slot& s, const std::vector<VkCommandBuffe
       }
   };
   float* const host = static_cast<float*>(exchange.mapped());
+  Clock::time_point backward_done;
   for (size_t k = 0; k < buckets.size(); ++k) {
     while (!bucket_fences[k].wait_for(std::chrono::microseconds(100), "a backward segment before its gradient bucket's sum"))
       progress(k);
+    backward_done = Clock::now();
     const Bucket& b = buckets[k];
     exchange.invalidate(4 * b.offset, 4 * b.values);
     // Each rank's loss and gradients are its rows' share of the global batch's mean (the loss
@@ -159,13 +166,16 @@ void Trainer::Impl::step_data_parallel(Slot& s, const std::vector<VkCommandBuffe
     sums[k].started = Clock::now();
     sums[k].pending = comm->start_sum(std::span(host + b.offset, b.values));
   }
-  const auto backward_done = Clock::now();
   segments_in_flight = 0;
   for (Sum& sum : sums)
     if (!sum.finished) {
       sum.pending->complete();
       sum.done = Clock::now();
     }
+  // The ranks' running statistics, each updated from its own rows, become their mean: the same
+  // on every rank, and for the running mean what one process with the global batch computes.
+  const float inverse_ranks = 1.0f / float(comm->size());
+  for (uint64_t i = exchange_loss + 1; i < buckets[0].values; ++i) host[i] *= inverse_ranks;
   exchange.flush();
   submit({exchange_in, scale_pass, update, s.readout}, s.fence, {.signal = sync.signal});
 

@@ -197,13 +197,15 @@ struct Trainer::Impl final : ops::TensorStore {
   dist::Communicator* comm = nullptr;
   // Parameters whose gradients are final once the backward has run down to node `last_node`,
   // at least info.gradient_bucket_bytes of them (the last bucket: what is left); bucket 0 also
-  // carries the loss, after its gradients.
+  // carries the loss and then the buffers, after its gradients.
   struct Bucket {
     std::vector<uint32_t> params;  // indices into `params`
     size_t last_node = 0;
     uint64_t offset = 0, values = 0;  // floats into `exchange`
   };
   std::vector<Bucket> buckets;
+  uint64_t exchange_loss = 0;    // floats into `exchange`: the loss (the buffers follow it)
+  uint64_t exchange_values = 0;  // floats in `exchange`
   std::vector<vk::Fence> bucket_fences;  // per bucket: its backward segment finished
   size_t segments_in_flight = 0;         // submitted and not yet waited for (a step that threw)
   vk::Buffer exchange;

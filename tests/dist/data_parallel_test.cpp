@@ -7,6 +7,7 @@
 #include "small_models.hpp"
 #include "vk_fixture.hpp"
 #include "vkgrad/dist/mpi_communicator.hpp"
+#include "vkgrad/graph/sequential.hpp"
 #include "vkgrad/io/checkpoint.hpp"
 #include "vkgrad/train/trainer.hpp"
 
@@ -218,6 +219,59 @@ TEST_F(DataParallel, BucketsLeaveTheWeightsOneBucketLeaves) {
     EXPECT_GE(counters.allreduce_hidden_seconds, 0.0);
     EXPECT_LE(counters.allreduce_hidden_seconds, counters.allreduce_seconds);
   }
+}
+
+// x [1, 4, 4] → conv 2 → batch norm → ReLU → linear 2, MSE against y [2].
+graph::Graph batch_norm_cnn() {
+  graph::Graph g;
+  const auto x = g.input("x", {1, 4, 4});
+  const auto y = g.input("y", {2});
+  graph::Sequential s(g, x, "net");
+  g.mse(s.conv2d(2, 3, {.padding = 1}).batch_norm2d().relu().flatten().linear(2).output(), y);
+  return g;
+}
+
+std::vector<float> tensor(const train::TrainingState& state, const std::string& suffix) {
+  for (const auto& [name, t] : state.tensors)
+    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) return t.values;
+  ADD_FAILURE() << "no tensor named *" << suffix;
+  return {};
+}
+
+// Each rank updates batch norm's running statistics from its own rows; every update makes them
+// the ranks' mean, bitwise the same on every rank. With the weights held still (learning rate 0:
+// batch norm normalizes each rank's rows by their own statistics, as PyTorch DDP without
+// SyncBatchNorm does, so trained weights would part from one process's), the running mean is
+// one process's with the global batch (equal slices' means average to the batch's mean); the
+// running variance only roughly (the ranks' variances leave out the spread between their means).
+TEST_F(DataParallel, RunningStatisticsAreTheRanksMean) {
+  dist::MpiCommunicator comm(MPI_COMM_WORLD, {.timeout = std::chrono::seconds(60)});
+  if (kGlobalRows % comm.size() != 0) GTEST_SKIP() << "needs a rank count that divides " << kGlobalRows;
+  const uint32_t rows = kGlobalRows / comm.size(), first = comm.rank() * rows;
+  auto still = create_info(kGlobalRows, nullptr), ranked_still = create_info(rows, &comm);
+  still.optimizer = ranked_still.optimizer = train::OptimizerConfig::sgd(0.0f);
+  train::Trainer single(context(), batch_norm_cnn(), still);
+  train::Trainer ranked(context(), batch_norm_cnn(), ranked_still);
+  for (uint32_t s = 0; s < 6; ++s) {
+    std::vector<float> x, y;
+    for (double v : uniform(kGlobalRows * 16, -1, 1, 300 + s)) x.push_back(float(v));
+    for (double v : uniform(kGlobalRows * 2, -1, 1, 700 + s)) y.push_back(float(v));
+    single.step({kGlobalRows, {{x, {}}, {y, {}}}});
+    ranked.step({rows, {{std::span(x).subspan(first * 16, rows * 16), {}}, {std::span(y).subspan(first * 2, rows * 2), {}}}});
+  }
+  const auto want = single.save_state(), got = ranked.save_state();
+  // FP16 activations (2^-11 relative, perhaps rounded apart where 4 and 8 rows tile the GEMM
+  // differently) and FP32 sums in another order: 1e-3 absolute on statistics of magnitude ~0.1-1.
+  const auto mean = tensor(got, "running_mean"), want_mean = tensor(want, "running_mean");
+  ASSERT_EQ(mean.size(), want_mean.size());
+  for (size_t i = 0; i < mean.size(); ++i) EXPECT_NEAR(mean[i], want_mean[i], 1e-3) << "running_mean " << i;
+  // The ranks' variances fall short of the batch's by the spread of their means: within 25 %.
+  const auto var = tensor(got, "running_var"), want_var = tensor(want, "running_var");
+  ASSERT_EQ(var.size(), want_var.size());
+  for (size_t i = 0; i < var.size(); ++i) EXPECT_NEAR(var[i], want_var[i], 0.25 * want_var[i]) << "running_var " << i;
+  auto all = masters(ranked), rank0 = all;
+  comm.broadcast(std::as_writable_bytes(std::span(rank0)), 0);
+  EXPECT_EQ(std::memcmp(rank0.data(), all.data(), all.size() * sizeof(float)), 0) << "rank " << comm.rank();
 }
 
 TEST_F(DataParallel, ParametersStartAsRankZeros) {

@@ -117,7 +117,8 @@ struct TrainerCreateInfo {
   // own batch_size rows; the parameters and buffers start as rank 0's, and every update's FP32
   // gradients (and loss) are summed over the ranks and divided by their number before the
   // loss-scale pass, so every rank skips the same steps, keeps the same scale and holds
-  // bitwise the same weights. Each such step waits on the host for its backward pass and the
+  // bitwise the same weights. Buffers (batch norm's running statistics), which each rank
+  // updates from its own rows, become the ranks' mean at every update. Each such step waits on the host for its backward pass and the
   // sums (Counters::gradient_exchanges). Null: one process.
   dist::Communicator* communicator = nullptr;
   // Data parallel: the gradients go to the other ranks in buckets of at least this many bytes
