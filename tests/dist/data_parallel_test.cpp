@@ -2,7 +2,8 @@
 // global batch, and the run must match one process stepping on the whole batch — its own
 // Trainer on the same device, built on every rank as the reference. Overflows injected on the
 // last rank only must be skipped by every rank exactly as the single process skips them
-// (GradScaler's trajectory), and the ranks' masters must stay bitwise identical.
+// (GradScaler's trajectory), and the ranks' masters must stay bitwise identical (a hash compared
+// every 4 steps, the values at the end).
 #include "numerics.hpp"
 #include "small_models.hpp"
 #include "vk_fixture.hpp"
@@ -55,6 +56,13 @@ std::vector<float> masters(train::Trainer& t) {
   return out;
 }
 
+// FNV-1a over the values' bytes.
+uint64_t fnv1a(const std::vector<float>& values) {
+  uint64_t h = 14695981039346656037ull;
+  for (std::byte b : std::as_bytes(std::span(values))) h = (h ^ uint64_t(b)) * 1099511628211ull;
+  return h;
+}
+
 class DataParallel : public VkTest {};
 
 TEST_F(DataParallel, MatchesOneProcessWithTheWholeBatch) {
@@ -74,6 +82,12 @@ TEST_F(DataParallel, MatchesOneProcessWithTheWholeBatch) {
     auto mine = slice(b, first, rows);
     mine.inject_nonfinite_gradient = overflows.count(s) != 0 && comm.rank() == comm.size() - 1;
     ranked.step(mine);
+    // Every 4 steps, a hash of the masters and buffers: rank 0's on every rank.
+    if (s % 4 == 3) {
+      uint64_t hash = fnv1a(masters(ranked)), rank0 = hash;
+      comm.broadcast(std::as_writable_bytes(std::span(&rank0, 1)), 0);
+      EXPECT_EQ(hash, rank0) << "rank " << comm.rank() << " after step " << s;
+    }
   }
   (void)single.metrics(train::Wait::Yes);
   (void)ranked.metrics(train::Wait::Yes);
