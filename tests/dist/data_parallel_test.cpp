@@ -172,6 +172,38 @@ TEST_F(DataParallel, CheckpointsResumeOnAnotherWorldSize) {
   if (comm.rank() == 0) std::filesystem::remove_all(dir);
 }
 
+// Gradient accumulation over 2 micro-batches, in buckets of a layer each: only the update's last
+// micro-batch sums over the ranks, and the run must follow one process accumulating the same
+// global micro-batches (the tolerance of MatchesOneProcessWithTheWholeBatch).
+TEST_F(DataParallel, AccumulatedMicroBatchesMatchOneProcess) {
+  dist::MpiCommunicator comm(MPI_COMM_WORLD, {.timeout = std::chrono::seconds(60)});
+  if (kGlobalRows % comm.size() != 0) GTEST_SKIP() << "needs a rank count that divides " << kGlobalRows;
+  const uint32_t rows = kGlobalRows / comm.size(), first = comm.rank() * rows;
+  auto alone = create_info(kGlobalRows, nullptr), ranked_info = create_info(rows, &comm);
+  alone.accumulation_steps = ranked_info.accumulation_steps = 2;
+  ranked_info.gradient_bucket_bytes = 4;
+  train::Trainer single(context(), small_mse_mlp(), alone);
+  train::Trainer ranked(context(), small_mse_mlp(), ranked_info);
+  for (uint32_t s = 0; s < 12; ++s) {
+    const auto b = global_batch(s);
+    single.step(slice(b, 0, kGlobalRows));
+    ranked.step(slice(b, first, rows));
+  }
+  (void)single.metrics(train::Wait::Yes);
+  (void)ranked.metrics(train::Wait::Yes);
+  const auto expected = single.take_history(), got = ranked.take_history();
+  ASSERT_EQ(got.size(), expected.size());
+  EXPECT_EQ(got.size(), 6u) << "one record per update";
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].skipped, expected[i].skipped) << "update " << i;
+    EXPECT_NEAR(got[i].loss, expected[i].loss, 1e-3 * std::abs(expected[i].loss) + 1e-6) << "update " << i;
+  }
+  EXPECT_EQ(ranked.counters().gradient_exchanges, 6u);
+  const auto mine = masters(ranked), reference = masters(single);
+  ASSERT_EQ(mine.size(), reference.size());
+  for (size_t i = 0; i < mine.size(); ++i) EXPECT_NEAR(mine[i], reference[i], 1e-3) << "master " << i;
+}
+
 // x [4] → W → ReLU → W again (a shared weight: its gradient is final only after the first
 // layer's backward, though the second layer's comes first) → linear "head" 2, MSE against y [2];
 // and a parameter no node reads (its gradient stays zero).
