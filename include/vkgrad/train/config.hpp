@@ -118,8 +118,9 @@ struct TrainerCreateInfo {
   // gradients (and loss) are summed over the ranks and divided by their number before the
   // loss-scale pass, so every rank skips the same steps, keeps the same scale and holds
   // bitwise the same weights. Buffers (batch norm's running statistics), which each rank
-  // updates from its own rows, become the ranks' mean at every update. Each such step waits on the host for its backward pass and the
-  // sums (Counters::gradient_exchanges). Null: one process.
+  // updates from its own rows, become the ranks' mean at every update. Each such step waits on
+  // the host for its backward pass and the sums (Counters::gradient_exchanges). Null: one
+  // process.
   dist::Communicator* communicator = nullptr;
   // Data parallel: the gradients go to the other ranks in buckets of at least this many bytes
   // (the last: what is left), each summed as soon as the backward pass has written its last
