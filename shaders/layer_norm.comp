@@ -19,9 +19,12 @@
 #include "common/words.glsl"
 #include "common/workgroup_reduce.glsl"
 
-layout(constant_id = 16) const uint X_TYPE = TYPE_F32;      // x, dy
+layout(constant_id = 16) const uint X_TYPE = TYPE_F32;      // x
 layout(constant_id = 17) const uint PARAM_TYPE = TYPE_F32;  // γ, β
 layout(constant_id = 18) const uint OUT_TYPE = TYPE_F32;    // y, dx
+// dy apart from x: under mixed precision x is the fp32 residual stream and dy the fp16
+// gradient of what a GEMM reads.
+layout(constant_id = 19) const uint DY_TYPE = TYPE_F32;
 
 #define MODE_FORWARD 0u
 #define MODE_BWD_DX 1u
@@ -49,7 +52,7 @@ layout(std430, binding = 7) buffer Dbeta_block { float dbeta[]; };
 #include "common/out_pairs.glsl"
 
 float x_at(uint i) { return LOAD_ELEM(x_words, X_TYPE, i); }
-float dy_at(uint i) { return LOAD_ELEM(dy_words, X_TYPE, i); }
+float dy_at(uint i) { return LOAD_ELEM(dy_words, DY_TYPE, i); }
 float gamma_at(uint j) { return LOAD_ELEM(gamma_words, PARAM_TYPE, j); }
 float beta_at(uint j) { return LOAD_ELEM(beta_words, PARAM_TYPE, j); }
 

@@ -7,11 +7,15 @@
 
 namespace vkgrad::graph {
 
-ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernels::ElemType type,
+ActivationRequests activation_requests(const Graph& graph, uint32_t rows, std::span<const kernels::ElemType> types,
                                        uint64_t alignment, bool forward_only) {
   const auto& ts = graph.tensors();
   const auto& nodes = graph.nodes();
   const auto& spec = *graph.loss();
+  if (types.size() != ts.size())
+    throw Error("activation_requests: " + std::to_string(types.size()) + " element types for " +
+                    std::to_string(ts.size()) + " tensors",
+                "pass ops::activation_types(graph, ...)");
   const StepPositions at{uint32_t(nodes.size())};
   const auto base = [&](uint32_t t) { return ts[t].alias_of >= 0 ? uint32_t(ts[t].alias_of) : t; };
 
@@ -37,8 +41,8 @@ ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernel
   }
   need(spec.pred, forward_only ? at.loss_forward() : at.loss_backward());
 
-  const auto request = [&](std::string name, uint64_t elements, uint32_t first, uint32_t last, MemoryCategory cat,
-                           ActivationRequests::Kind kind, uint32_t owner) {
+  const auto request = [&](std::string name, kernels::ElemType type, uint64_t elements, uint32_t first, uint32_t last,
+                           MemoryCategory cat, ActivationRequests::Kind kind, uint32_t owner) {
     out.requests.push_back({std::move(name), kernels::tensor_bytes(type, uint64_t(rows) * elements), first,
                             std::max(first, last), alignment, cat, true});
     out.owners.push_back({kind, owner});
@@ -47,7 +51,7 @@ ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernel
     const auto& ti = ts[t];
     if (base(t) != t || ti.role != TensorRole::Activation) continue;
     const uint32_t born = at.forward(size_t(ti.producer));
-    request(ti.name.empty() ? "activation " + std::to_string(t) : ti.name, ti.elements(), born,
+    request(ti.name.empty() ? "activation " + std::to_string(t) : ti.name, types[t], ti.elements(), born,
             std::max(needed[t], born), MemoryCategory::Activations, ActivationRequests::Kind::Value, t);
     if (!requires_grad[t] || forward_only) continue;
     // Written first by the earliest backward of a consumer (or the loss), read last by the
@@ -62,14 +66,14 @@ ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernel
         }
     if (!receives) continue;
     if (base(spec.pred) == t) first = std::min(first, at.loss_backward());
-    request("grad of activation " + std::to_string(t), ti.elements(), first, at.backward(size_t(ti.producer)),
+    request("grad of activation " + std::to_string(t), types[t], ti.elements(), first, at.backward(size_t(ti.producer)),
             MemoryCategory::Activations, ActivationRequests::Kind::Grad, t);
   }
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (!node_grad[i] || forward_only) continue;
     const uint64_t elements = ops::unit(nodes[i].attr).workspace(nodes[i], graph);
     if (elements)
-      request("backward scratch of " + nodes[i].label, elements, at.backward(i), at.backward(i),
+      request("backward scratch of " + nodes[i].label, types[nodes[i].output()], elements, at.backward(i), at.backward(i),
               MemoryCategory::Workspace, ActivationRequests::Kind::Workspace, uint32_t(i));
   }
   return out;

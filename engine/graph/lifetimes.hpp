@@ -8,6 +8,7 @@
 #include "vkgrad/kernels/tensor_ref.hpp"
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace vkgrad::graph {
@@ -29,18 +30,19 @@ struct ActivationRequests {
     uint32_t index = 0;  // the (base) tensor, or the node for a workspace
   };
   std::vector<bool> requires_grad;      // per tensor: a parameter, or computed from one
-  std::vector<MemoryRequest> requests;  // per-batch bytes of `type`
+  std::vector<MemoryRequest> requests;  // per-batch bytes
   std::vector<Owner> owners;            // one per request
 };
 
 // A value lives from its producer's forward to the last forward that reads it or backward that
 // saved it; a gradient (where some backward or the loss writes one) from the first backward
-// that writes it to its producer's backward; a
-// workspace during its node's backward. Views (reshape) share their base tensor's requests.
+// that writes it to its producer's backward; a workspace during its node's backward. Views
+// (reshape) share their base tensor's requests. `types` has each tensor's element type
+// (ops::activation_types): a value and its gradient take it, a workspace its node's output's.
 // Throws Error when the loss does not depend on any parameter.
 // forward_only (inference): values live from their producer to their last forward reader (the
 // predictions to the end), and there are no gradients or backward scratch.
-ActivationRequests activation_requests(const Graph& graph, uint32_t rows, kernels::ElemType type,
+ActivationRequests activation_requests(const Graph& graph, uint32_t rows, std::span<const kernels::ElemType> types,
                                        uint64_t alignment, bool forward_only = false);
 
 }  // namespace vkgrad::graph

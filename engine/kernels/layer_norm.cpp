@@ -48,7 +48,7 @@ void LayerNorm::forward(vk::Recorder& rec, const TensorRef& x, const TensorRef& 
                            {y.range, out},                  {gamma.range, vk::Access::Read},
                            {beta.range, vk::Access::Read},  {y.range, out},
                            {y.range, out},                  {y.range, out}};
-  rec.dispatch({.pipeline = &pipeline(x.type, gamma.type, y.type, reduce_workgroup_size(ctx_.caps(), dim)),
+  rec.dispatch({.pipeline = &pipeline(x.type, x.type, gamma.type, y.type, reduce_workgroup_size(ctx_.caps(), dim)),
                 .bindings = b,
                 .push_constants = &args,
                 .groups = {std::min(rows, ctx_.caps().max_workgroup_count[0]), 1, 1},
@@ -85,7 +85,7 @@ void LayerNorm::backward(vk::Recorder& rec, const TensorRef& x, const TensorRef&
                                        {out.range, out_access},         {gamma.range, vk::Access::Read},
                                        {gamma.range, vk::Access::Read}, {stats, vk::Access::ReadWrite},
                                        {stats, vk::Access::ReadWrite},  {stats, vk::Access::ReadWrite}};
-  rec.dispatch({.pipeline = &pipeline(x.type, gamma.type, out.type, reduce_workgroup_size(ctx_.caps(), dim)),
+  rec.dispatch({.pipeline = &pipeline(x.type, dy.type, gamma.type, out.type, reduce_workgroup_size(ctx_.caps(), dim)),
                 .bindings = rows_bindings,
                 .push_constants = &args,
                 .groups = {std::min(rows, ctx_.caps().max_workgroup_count[0]), 1, 1},
@@ -95,7 +95,7 @@ void LayerNorm::backward(vk::Recorder& rec, const TensorRef& x, const TensorRef&
                                         {dgamma, vk::Access::ReadWrite}, {gamma.range, vk::Access::Read},
                                         {gamma.range, vk::Access::Read}, {stats, vk::Access::Read},
                                         {dgamma, vk::Access::ReadWrite}, {dbeta, vk::Access::ReadWrite}};
-  rec.dispatch({.pipeline = &pipeline(x.type, gamma.type, ElemType::F32, 256),
+  rec.dispatch({.pipeline = &pipeline(x.type, dy.type, gamma.type, ElemType::F32, 256),
                 .bindings = param_bindings,
                 .push_constants = &args,
                 .groups = {(dim + kParamColumns - 1) / kParamColumns, 1, 1},

@@ -40,7 +40,8 @@ void backward(const graph::Node& n, uint32_t index, Walk& w) {
                              accumulate);
 }
 
-const OpUnit kDropout{"dropout", infer, no_saved, no_workspace, forward, backward};
+const OpUnit kDropout{"dropout", infer, no_saved, no_workspace, forward, backward, false, nullptr, nullptr,
+                      MixedPrecision::Widest};
 
 }  // namespace
 

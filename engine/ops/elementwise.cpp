@@ -115,9 +115,12 @@ void unary_backward(const graph::Node& n, uint32_t, Walk& w) {
                                        w.rows * w.features(n.output()), accumulate);
 }
 
-const OpUnit kAdd{"add", infer_binary, no_saved, no_workspace, add_forward, add_backward};
-const OpUnit kMul{"mul", infer_binary, mul_saved, mul_workspace, mul_forward, mul_backward};
-const OpUnit kUnary{"unary", infer_unary, unary_saved, no_workspace, unary_forward, unary_backward};
+const OpUnit kAdd{"add", infer_binary, no_saved, no_workspace, add_forward, add_backward, false, nullptr,
+                  nullptr, MixedPrecision::Widest};
+const OpUnit kMul{"mul", infer_binary, mul_saved, mul_workspace, mul_forward, mul_backward, false, nullptr,
+                  nullptr, MixedPrecision::Widest};
+const OpUnit kUnary{"unary", infer_unary, unary_saved, no_workspace, unary_forward, unary_backward, false, nullptr,
+                    nullptr, MixedPrecision::Widest};
 
 }  // namespace
 

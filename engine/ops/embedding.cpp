@@ -49,7 +49,8 @@ void backward(const graph::Node& n, uint32_t index, Walk& w) {
 // The backward reads the ids (a feed, alive for the whole step) and nothing else.
 ParamKind param_kind(const graph::Node&, size_t) { return ParamKind::Embedding; }
 
-const OpUnit kEmbedding{"embedding", infer, no_saved, no_workspace, forward, backward, false, memory, param_kind};
+const OpUnit kEmbedding{"embedding", infer, no_saved, no_workspace, forward, backward, false, memory, param_kind,
+                        MixedPrecision::Fp32Out};
 
 }  // namespace
 

@@ -55,7 +55,8 @@ void backward(const graph::Node& n, uint32_t index, Walk& w) {
 
 ParamKind param_kind(const graph::Node&, size_t) { return ParamKind::Norm; }
 
-const OpUnit kLayerNorm{"layer_norm", infer, saved, workspace, forward, backward, false, nullptr, param_kind};
+const OpUnit kLayerNorm{"layer_norm", infer, saved, workspace, forward, backward, false, nullptr, param_kind,
+                        MixedPrecision::Fp32In};
 
 }  // namespace
 

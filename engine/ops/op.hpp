@@ -128,6 +128,17 @@ private:
   std::vector<bool> written_;            // by base tensor
 };
 
+// The element type an op's output takes under mixed precision, and whether the op reads fp32
+// activations. As PyTorch's autocast: embedding lookups stay fp32, pointwise ops keep the widest
+// of their inputs, so a transformer's residual stream (embeddings, residual adds) and its layer
+// norms' inputs stay fp32, while what GEMMs read and write is fp16. activation_types() applies it.
+enum class MixedPrecision {
+  Fp16,     // reads and writes the activation type (GEMMs, convolutions, attention, ...)
+  Fp32In,   // reads fp32 activations, writes the activation type (layer norm)
+  Widest,   // reads fp32 activations, writes the widest of its inputs' types (add, mul, unary, dropout)
+  Fp32Out,  // writes fp32 (embedding lookups)
+};
+
 struct OpUnit {
   std::string_view name;
   // The output shapes for these inputs (per-sample dims, as TensorInfo::dims), or Error naming
@@ -147,6 +158,7 @@ struct OpUnit {
   NodeMemory (*memory)(const graph::Node& node, const graph::Graph& graph) = nullptr;
   // What parameter input `input` is for; null: every parameter input is a Weight.
   ParamKind (*param_kind)(const graph::Node& node, size_t input) = nullptr;
+  MixedPrecision precision = MixedPrecision::Fp16;
 };
 
 // Input 2 of a linear or convolution layer is its bias.
@@ -175,6 +187,13 @@ const OpUnit& unit_for(const graph::attr::Mean&);
 const OpUnit& unit_for(const graph::attr::FourierFeatures&);
 const OpUnit& unit_for(const graph::attr::HashGrid&);
 const OpUnit& unit(const graph::OpAttr& attr);
+
+// Each tensor's element type in `graph` when activations default to `activation`: with fp32 that
+// is every tensor; with fp16 the units' MixedPrecision rules, where a value that some op without
+// fp32 inputs reads falls back to fp16 (the loss reads either). Parameters are their working
+// copies' type and feeds `activation` here (the trainer keeps some fp32: labels, coordinates).
+// Views (reshape) have their base's type. Pure; thread-safe.
+std::vector<kernels::ElemType> activation_types(const graph::Graph& graph, kernels::ElemType activation);
 
 // Helpers op units share.
 std::vector<uint32_t> no_saved(const graph::Node&);

@@ -318,7 +318,9 @@ void Trainer::Impl::lay_out_parameters() {
 
 void Trainer::Impl::plan_memory() {
   const auto& ts = graph.tensors();
-  auto act = graph::activation_requests(graph, rows, act_type,
+  // Under mixed precision a transformer's residual stream stays fp32 (ops::activation_types).
+  const auto types = ops::activation_types(graph, act_type);
+  auto act = graph::activation_requests(graph, rows, types,
                                         std::max<uint64_t>(256, ctx.caps().min_storage_buffer_offset_alignment), inference);
   grad_needed = std::move(act.requires_grad);
   const auto& requests = act.requests;
@@ -345,8 +347,9 @@ void Trainer::Impl::plan_memory() {
   workspaces.assign(graph.nodes().size(), std::nullopt);
   using Kind = graph::ActivationRequests::Kind;
   for (size_t r = 0; r < requests.size(); ++r) {
-    const kernels::TensorRef ref{arena.range(plan.offsets[r], requests[r].bytes), act_type};
     const auto [kind, owner] = act.owners[r];
+    const kernels::TensorRef ref{arena.range(plan.offsets[r], requests[r].bytes),
+                                 types[kind == Kind::Workspace ? graph.nodes()[owner].output() : owner]};
     (kind == Kind::Value ? values : kind == Kind::Grad ? grads_of : workspaces)[owner] = ref;
   }
 
@@ -357,11 +360,11 @@ void Trainer::Impl::plan_memory() {
     const uint32_t pred = base(graph.loss()->pred);
     FeedBuffer view;
     view.tensor = pred;
-    view.type = act_type;
+    view.type = types[pred];
     view.row_values = features(pred);
     share_feed(view, {"predictions", sp.buffer, sp.offset, sp.size, sp.type},
-               kernels::tensor_bytes(act_type, rows * view.row_values));
-    values[pred] = kernels::TensorRef{view.range, act_type};
+               kernels::tensor_bytes(view.type, rows * view.row_values));
+    values[pred] = kernels::TensorRef{view.range, view.type};
   }
 
   // Feeds: inputs and int32 labels, one device buffer each (never in the arena: the upload

@@ -1,6 +1,7 @@
 // Activation lifetimes come from what each op's backward saves: a value stays alive exactly as
 // long as a forward reads it or a backward that saved it has not run.
 #include "graph/lifetimes.hpp"
+#include "ops/op.hpp"
 #include "vkgrad/error.hpp"
 
 #include <gtest/gtest.h>
@@ -20,7 +21,7 @@ std::optional<graph::MemoryRequest> request_of(const graph::ActivationRequests& 
 }
 
 graph::ActivationRequests requests_for(const graph::Graph& g) {
-  return graph::activation_requests(g, 4, kernels::ElemType::F32, 256);
+  return graph::activation_requests(g, 4, ops::activation_types(g, kernels::ElemType::F32), 256);
 }
 
 TEST(Lifetimes, AddSavesNothingSoItsInputDiesAtTheForward) {

@@ -1,6 +1,7 @@
 // Layer normalization against the float64 reference (itself checked against central
 // differences first): forward, the backward of x (written and accumulated), γ and β, and the
-// γ, β-only backward; fp32 and fp16 storage; rows of odd length (fp16 words shared by two rows),
+// γ, β-only backward; fp32 and fp16 storage, and mixed precision's (x and dx fp32, the residual
+// stream; dy, y and γ, β fp16); rows of odd length (fp16 words shared by two rows),
 // of 128, and longer than a workgroup (300: each invocation walks several elements).
 //
 // Tolerances. A row's statistics are fp32 sums of dim terms in a fixed order: relative error
@@ -48,7 +49,17 @@ TEST(LayerNormReference, BackwardMatchesFiniteDifferences) {
   check(beta, g.dbeta, "dbeta");
 }
 
-class LayerNormTest : public VkTestWithParam<std::tuple<ElemType, uint32_t>> {};
+// Each operand's storage.
+struct LayerNormTypes {
+  const char* name;
+  ElemType x, dy, param, y, dx;
+};
+constexpr LayerNormTypes kF32{"f32", ElemType::F32, ElemType::F32, ElemType::F32, ElemType::F32, ElemType::F32};
+constexpr LayerNormTypes kF16{"f16", ElemType::F16, ElemType::F16, ElemType::F16, ElemType::F16, ElemType::F16};
+constexpr LayerNormTypes kResidual{"residual", ElemType::F32, ElemType::F16, ElemType::F16, ElemType::F16,
+                                   ElemType::F32};
+
+class LayerNormTest : public VkTestWithParam<std::tuple<LayerNormTypes, uint32_t>> {};
 
 TEST_P(LayerNormTest, ForwardAndBackwardMatchReference) {
   const auto [t, dim] = GetParam();
@@ -56,17 +67,19 @@ TEST_P(LayerNormTest, ForwardAndBackwardMatchReference) {
   const uint32_t rows = 9;
   const double eps = 1e-5;
   const size_t n = size_t(rows) * dim;
-  const auto x = round_for(t, uniform(n, -2, 2, 11));
-  const auto dy = round_for(t, uniform(n, -1, 1, 12));
-  const auto gamma = round_for(t, uniform(dim, 0.5, 1.5, 13));
-  const auto beta = round_for(t, uniform(dim, -0.5, 0.5, 14));
-  const auto dx0 = round_for(t, uniform(n, -1, 1, 15));
+  const auto x = round_for(t.x, uniform(n, -2, 2, 11));
+  const auto dy = round_for(t.dy, uniform(n, -1, 1, 12));
+  const auto gamma = round_for(t.param, uniform(dim, 0.5, 1.5, 13));
+  const auto beta = round_for(t.param, uniform(dim, -0.5, 0.5, 14));
+  const auto dx0 = round_for(t.dx, uniform(n, -1, 1, 15));
   const auto dg0 = uniform(dim, -1, 1, 16), db0 = uniform(dim, -1, 1, 17);
 
-  const auto dev_x = make_tensor(ctx, x, n, t, "x"), dev_dy = make_tensor(ctx, dy, n, t, "dy");
-  const auto dev_gamma = make_tensor(ctx, gamma, dim, t, "gamma"), dev_beta = make_tensor(ctx, beta, dim, t, "beta");
-  const auto dev_y = make_tensor(ctx, {}, n, t, "y");
-  const auto dev_dx = make_tensor(ctx, dx0, n, t, "dx (accumulated)"), dev_dx2 = make_tensor(ctx, {}, n, t, "dx");
+  const auto dev_x = make_tensor(ctx, x, n, t.x, "x"), dev_dy = make_tensor(ctx, dy, n, t.dy, "dy");
+  const auto dev_gamma = make_tensor(ctx, gamma, dim, t.param, "gamma");
+  const auto dev_beta = make_tensor(ctx, beta, dim, t.param, "beta");
+  const auto dev_y = make_tensor(ctx, {}, n, t.y, "y");
+  const auto dev_dx = make_tensor(ctx, dx0, n, t.dx, "dx (accumulated)");
+  const auto dev_dx2 = make_tensor(ctx, {}, n, t.dx, "dx");
   const auto dev_dg = make_tensor(ctx, dg0, dim, ElemType::F32, "dgamma");
   const auto dev_db = make_tensor(ctx, db0, dim, ElemType::F32, "dbeta");
   const auto dev_dg2 = make_tensor(ctx, dg0, dim, ElemType::F32, "dgamma (no dx)");
@@ -91,13 +104,13 @@ TEST_P(LayerNormTest, ForwardAndBackwardMatchReference) {
     return tol;
   };
   const auto y = reference::layer_norm_forward(x, gamma, beta, rows, dim, eps);
-  EXPECT_TRUE(all_close(read_back(ctx, dev_y), y, tol_of(y, 8, t))) << "y";
+  EXPECT_TRUE(all_close(read_back(ctx, dev_y), y, tol_of(y, 8, t.y))) << "y";
 
   const auto g = reference::layer_norm_backward(x, dy, gamma, rows, dim, eps);
-  EXPECT_TRUE(all_close(read_back(ctx, dev_dx2), g.dx, tol_of(g.dx, 32, t))) << "dx";
+  EXPECT_TRUE(all_close(read_back(ctx, dev_dx2), g.dx, tol_of(g.dx, 32, t.dx))) << "dx";
   auto dx_acc = g.dx;
   for (size_t i = 0; i < n; ++i) dx_acc[i] += dx0[i];
-  EXPECT_TRUE(all_close(read_back(ctx, dev_dx), dx_acc, tol_of(dx_acc, 32, t))) << "dx accumulated";
+  EXPECT_TRUE(all_close(read_back(ctx, dev_dx), dx_acc, tol_of(dx_acc, 32, t.dx))) << "dx accumulated";
   auto dg = g.dgamma, db = g.dbeta;
   for (uint32_t j = 0; j < dim; ++j) dg[j] += dg0[j], db[j] += db0[j];
   const double root = std::sqrt(double(dim));
@@ -108,11 +121,10 @@ TEST_P(LayerNormTest, ForwardAndBackwardMatchReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, LayerNormTest,
-                         ::testing::Combine(::testing::Values(ElemType::F32, ElemType::F16),
+                         ::testing::Combine(::testing::Values(kF32, kF16, kResidual),
                                             ::testing::Values(7u, 128u, 300u)),
-                         [](const ::testing::TestParamInfo<std::tuple<ElemType, uint32_t>>& p) {
-                           return std::string(kernels::elem_type_name(std::get<0>(p.param))) + "_dim" +
-                                  std::to_string(std::get<1>(p.param));
+                         [](const ::testing::TestParamInfo<std::tuple<LayerNormTypes, uint32_t>>& p) {
+                           return std::string(std::get<0>(p.param).name) + "_dim" + std::to_string(std::get<1>(p.param));
                          });
 
 // γ, β only: the input needs no gradient (e.g. a normalized graph input).

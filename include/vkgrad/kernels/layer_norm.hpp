@@ -30,7 +30,7 @@ class LayerNorm {
 public:
   explicit LayerNorm(vk::Context& ctx);
   // y = (x − mean)·rsqrt(var + eps)·γ + β per row of x [rows, dim] (biased variance, as
-  // PyTorch); γ and β [dim] share one element type.
+  // PyTorch); γ and β [dim] share one element type. x, y, dy and dx may each be fp16 or fp32.
   void forward(vk::Recorder& rec, const TensorRef& x, const TensorRef& gamma, const TensorRef& beta,
                const TensorRef& y, uint32_t rows, uint32_t dim, float eps) const;
   // dγ += Σ dy·x̂, dβ += Σ dy (fp32 [dim]) and, when dx is given, dx (+)= ∂L/∂x (accumulate).
@@ -42,8 +42,9 @@ public:
   static uint64_t stats_bytes(uint32_t rows) { return 8ull * rows; }
 
 private:
-  const vk::Pipeline& pipeline(ElemType x, ElemType param, ElemType out, uint32_t workgroup) const {
-    return pipelines_.get({{0, workgroup}, {16, uint32_t(x)}, {17, uint32_t(param)}, {18, uint32_t(out)}});
+  const vk::Pipeline& pipeline(ElemType x, ElemType dy, ElemType param, ElemType out, uint32_t workgroup) const {
+    return pipelines_.get(
+        {{0, workgroup}, {16, uint32_t(x)}, {17, uint32_t(param)}, {18, uint32_t(out)}, {19, uint32_t(dy)}});
   }
 
   vk::Context& ctx_;
