@@ -9,7 +9,9 @@
 
 namespace vkgrad::kernels {
 
-// How the training computes: `Mixed` stores activations and weight copies in fp16.
+// How the training computes: `Mixed` stores weight copies and activations in fp16, but for a
+// transformer's residual stream (embeddings, residual adds, layer-norm inputs), kept fp32 as
+// PyTorch's autocast keeps it (ops::activation_types).
 enum class Precision { Mixed, Fp32 };
 
 // Invocations of a workgroup that reduces rows of `length` elements (shaders/common/
