@@ -17,7 +17,7 @@ ActivationRequests activation_requests(const Graph& graph, uint32_t rows, std::s
                     std::to_string(ts.size()) + " tensors",
                 "pass ops::activation_types(graph, ...)");
   const StepPositions at{uint32_t(nodes.size())};
-  const auto base = [&](uint32_t t) { return ts[t].alias_of >= 0 ? uint32_t(ts[t].alias_of) : t; };
+  const auto base = [&](uint32_t t) { return graph.base(t); };
 
   ActivationRequests out;
   auto& requires_grad = out.requires_grad;

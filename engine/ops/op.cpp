@@ -34,10 +34,7 @@ uint32_t Walk::features(uint32_t t) const { return uint32_t(graph.tensors()[t].e
 
 bool Walk::is_parameter(uint32_t t) const { return graph.tensors()[t].role == graph::TensorRole::Parameter; }
 
-uint32_t Walk::base(uint32_t t) const {
-  const int32_t alias = graph.tensors()[t].alias_of;
-  return alias >= 0 ? uint32_t(alias) : t;
-}
+uint32_t Walk::base(uint32_t t) const { return graph.base(t); }
 
 std::optional<Walk::GradOut> Walk::grad_out_if_needed(uint32_t t) {
   if (!store.requires_grad(t)) return std::nullopt;

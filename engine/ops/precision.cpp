@@ -11,7 +11,7 @@ std::vector<kernels::ElemType> activation_types(const graph::Graph& graph, kerne
   const auto& nodes = graph.nodes();
   std::vector<ElemType> types(ts.size(), activation);
   if (activation == ElemType::F32) return types;
-  const auto base = [&](uint32_t t) { return ts[t].alias_of >= 0 ? uint32_t(ts[t].alias_of) : t; };
+  const auto base = [&](uint32_t t) { return graph.base(t); };
   const auto is_view = [&](const graph::Node& n) { return ts[n.output()].alias_of >= 0; };
 
   // Wide (fp32) values are proposed forward from the rules, then any that an fp16-only op reads

@@ -78,10 +78,7 @@ Trainer::Impl::~Impl() {
   for (size_t k = 0; k < segments_in_flight; ++k) bucket_fences[k].wait_nothrow();
 }
 
-uint32_t Trainer::Impl::base(uint32_t t) const {
-  const auto& ti = graph.tensors()[t];
-  return ti.alias_of >= 0 ? uint32_t(ti.alias_of) : t;
-}
+uint32_t Trainer::Impl::base(uint32_t t) const { return graph.base(t); }
 
 uint64_t Trainer::Impl::features(uint32_t t) const { return graph.tensors()[t].elements(); }
 

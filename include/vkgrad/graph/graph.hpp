@@ -135,6 +135,10 @@ public:
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo& info(Tensor t) const;
   const std::vector<Node>& nodes() const { return nodes_; }
+  // The tensor whose memory tensor `t` uses: the viewed one for a view (reshape), else t.
+  uint32_t base(uint32_t t) const {
+    return tensors_[t].alias_of >= 0 ? uint32_t(tensors_[t].alias_of) : t;
+  }
   const std::optional<LossSpec>& loss() const { return loss_; }
   // Inputs and labels in declaration order: the order Batch::tensors follows.
   std::vector<uint32_t> feeds() const;
